@@ -1,0 +1,48 @@
+# leadml — run `make` or `make help` to see the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo
+DEMO_LEADS ?= 20000
+DEMO_AS_OF ?= 2026-01-01
+export MLFLOW_TRACKING_URI ?= sqlite:///mlflow.db
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install leadml (editable) with dev extras
+
+chromium: ## Install Debian's Chromium for the browser tests, when missing
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian chromium (browser tests)" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: install ## Generate demo data, train, promote, score and write the lead cards
+	$(BIN)/leadml demo-data --out $(DEMO_DIR)/data --leads $(DEMO_LEADS) --seed 7
+	$(BIN)/leadml validate --data $(DEMO_DIR)/data --report $(DEMO_DIR)/validation.json
+
+test: install chromium ## Run the test suite
+	$(BIN)/pytest -q
+
+lint: install ## Ruff lint and format check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: install ## Run the benchmarks (prints figures; slow, on demand)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove generated data, MLflow stores and exports
+	rm -rf $(DEMO_DIR) mlflow.db mlruns mlartifacts out
+
+.PHONY: help install chromium demo test lint bench clean

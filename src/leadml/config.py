@@ -1,0 +1,329 @@
+"""Typed, frozen configuration parsed once from ``training/*.yaml``.
+
+Two files describe a run:
+
+* a **dataset config** (``training/dataset.yaml`` for event mode, or a flat
+  section for one-row-per-lead exports) maps the user's columns onto the data
+  contract and declares the vocabularies;
+* a **run config** (``training/sql.yaml``, ``training/won.yaml``,
+  ``training/bank_marketing.yaml``) names the target, the snapshots, the split,
+  the model, the points scale, the tiers and the promotion gate. Its
+  ``dataset:`` key is a path (relative to the run config) or an inline mapping.
+
+Every model is frozen: a config read once is passed down explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "AuditSpec",
+    "ConfigError",
+    "EventDataset",
+    "FeatureSettings",
+    "FlatDataset",
+    "ICP",
+    "ModelSpec",
+    "PointsSpec",
+    "PromotionSpec",
+    "RunConfig",
+    "SnapshotSpec",
+    "SplitSpec",
+    "TableSpec",
+    "TargetSpec",
+    "TierSpec",
+    "Vocabularies",
+    "load_dataset_config",
+    "load_run_config",
+]
+
+TABLES: tuple[str, ...] = ("accounts", "leads", "events", "intent", "outcomes")
+CLOSED_STAGES: tuple[str, ...] = ("sql", "opportunity", "won", "lost", "disqualified")
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or inconsistent."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TableSpec(_Frozen):
+    """Where a table lives and how its columns map onto the contract."""
+
+    file: str
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    def source_column(self, contract_name: str) -> str:
+        """The user's column name for a contract column (itself when unmapped)."""
+        return self.columns.get(contract_name, contract_name)
+
+
+class CsvOptions(_Frozen):
+    sep: str = ","
+    encoding: str = "utf-8"
+
+
+class Vocabularies(_Frozen):
+    event_types: tuple[str, ...]
+    signal_types: tuple[str, ...]
+    stages: tuple[str, ...] = ("mql", "sql", "opportunity", "won", "lost", "disqualified")
+    email_status: tuple[str, ...] | None = None
+    seniority: tuple[str, ...] | None = None
+    source: tuple[str, ...] | None = None
+
+
+class ICP(_Frozen):
+    """The ideal customer profile behind the fit indicators."""
+
+    employees_min: float = 200
+    employees_max: float = 5000
+    industries: tuple[str, ...] = ()
+    target_seniority: tuple[str, ...] = ()
+    target_departments: tuple[str, ...] = ()
+    decision_maker_seniority: tuple[str, ...] = ("c_level", "vp", "director")
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> ICP:
+        if self.employees_min > self.employees_max:
+            raise ValueError(
+                f"icp: employees_min must not exceed employees_max; got "
+                f"employees_min={self.employees_min}, employees_max={self.employees_max}"
+            )
+        return self
+
+
+class FeatureSettings(_Frozen):
+    event_windows_days: tuple[int, ...] = (7, 30, 90)
+    intent_windows_days: tuple[int, ...] = (30, 90, 180)
+    half_life_days: float = 14.0
+    sales_touch_event: str = "sales_touch"
+
+
+class EventDataset(_Frozen):
+    """Event mode: accounts, leads, events, intent, outcomes."""
+
+    mode: Literal["events"] = "events"
+    tables: dict[str, TableSpec]
+    csv: CsvOptions = CsvOptions()
+    vocabularies: Vocabularies
+    icp: ICP = ICP()
+    features: FeatureSettings = FeatureSettings()
+    closed_stages: tuple[str, ...] = CLOSED_STAGES
+
+    @model_validator(mode="after")
+    def _all_tables_declared(self) -> EventDataset:
+        missing = [t for t in TABLES if t not in self.tables]
+        unknown = [t for t in self.tables if t not in TABLES]
+        if missing or unknown:
+            raise ValueError(
+                f"tables: expected exactly {list(TABLES)}; missing {missing}, unknown {unknown}"
+            )
+        bad = [s for s in self.closed_stages if s not in self.vocabularies.stages]
+        if bad:
+            raise ValueError(
+                f"closed_stages {bad} are not in vocabularies.stages {list(self.vocabularies.stages)}"
+            )
+        return self
+
+
+class FlatFeature(_Frozen):
+    """How a flat column reads in explanations."""
+
+    family: Literal["fit", "persona", "behaviour", "intent"] = "fit"
+    group: str | None = None
+    label: str | None = None
+
+
+class FlatDataset(_Frozen):
+    """Flat mode: one row per lead with a converted flag already set."""
+
+    mode: Literal["flat"]
+    file: str | None = None
+    sep: str = ","
+    id: str | None = None
+    label: str
+    positive: tuple[Any, ...] = (1, "1", "yes", True)
+    numeric: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    post_outcome: tuple[str, ...] = ()
+    time: str | None = None
+    features: dict[str, FlatFeature] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _columns_disjoint(self) -> FlatDataset:
+        both = sorted(set(self.numeric) & set(self.categorical))
+        if both:
+            raise ValueError(f"columns declared both numeric and categorical: {both}")
+        if self.label in self.numeric or self.label in self.categorical:
+            raise ValueError(f"the label column {self.label!r} cannot also be a feature")
+        return self
+
+    @property
+    def feature_columns(self) -> tuple[str, ...]:
+        """Declared features minus the excluded ones, in declaration order."""
+        excluded = set(self.exclude)
+        return tuple(c for c in (*self.numeric, *self.categorical) if c not in excluded)
+
+
+Dataset = Annotated[EventDataset | FlatDataset, Field(discriminator="mode")]
+
+
+class TargetSpec(_Frozen):
+    name: str = "sql"
+    stages: tuple[str, ...] = ("sql", "opportunity", "won")
+    horizon_days: int = Field(90, gt=0)
+
+
+class SnapshotSpec(_Frozen):
+    ages_days: tuple[int, ...] = (0, 3, 7, 14, 30, 60)
+
+
+class SplitSpec(_Frozen):
+    train: float = 0.55
+    valid: float = 0.15
+    calib: float = 0.10
+    test: float = 0.20
+    purge_days: int | None = None
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self) -> SplitSpec:
+        total = self.train + self.valid + self.calib + self.test
+        if abs(total - 1.0) > 1e-6 or min(self.train, self.valid, self.calib, self.test) <= 0:
+            raise ValueError(
+                "split: train, valid, calib and test must be positive and sum to 1; got "
+                f"{self.train}, {self.valid}, {self.calib}, {self.test} (sum {total:.3f})"
+            )
+        return self
+
+
+class ModelSpec(_Frozen):
+    registered_name: str = "leadml-sql"
+    params: dict[str, Any] = Field(default_factory=dict)
+    num_boost_round: int = 2000
+    early_stopping_rounds: int = 100
+
+
+class PointsSpec(_Frozen):
+    base: float = 50.0
+    pdo: float = 20.0
+    top_reasons: int = 3
+
+
+class TierSpec(_Frozen):
+    """Hot / warm / cold from probability thresholds or from capacity."""
+
+    hot: float = 0.30
+    warm: float = 0.10
+    hot_top_n: int | None = None
+    hot_top_pct: float | None = None
+    mql_probability: float = 0.10
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierSpec:
+        if not 0 <= self.warm <= self.hot <= 1:
+            raise ValueError(
+                f"tiers: expected 0 <= warm <= hot <= 1; got warm={self.warm}, hot={self.hot}"
+            )
+        return self
+
+
+class PromotionSpec(_Frozen):
+    """Margins a challenger must clear on its own out-of-time test part."""
+
+    metric: Literal["roc_auc", "pr_auc"] = "roc_auc"
+    min_gain_over_champion: float = 0.0
+    min_gain_over_baseline: float = 0.02
+    max_ece: float = 0.05
+
+
+class AuditSpec(_Frozen):
+    threshold: float = 0.85
+
+
+class RunConfig(_Frozen):
+    dataset: Dataset
+    target: TargetSpec = TargetSpec()
+    snapshots: SnapshotSpec = SnapshotSpec()
+    split: SplitSpec = SplitSpec()
+    model: ModelSpec = ModelSpec()
+    points: PointsSpec = PointsSpec()
+    tiers: TierSpec = TierSpec()
+    promotion: PromotionSpec = PromotionSpec()
+    audit: AuditSpec = AuditSpec()
+    point_grid: str | None = None
+    seed: int = 42
+    source: str | None = None  # the file this config was read from
+
+    @property
+    def purge_days(self) -> int:
+        """Gap between split parts: the label horizon unless set."""
+        return self.split.purge_days if self.split.purge_days is not None else self.target.horizon_days
+
+    @property
+    def is_flat(self) -> bool:
+        return isinstance(self.dataset, FlatDataset)
+
+    def resolve(self, relative: str | None) -> Path | None:
+        """A path from this config, relative to the config file's folder."""
+        if relative is None:
+            return None
+        path = Path(relative)
+        if path.is_absolute() or self.source is None:
+            return path
+        return Path(self.source).parent / path
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigError:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        given = err.get("input")
+        shown = "" if isinstance(given, dict) else f" (given: {given!r})"
+        lines.append(f"  {where}: {err['msg']}{shown}")
+    return ConfigError(f"{path}: invalid configuration:\n" + "\n".join(lines))
+
+
+def load_dataset_config(path: str | Path) -> EventDataset | FlatDataset:
+    """Parse a dataset config (event or flat mode)."""
+    path = Path(path)
+    data = _read_yaml(path)
+    try:
+        if data.get("mode", "events") == "flat":
+            return FlatDataset.model_validate(data)
+        return EventDataset.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from exc
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Parse a run config; a string ``dataset:`` is read relative to it."""
+    path = Path(path)
+    data = _read_yaml(path)
+    dataset = data.get("dataset", "dataset.yaml")
+    if isinstance(dataset, str):
+        dataset_path = Path(dataset) if Path(dataset).is_absolute() else path.parent / dataset
+        dataset = load_dataset_config(dataset_path).model_dump()
+    try:
+        return RunConfig.model_validate({**data, "dataset": dataset, "source": str(path)})
+    except ValidationError as exc:
+        raise _explain(path, exc) from exc
