@@ -1,0 +1,274 @@
+"""Per-lead explanations: exact TreeSHAP in points, grouped into plain-words reasons.
+
+Contributions come from the booster's exact path-dependent TreeSHAP (the fast
+explainer of :mod:`leadml.fastshap`, equal to ``pred_contrib``), are scaled by
+the Platt slope (additive in calibrated log-odds) and then to points. A lead's
+base points plus the sum of its feature points equals its points; groups and
+families are sums of their features' points.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from leadml.calibration import PlattCalibration, PointsScale, sigmoid
+
+__all__ = [
+    "Explanation",
+    "ReasonCatalogue",
+    "contributions",
+    "explain_rows",
+    "format_reasons",
+    "MIN_REASON_POINTS",
+]
+
+FAMILIES = ("fit", "persona", "behaviour", "intent")
+# Groups below this many points are not worth a rep's attention as a reason.
+MIN_REASON_POINTS = 0.5
+
+
+@dataclass(frozen=True)
+class ReasonCatalogue:
+    """Which group and family each model feature belongs to, and how groups read.
+
+    ``flat_labels`` holds readable labels for flat-mode columns ("{label}: {value}").
+    """
+
+    features: tuple[str, ...]
+    feature_group: Mapping[str, str]
+    group_family: Mapping[str, str]
+    group_main: Mapping[str, str]
+    group_label: Mapping[str, str]
+    mode: str = "events"
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.features) - set(self.feature_group))
+        if unknown:
+            raise ValueError(f"reason catalogue: features without a group: {unknown}")
+        bad = {g: f for g, f in self.group_family.items() if f not in FAMILIES}
+        if bad:
+            raise ValueError(f"reason catalogue: unknown families {bad}; expected one of {FAMILIES}")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Groups in first-appearance order of their features."""
+        return tuple(dict.fromkeys(self.feature_group[f] for f in self.features))
+
+    def group_features(self, group: str) -> list[str]:
+        return [f for f in self.features if self.feature_group[f] == group]
+
+    def membership(self, keys: tuple[str, ...], of: str) -> np.ndarray:
+        """(n_features, len(keys)) 0/1 matrix mapping features to groups or families."""
+        lookup = {k: i for i, k in enumerate(keys)}
+        matrix = np.zeros((len(self.features), len(keys)))
+        for row, feature in enumerate(self.features):
+            group = self.feature_group[feature]
+            key = group if of == "group" else self.group_family[group]
+            matrix[row, lookup[key]] = 1.0
+        return matrix
+
+    def render(self, group: str, values: Mapping[str, Any], lang: str, points: float) -> str:
+        """The plain-words sentence for one group of one lead."""
+        if self.mode == "flat":
+            value = values.get(self.group_main.get(group, group))
+            return f"{self.group_label.get(group, group)}: {_human(value, lang)}"
+        from leadml.reasons import reason_text
+
+        return reason_text(group, values, lang, points=points)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "features": list(self.features),
+            "feature_group": dict(self.feature_group),
+            "group_family": dict(self.group_family),
+            "group_main": dict(self.group_main),
+            "group_label": dict(self.group_label),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReasonCatalogue:
+        return cls(
+            features=tuple(data["features"]),
+            feature_group=dict(data["feature_group"]),
+            group_family=dict(data["group_family"]),
+            group_main=dict(data.get("group_main", {})),
+            group_label=dict(data.get("group_label", {})),
+            mode=data.get("mode", "events"),
+        )
+
+
+def _human(value: Any, lang: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "inconnu" if lang == "fr" else "unknown"
+    if isinstance(value, float | np.floating):
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        return text.replace(",", "\u202f") if lang == "fr" else text
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Scores and their exact decomposition, in points, for a batch of rows."""
+
+    probability: np.ndarray
+    log_odds: np.ndarray
+    points: np.ndarray
+    base_points: float
+    group_points: pd.DataFrame
+    family_points: pd.DataFrame
+    feature_points: pd.DataFrame | None = field(default=None, repr=False)
+
+
+def contributions(booster: lgb.Booster, X: pd.DataFrame, *, chunk_size: int = 100_000) -> np.ndarray:
+    """Exact TreeSHAP of the raw margin: (n, n_features + 1), bias last (``pred_contrib`` layout)."""
+    try:
+        from leadml.fastshap import tree_contributions
+    except ImportError:  # pragma: no cover - during bootstrap only
+        return booster.predict(X, pred_contrib=True)
+    return tree_contributions(booster, X, chunk_size=chunk_size)
+
+
+def explain_rows(
+    booster: lgb.Booster,
+    X: pd.DataFrame,
+    *,
+    calibration: PlattCalibration,
+    scale: PointsScale,
+    catalogue: ReasonCatalogue,
+    chunk_size: int = 100_000,
+    keep_feature_points: bool = False,
+) -> Explanation:
+    """Explain ``X`` (already in the model's matrix form) chunk by chunk.
+
+    Memory is bounded by ``chunk_size`` rows of contributions; only group and
+    family points (a few dozen columns) are kept for all rows.
+    """
+    features = tuple(booster.feature_name())
+    if features != tuple(catalogue.features):
+        raise ValueError(
+            "model features and reason catalogue differ: "
+            f"only in model {sorted(set(features) - set(catalogue.features))}, "
+            f"only in catalogue {sorted(set(catalogue.features) - set(features))}"
+        )
+    groups = catalogue.groups
+    to_group = catalogue.membership(groups, of="group")
+    to_family = catalogue.membership(FAMILIES, of="family")
+    per_log_odds = scale.points_per_log_odds * calibration.slope
+    n = len(X)
+    margin = np.empty(n)
+    group_points = np.empty((n, len(groups)))
+    family_points = np.empty((n, len(FAMILIES)))
+    feature_points = np.empty((n, len(features))) if keep_feature_points else None
+    bias = 0.0
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        contrib = contributions(booster, X.iloc[start:stop], chunk_size=chunk_size)
+        margin[start:stop] = contrib.sum(axis=1)
+        bias = float(contrib[0, -1])
+        points = contrib[:, :-1] * per_log_odds
+        group_points[start:stop] = points @ to_group
+        family_points[start:stop] = points @ to_family
+        if feature_points is not None:
+            feature_points[start:stop] = points
+    log_odds = calibration.log_odds(margin)
+    if n == 0:
+        bias = (scale.reference_log_odds - calibration.intercept) / calibration.slope
+    base_points = float(scale.points(np.array([calibration.log_odds(np.array([bias]))[0]]))[0])
+    return Explanation(
+        probability=sigmoid(log_odds),
+        log_odds=log_odds,
+        points=scale.points(log_odds),
+        base_points=base_points,
+        group_points=pd.DataFrame(group_points, columns=list(groups), index=X.index),
+        family_points=pd.DataFrame(family_points, columns=list(FAMILIES), index=X.index),
+        feature_points=(
+            None
+            if feature_points is None
+            else pd.DataFrame(feature_points, columns=list(features), index=X.index)
+        ),
+    )
+
+
+def _top_groups(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices of the k most positive and k most negative groups per row (-1 if none)."""
+    n, g = points.shape
+    k = min(k, g)
+    order = np.argsort(-points, axis=1, kind="stable")
+    pos = order[:, :k]
+    pos = np.where(np.take_along_axis(points, pos, axis=1) >= MIN_REASON_POINTS, pos, -1)
+    neg = order[:, ::-1][:, :k]
+    neg = np.where(np.take_along_axis(points, neg, axis=1) <= -MIN_REASON_POINTS, neg, -1)
+    return pos, neg
+
+
+def format_reasons(
+    explanation: Explanation,
+    features: pd.DataFrame,
+    catalogue: ReasonCatalogue,
+    *,
+    k: int = 3,
+) -> tuple[list[str], np.ndarray]:
+    """Top-k positive then top-k negative reasons per row as JSON, and the points left over.
+
+    Each reason is ``{"group", "family", "text", "text_fr", "points"}``;
+    ``base_points + Σ reasons.points + other_points == points`` for every row.
+    Texts are rendered once per distinct value combination of a group, so a
+    million cold leads cost a handful of renderings.
+    """
+    points = explanation.group_points.to_numpy()
+    groups = list(explanation.group_points.columns)
+    n = points.shape[0]
+    pos, neg = _top_groups(points, k)
+    chosen = np.concatenate([pos, neg], axis=1)
+    texts_en = np.full(chosen.shape, None, dtype=object)
+    texts_fr = np.full(chosen.shape, None, dtype=object)
+    values_frame = features.reset_index(drop=True)
+    for gi, group in enumerate(groups):
+        rows, slots = np.nonzero(chosen == gi)
+        if rows.size == 0:
+            continue
+        cols = [c for c in catalogue.group_features(group) if c in values_frame.columns]
+        sub = values_frame.iloc[rows][cols] if cols else pd.DataFrame(index=range(rows.size))
+        sign = np.sign(points[rows, gi])
+        keys = sub.assign(_sign=sign).astype(str)
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys)) if cols else (
+            pd.factorize(sign)
+        )
+        first = pd.Series(np.arange(rows.size)).groupby(codes).first().to_numpy()
+        rendered_en, rendered_fr = [], []
+        for pos_in_rows in first:
+            r = rows[pos_in_rows]
+            values = {c: sub.iloc[pos_in_rows][c] for c in cols}
+            p = float(points[r, gi])
+            rendered_en.append(catalogue.render(group, values, "en", p))
+            rendered_fr.append(catalogue.render(group, values, "fr", p))
+        texts_en[rows, slots] = np.asarray(rendered_en, dtype=object)[codes]
+        texts_fr[rows, slots] = np.asarray(rendered_fr, dtype=object)[codes]
+
+    families = [catalogue.group_family[g] for g in groups]
+    shown = np.where(chosen >= 0, np.take_along_axis(points, np.maximum(chosen, 0), axis=1), 0.0)
+    other = explanation.points - explanation.base_points - shown.sum(axis=1)
+    out: list[str] = []
+    for i in range(n):
+        reasons = [
+            {
+                "group": groups[gi],
+                "family": families[gi],
+                "text": texts_en[i, j],
+                "text_fr": texts_fr[i, j],
+                "points": float(points[i, gi]),
+            }
+            for j, gi in enumerate(chosen[i])
+            if gi >= 0
+        ]
+        out.append(json.dumps(reasons, ensure_ascii=False))
+    return out, other

@@ -1,0 +1,90 @@
+"""The model card logged with every training run (Markdown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadml.config import RunConfig
+
+__all__ = ["model_card"]
+
+_METRICS = (
+    ("roc_auc", "ROC-AUC", "{:.3f}"),
+    ("pr_auc", "PR-AUC", "{:.3f}"),
+    ("brier", "Brier", "{:.4f}"),
+    ("ece", "ECE", "{:.4f}"),
+    ("log_loss", "log loss", "{:.4f}"),
+    ("lift_top_decile", "lift, top decile", "{:.2f}"),
+)
+
+
+def _metric_table(report: dict[str, Any]) -> list[str]:
+    names = [n for n in ("model", "champion", "baseline", "oracle") if n in report]
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for key, label, fmt in _METRICS:
+        cells = []
+        for name in names:
+            value = report[name].get(key)
+            cells.append("–" if value is None else fmt.format(value))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _segment_table(model: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for segment, rows in (model.get("by_segment") or {}).items():
+        lines += ["", f"**By {segment}**", "", "| value | leads | converted | rate | mean predicted |", "|---|---:|---:|---:|---:|"]
+        for row in rows[:12]:
+            lines.append(
+                f"| {row.get('segment', row.get('value'))} | {row.get('n', 0):,} | {row.get('positives', 0):,} | "
+                f"{row.get('rate', 0):.3f} | {row.get('mean_predicted', 0):.3f} |"
+            )
+    return lines
+
+
+def model_card(config: RunConfig, report: dict[str, Any]) -> str:
+    """Intended use, data window, metrics overall and by segment, the baseline, caveats."""
+    target = config.target
+    sizes = report.get("sizes", {})
+    parts = sizes.get("parts", {})
+    window_lines = [
+        f"| {name} | {info.get('n', 0):,} | {info.get('positives', 0):,} | {info.get('as_of_min', '')} | {info.get('as_of_max', '')} |"
+        for name, info in parts.items()
+    ]
+    lines = [
+        f"# Model card: {config.model.registered_name}",
+        "",
+        "## Intended use",
+        f"Ranks open B2B leads by the calibrated probability that they reach **{target.name}** "
+        f"({', '.join(target.stages)}) within **{target.horizon_days} days** after the scoring date, "
+        "and explains each score in points and plain words for sales reps. It supports, not replaces, "
+        "a rep's judgement; it is not meant for decisions about individuals beyond prioritising follow-up.",
+        "",
+        "## Data window (out of time, purged)",
+        "",
+        "| part | snapshots | positives | as_of from | as_of to |",
+        "|---|---:|---:|---|---|",
+        *window_lines,
+        "",
+        f"Censored snapshots (label window past the data end, dropped): {sizes.get('censored', 'n/a')}. "
+        f"Purge gap between parts: {config.purge_days} days.",
+        "",
+        "## Test metrics (same rows for every scorer)",
+        "",
+        *_metric_table(report),
+        "",
+        "The rule baseline is the hand-tuned point grid "
+        f"(`{config.point_grid}`), its points mapped to a probability on the training part.",
+        *_segment_table(report.get("model", {})),
+        "",
+        "## Explanations",
+        "Per-lead reasons are exact TreeSHAP contributions in points "
+        f"(base {config.points.base:g} at the average lead, +{config.points.pdo:g} points = odds doubled).",
+        "",
+        "## Caveats",
+        "- Probabilities are calibrated on the calib part; recalibrate when conversion rates move.",
+        "- Features see only data strictly before each snapshot; fields filled after the outcome are excluded.",
+        "- Drift (PSI > 0.2) is reported by every scoring run; retrain when it persists.",
+        "- Segments with few leads have wide intervals; see the bootstrap intervals in metrics.json.",
+    ]
+    return "\n".join(lines) + "\n"
