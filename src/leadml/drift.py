@@ -80,9 +80,14 @@ class DriftProfile:
         bins["__score__"] = {"kind": "numeric", "edges": score_edges, "shares": _numeric_shares(scores, score_edges).tolist()}
         return cls(bins=bins)
 
-    def compare(self, X: pd.DataFrame, scores: np.ndarray) -> dict[str, Any]:
-        """PSI of every profiled feature present in ``X`` and of the score."""
-        features: dict[str, float] = {}
+    def counts(self, X: pd.DataFrame, scores: np.ndarray) -> dict[str, np.ndarray]:
+        """Row counts per reference bin for every profiled feature in ``X`` and the score.
+
+        Counts add up across partitions, so a distributed job sums them and
+        compares once.
+        """
+        out: dict[str, np.ndarray] = {}
+        n = len(X)
         for column, ref in self.bins.items():
             if column == "__score__" or column not in X.columns:
                 continue
@@ -90,18 +95,31 @@ class DriftProfile:
                 shares = _categorical_shares(X[column], ref["categories"])
             else:
                 shares = _numeric_shares(X[column].to_numpy(dtype=float, na_value=np.nan), ref["edges"])
-            features[column] = population_stability_index(ref["shares"], shares)
+            out[column] = np.rint(shares * n)
         score_ref = self.bins["__score__"]
-        score_psi = population_stability_index(
-            score_ref["shares"], _numeric_shares(np.asarray(scores, dtype=float), score_ref["edges"])
-        )
+        out["__score__"] = np.rint(_numeric_shares(np.asarray(scores, dtype=float), score_ref["edges"]) * n)
+        return out
+
+    def compare_counts(self, counts: dict[str, np.ndarray]) -> dict[str, Any]:
+        """PSI per feature and for the score from (summed) bin counts."""
+
+        def psi(name: str) -> float:
+            total = counts[name].sum()
+            shares = counts[name] / total if total else counts[name]
+            return population_stability_index(self.bins[name]["shares"], shares)
+
+        features = {c: psi(c) for c in sorted(counts) if c != "__score__"}
         flagged = sorted((c for c, v in features.items() if v > DRIFT_WARNING), key=lambda c: -features[c])
         return {
             "threshold": DRIFT_WARNING,
-            "score_psi": score_psi,
-            "features": dict(sorted(features.items())),
+            "score_psi": psi("__score__"),
+            "features": features,
             "flagged": flagged,
         }
+
+    def compare(self, X: pd.DataFrame, scores: np.ndarray) -> dict[str, Any]:
+        """PSI of every profiled feature present in ``X`` and of the score."""
+        return self.compare_counts(self.counts(X, scores))
 
     def to_dict(self) -> dict[str, Any]:
         return {"bins": dict(self.bins)}

@@ -178,3 +178,47 @@ def eprint(*args: Any) -> None:
 
 def elapsed(started: float) -> float:
     return round(time.perf_counter() - started, 3)
+
+
+def score_open_leads(
+    tables: Any,
+    config: RunConfig,
+    scorer: LeadScorer,
+    *,
+    also: LeadScorer | None,
+    as_of: pd.Timestamp,
+    model_meta: dict[str, str],
+    also_meta: dict[str, str] | None = None,
+    top_reasons: int | None = None,
+    chunk_size: int = 100_000,
+    tolerance: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, np.ndarray]]:
+    """Features for every open lead as of ``as_of``, then scores and reasons.
+
+    The per-partition unit of work: the single-process job calls it once, the
+    Dask job once per partition. Returns scores, rejects, unseen-category
+    details and drift bin counts (which add up across partitions).
+    """
+    from leadml.trainingset import build_scoring_set
+
+    scoring_set = build_scoring_set(config, None, as_of=as_of, spec=scorer.spec, tables=tables)
+    features = scoring_set.frame
+    kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
+    scores = score_features(
+        kept,
+        scorer,
+        as_of=as_of,
+        also=also,
+        model_meta=model_meta,
+        also_meta=also_meta,
+        top_reasons=top_reasons,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
+    counts: dict[str, np.ndarray] = {}
+    if scorer.reference is not None and len(kept):
+        X, _ = scorer.model_matrix(kept)
+        probability = scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
+        counts = scorer.reference.counts(X, probability)
+    return scores, rejects, unseen, counts

@@ -302,3 +302,30 @@ def run_training(
         write_json_atomic(report_path, report)
     return report
 
+
+
+def run_baseline(config: RunConfig, data: str | Path, *, report_path: str | Path | None = None) -> dict[str, Any]:
+    """Evaluate the hand-tuned point grid on the out-of-time test part (and the oracle when known)."""
+    from leadml.trainingset import build_training_set
+
+    data = Path(data)
+    training_set = build_training_set(config, data)
+    baseline = _baseline(config, training_set)
+    if baseline is None:
+        raise ValueError(f"{config.source}: no point_grid configured; add `point_grid: point_grid.yaml`")
+    test = training_set.frame[training_set.frame["split"] == "test"].reset_index(drop=True)
+    X_test, y_test = training_set.part("test")
+    scores = {"baseline": baseline.predict_proba(X_test)[:, 1]}
+    oracle = _oracle(config, data, test)
+    if oracle is not None:
+        scores["oracle"] = oracle
+    reports = evaluate_test_part(scores, y_test, segments=_segments(test, config), config=config)
+    tiers = baseline.tier(X_test)
+    reports["baseline"]["by_grid_tier"] = (
+        pd.DataFrame({"tier": tiers, "y": y_test}).groupby("tier")["y"].agg(["size", "mean"])
+        .rename(columns={"size": "n", "mean": "rate"}).reset_index().to_dict(orient="records")
+    )
+    report = {**reports, "n_test": int(len(y_test)), "sizes": training_set.summary}
+    if report_path is not None:
+        write_json_atomic(report_path, report)
+    return report

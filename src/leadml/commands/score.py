@@ -1,0 +1,75 @@
+"""``leadml score``: the batch job over every open lead."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadml.commands._common import fail, load_config, parse_as_of
+
+__all__ = ["register"]
+
+
+class OutputFormat(str, Enum):
+    parquet = "parquet"
+    csv = "csv"
+    both = "both"
+
+
+def score(
+    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
+    model: Annotated[str, typer.Option("--model", help="Model URI, e.g. models:/leadml-sql@champion.")] = "models:/leadml-sql@champion",
+    as_of: Annotated[str, typer.Option("--as-of", help="Scoring date (e.g. 2026-01-01, or 'now').")] = "now",
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/scores"),
+    also: Annotated[str | None, typer.Option("--also", help="A second model, e.g. models:/leadml-won@champion.")] = None,
+    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path("training/dataset.yaml"),
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="parquet, csv or both.")] = OutputFormat.parquet,
+    top_reasons: Annotated[int | None, typer.Option("--top-reasons", help="Reasons per sign (default: the model's).")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Leads per chunk (bounds memory).")] = 100_000,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="'local' for a Dask LocalCluster, or a scheduler address.")] = None,
+    unseen_tolerance: Annotated[int, typer.Option("--unseen-tolerance", help="Unseen category values a lead may have before it is rejected.")] = 1,
+    tracking_uri: Annotated[str | None, typer.Option("--tracking-uri")] = None,
+    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")] = False,
+) -> None:
+    """Score and explain every open lead as of a date; write scores, rejects, a manifest and _SUCCESS."""
+    from leadml.batch import CountMismatchError, run_scoring
+    from leadml.schema import DataValidationError
+
+    run_config = load_config(config)
+    when = parse_as_of(as_of)
+    try:
+        manifest = run_scoring(
+            data,
+            config=run_config,
+            model_uri=model,
+            as_of=when,
+            out_dir=out,
+            also_uri=also,
+            fmt=fmt.value,
+            top_reasons=top_reasons,
+            chunk_size=chunk_size,
+            scheduler=scheduler,
+            tolerance=unseen_tolerance,
+            tracking_uri=tracking_uri,
+            log_to_mlflow=not no_mlflow,
+        )
+    except (DataValidationError, CountMismatchError, FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc), code=1) from exc
+    counts, tiers = manifest["counts"], manifest["tiers"]
+    print(
+        f"scored {counts['scored']:,} of {counts['in']:,} open leads ({counts['rejected']:,} rejected) "
+        f"as of {manifest['as_of']} in {manifest['duration_seconds']:.1f}s\n"
+        f"tiers: hot {tiers['hot']:,} · warm {tiers['warm']:,} · cold {tiers['cold']:,}; "
+        f"MQL flags {manifest['mql']:,}; expected conversions {manifest['expected_conversions']:.1f}",
+        file=sys.stderr,
+    )
+    print(json.dumps({"out": str(out), "counts": counts, "tiers": tiers}))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)

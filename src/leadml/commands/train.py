@@ -1,0 +1,58 @@
+"""``leadml train``: build the training set, train, evaluate, log and register a challenger."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadml.commands._common import fail, load_config
+
+__all__ = ["register"]
+
+
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
+    config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")] = Path(
+        "training/sql.yaml"
+    ),
+    tracking_uri: Annotated[
+        str | None, typer.Option("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db).")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the metrics JSON here.")] = None,
+    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Train and evaluate without logging.")] = False,
+) -> None:
+    """Train LightGBM + Platt on the out-of-time training set; compare with the rule
+    baseline, the champion and (on synthetic data) the oracle; log and register it as
+    the `challenger`."""
+    from leadml.schema import DataValidationError
+    from leadml.training_run import run_training
+
+    run_config = load_config(config)
+    try:
+        result = run_training(
+            run_config, data, tracking_uri=tracking_uri, report_path=report, log_to_mlflow=not no_mlflow
+        )
+    except (DataValidationError, FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc), code=1) from exc
+    rows = []
+    for name in ("model", "champion", "baseline", "oracle"):
+        if name in result:
+            r = result[name]
+            rows.append(
+                f"{name:>9}  roc_auc {r['roc_auc']:.3f}  pr_auc {r['pr_auc']:.3f}  brier {r['brier']:.4f}  "
+                f"ece {r['ece']:.4f}  lift@10% {r['lift_top_decile']:.2f}"
+            )
+    print("\n".join(rows), file=sys.stderr)
+    if "mlflow" in result:
+        m = result["mlflow"]
+        print(f"registered {m['model']} version {m['version']} as 'challenger' (run {m['run_id']})", file=sys.stderr)
+    summary = {k: result[k] for k in ("model", "baseline", "oracle", "champion") if k in result}
+    print(json.dumps({name: {k: v[k] for k in ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile")} for name, v in summary.items()} | {"n_test": result["n_test"], **({"mlflow": result["mlflow"]} if "mlflow" in result else {})}))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)

@@ -1,0 +1,437 @@
+"""The array layer under the feature builders: codes, CSR layouts and numba kernels.
+
+Everything here works on plain numpy arrays. Times are ``int64`` microseconds
+since the epoch (the contract's ``datetime64[us]`` viewed as integers), so
+"strictly before as_of" is an exact integer comparison; ages are turned into
+float days only for the outputs.
+
+Layout: rows are grouped by an integer code (a lead or an account) in CSR form
+-- ``offsets[g]:offsets[g + 1]`` are the rows of group ``g``, sorted by time.
+The kernels then loop over snapshots in parallel; each snapshot finds the end
+of "its" rows (``ts < as_of``) by binary search and walks back from there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numba import njit, prange
+
+__all__ = [
+    "DAY_US",
+    "HOUR_US",
+    "Csr",
+    "account_kernel",
+    "as_category",
+    "both",
+    "codes_for",
+    "csr_by",
+    "event_kernel",
+    "membership",
+    "signal_kernel",
+    "take_category",
+    "take_float",
+    "timestamps_us",
+    "vocab_codes",
+]
+
+DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+_NAT = np.iinfo(np.int64).min
+
+
+# --- frames -> arrays ---------------------------------------------------------
+def timestamps_us(values: pd.Series | pd.Index | np.ndarray, *, what: str) -> np.ndarray:
+    """``int64`` microseconds since the epoch (naive UTC); missing → ``INT64_MIN``.
+
+    Accepts the contract's ``datetime64[us]`` (zero copy), other units,
+    tz-aware values (converted to UTC) and ISO strings.
+    """
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif not pd.api.types.is_datetime64_dtype(series.dtype):
+        try:
+            series = pd.to_datetime(series, utc=True).dt.tz_localize(None)
+        except (ValueError, TypeError) as exc:
+            examples = series.dropna().astype(str).unique()[:3].tolist()
+            raise ValueError(f"{what}: expected timestamps, got values such as {examples}") from exc
+    return series.to_numpy(dtype="datetime64[us]").view(np.int64)
+
+
+def codes_for(keys: pd.Series | np.ndarray, universe: pd.Series | np.ndarray) -> np.ndarray:
+    """Position of each key in ``universe`` (``-1`` when absent), as ``int64``.
+
+    Integer ids over a dense range use a direct lookup table (50M keys in a
+    fraction of a second); anything else goes through a hash index.
+    """
+    keys_arr = np.asarray(keys) if not isinstance(keys, pd.Series) else keys.to_numpy()
+    uni_arr = np.asarray(universe) if not isinstance(universe, pd.Series) else universe.to_numpy()
+    if (
+        keys_arr.dtype.kind in "iu"
+        and uni_arr.dtype.kind in "iu"
+        and uni_arr.size
+        and keys_arr.size
+    ):
+        lo = int(uni_arr.min())
+        hi = int(uni_arr.max())
+        if hi - lo <= 4 * uni_arr.size + 1_000_000:
+            table = np.full(hi - lo + 1, -1, dtype=np.int64)
+            table[uni_arr.astype(np.int64) - lo] = np.arange(uni_arr.size, dtype=np.int64)
+            shifted = keys_arr.astype(np.int64) - lo
+            inside = (shifted >= 0) & (shifted <= hi - lo)
+            out = np.full(keys_arr.size, -1, dtype=np.int64)
+            out[inside] = table[shifted[inside]]
+            return out
+    index = pd.Index(uni_arr)
+    if keys_arr.dtype.kind in "iu" and index.dtype.kind not in "iu":
+        index = pd.Index(uni_arr.astype(str))
+        keys_arr = keys_arr.astype(str)
+    elif keys_arr.dtype.kind not in "iu" and index.dtype.kind in "iu":
+        index = pd.Index(uni_arr.astype(str))
+        keys_arr = pd.Series(keys_arr).astype(str).to_numpy()
+    return index.get_indexer(keys_arr).astype(np.int64)
+
+
+def vocab_codes(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Position of each value in the vocabulary (``-1`` for unknown or missing), as ``int8``/``int16``."""
+    dtype = np.int8 if len(vocabulary) < 127 else np.int16
+    if len(values) == 0:
+        return np.empty(0, dtype=dtype)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        mapping = pd.Index(list(vocabulary)).get_indexer(values.cat.categories.astype(str))
+        codes = values.cat.codes.to_numpy()
+        out = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1)
+        return out.astype(dtype)
+    pa_array = getattr(values.array, "_pa_array", None)
+    if pa_array is None:
+        pa_array = pa.array(values.astype("str").array._pa_array)
+    index = pc.index_in(pa_array, value_set=pa.array(list(vocabulary), type=pa.string()))
+    return index.fill_null(-1).to_numpy().astype(dtype)
+
+
+# --- CSR layout -----------------------------------------------------------------
+class Csr:
+    """Rows grouped by code and sorted by time: ``offsets`` plus the sorted columns."""
+
+    __slots__ = ("offsets", "ts", "codes", "owner")
+
+    def __init__(
+        self, offsets: np.ndarray, ts: np.ndarray, codes: np.ndarray, owner: np.ndarray
+    ) -> None:
+        self.offsets = offsets
+        self.ts = ts
+        self.codes = codes
+        self.owner = owner
+
+
+@njit(cache=True)
+def _counting_order(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stable counting sort by group code; rows with code < 0 are dropped."""
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(group.size):
+        g = group[i]
+        if g >= 0:
+            counts[g + 1] += 1
+    for g in range(n_groups):
+        counts[g + 1] += counts[g]
+    offsets = counts.copy()
+    fill = counts[:-1].copy()
+    order = np.empty(offsets[n_groups], dtype=np.int64)
+    for i in range(group.size):
+        g = group[i]
+        if g >= 0:
+            order[fill[g]] = i
+            fill[g] += 1
+    return order, offsets
+
+
+@njit(parallel=True, cache=True)
+def _sort_segments(offsets: np.ndarray, ts: np.ndarray, codes: np.ndarray, owner: np.ndarray) -> None:
+    """Sort each group's rows by time, in place (most inputs are already sorted)."""
+    n_groups = offsets.size - 1
+    for g in prange(n_groups):
+        lo = offsets[g]
+        hi = offsets[g + 1]
+        in_order = True
+        for i in range(lo + 1, hi):
+            if ts[i] < ts[i - 1]:
+                in_order = False
+                break
+        if not in_order:
+            idx = np.argsort(ts[lo:hi])
+            ts[lo:hi] = ts[lo:hi][idx]
+            codes[lo:hi] = codes[lo:hi][idx]
+            owner[lo:hi] = owner[lo:hi][idx]
+
+
+def csr_by(
+    group: np.ndarray,
+    n_groups: int,
+    ts: np.ndarray,
+    codes: np.ndarray | None = None,
+    owner: np.ndarray | None = None,
+) -> Csr:
+    """Group rows by ``group`` (``-1`` and missing times dropped) and sort each group by time."""
+    group = np.where(ts == _NAT, -1, group).astype(np.int64)
+    order, offsets = _counting_order(group, n_groups)
+    sorted_ts = np.ascontiguousarray(ts[order])
+    sorted_codes = (
+        np.zeros(order.size, dtype=np.int8) if codes is None else np.ascontiguousarray(codes[order])
+    )
+    sorted_owner = (
+        np.zeros(order.size, dtype=np.int64)
+        if owner is None
+        else np.ascontiguousarray(owner[order]).astype(np.int64)
+    )
+    _sort_segments(offsets, sorted_ts, sorted_codes, sorted_owner)
+    return Csr(offsets, sorted_ts, sorted_codes, sorted_owner)
+
+
+@njit(cache=True)
+def _first_at_or_after(ts: np.ndarray, lo: int, hi: int, t: np.int64) -> int:
+    """Smallest i in [lo, hi) with ts[i] >= t (hi when none): ``searchsorted(side='left')``."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ts[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+# --- kernels ----------------------------------------------------------------------
+@njit(parallel=True, cache=True)
+def event_kernel(
+    offsets: np.ndarray,
+    ev_ts: np.ndarray,
+    ev_type: np.ndarray,
+    snap_group: np.ndarray,
+    snap_asof: np.ndarray,
+    windows_us: np.ndarray,
+    n_types: int,
+    engaging: np.ndarray,
+    touch_code: int,
+    decay_per_day: float,
+    counts: np.ndarray,
+    days_since: np.ndarray,
+    extra: np.ndarray,
+) -> None:
+    """One pass over each snapshot's past events (``ts < as_of``), most recent first.
+
+    Fills ``counts[s, type * n_windows + w]`` (events with ``as_of - ts <= window``),
+    ``days_since[s, type]`` (NaN if never) and ``extra[s, :]``:
+    0 active days in 90 days, 1 decayed engagement, 2 engagement trend
+    (n7 - n(7,30] * 7/23), 3 first sales touch (µs, NaN if none),
+    4 days since the last engaging event, 5 events of any type in 30 days.
+    ``engaging[type]`` says which types count as the lead's own engagement.
+    """
+    n_windows = windows_us.size
+    widest = windows_us[n_windows - 1] if n_windows > 0 else 0
+    week = 7 * DAY_US
+    month = 30 * DAY_US
+    quarter = 90 * DAY_US
+    for s in prange(snap_asof.size):
+        g = snap_group[s]
+        if g < 0:
+            continue
+        a = snap_asof[s]
+        lo = offsets[g]
+        end = _first_at_or_after(ev_ts, lo, offsets[g + 1], a)
+        active_days = 0
+        last_day = np.int64(_NAT)
+        decayed = 0.0
+        n7 = 0
+        n23 = 0
+        n_month = 0
+        first_touch = np.int64(_NAT)
+        last_engaged = -1.0
+        for i in range(end - 1, lo - 1, -1):
+            t = ev_ts[i]
+            age = a - t
+            if age <= month:
+                n_month += 1
+            c = ev_type[i]
+            if c < 0:
+                continue
+            if np.isnan(days_since[s, c]):
+                days_since[s, c] = age / DAY_US
+            if age <= widest:
+                base = c * n_windows
+                for w in range(n_windows):
+                    if age <= windows_us[w]:
+                        counts[s, base + w] += 1
+            if c == touch_code:
+                first_touch = t
+            if engaging[c]:
+                age_days = age / DAY_US
+                if last_engaged < 0:
+                    last_engaged = age_days
+                decayed += np.exp(-decay_per_day * age_days)
+                if age <= week:
+                    n7 += 1
+                elif age <= month:
+                    n23 += 1
+                if age <= quarter:
+                    day = t // DAY_US
+                    if day != last_day:
+                        active_days += 1
+                        last_day = day
+        extra[s, 0] = active_days
+        extra[s, 1] = decayed
+        extra[s, 2] = n7 - n23 * 7.0 / 23.0
+        extra[s, 3] = np.nan if first_touch == _NAT else float(first_touch)
+        extra[s, 4] = np.nan if last_engaged < 0 else last_engaged
+        extra[s, 5] = n_month
+
+
+@njit(parallel=True, cache=True)
+def signal_kernel(
+    offsets: np.ndarray,
+    sig_ts: np.ndarray,
+    sig_type: np.ndarray,
+    snap_group: np.ndarray,
+    snap_asof: np.ndarray,
+    windows_us: np.ndarray,
+    counts: np.ndarray,
+    days_since: np.ndarray,
+    days_since_any: np.ndarray,
+) -> None:
+    """Intent signals of each snapshot's account before ``as_of``: counts per type x window, recency."""
+    n_windows = windows_us.size
+    widest = windows_us[n_windows - 1] if n_windows > 0 else 0
+    for s in prange(snap_asof.size):
+        g = snap_group[s]
+        if g < 0:
+            continue
+        a = snap_asof[s]
+        lo = offsets[g]
+        end = _first_at_or_after(sig_ts, lo, offsets[g + 1], a)
+        for i in range(end - 1, lo - 1, -1):
+            age = a - sig_ts[i]
+            if np.isnan(days_since_any[s]):
+                days_since_any[s] = age / DAY_US
+            c = sig_type[i]
+            if c < 0:
+                continue
+            if np.isnan(days_since[s, c]):
+                days_since[s, c] = age / DAY_US
+            if age <= widest:
+                base = c * n_windows
+                for w in range(n_windows):
+                    if age <= windows_us[w]:
+                        counts[s, base + w] += 1
+
+
+@njit(parallel=True, cache=True)
+def account_kernel(
+    snap_lead: np.ndarray,
+    snap_asof: np.ndarray,
+    lead_account: np.ndarray,
+    lead_created: np.ndarray,
+    own_events_30d: np.ndarray,
+    created_offsets: np.ndarray,
+    created_sorted: np.ndarray,
+    acc_offsets: np.ndarray,
+    acc_ts: np.ndarray,
+    early_offsets: np.ndarray,
+    early_ts: np.ndarray,
+    early_lead: np.ndarray,
+    other_leads: np.ndarray,
+    other_events: np.ndarray,
+) -> None:
+    """Other leads of the account created before ``as_of`` and their events in the last 30 days.
+
+    ``acc_ts``: all events of each account's leads, sorted by time. Events
+    of the lead itself are removed with ``own_events_30d``; events of leads
+    created at or after ``as_of`` can only be earlier than their lead's
+    creation ("early" events, usually none) and are removed one by one.
+    """
+    month = 30 * DAY_US
+    for s in prange(snap_asof.size):
+        lead = snap_lead[s]
+        acc = lead_account[lead] if lead >= 0 else -1
+        if acc < 0:
+            other_leads[s] = np.nan
+            other_events[s] = np.nan
+            continue
+        a = snap_asof[s]
+        lo = created_offsets[acc]
+        n_before = _first_at_or_after(created_sorted, lo, created_offsets[acc + 1], a) - lo
+        if lead_created[lead] < a:
+            n_before -= 1
+        other_leads[s] = n_before
+        lo = acc_offsets[acc]
+        hi = acc_offsets[acc + 1]
+        start = _first_at_or_after(acc_ts, lo, hi, a - month)
+        end = _first_at_or_after(acc_ts, start, hi, a)
+        n = end - start - own_events_30d[s]
+        lo = early_offsets[acc]
+        hi = early_offsets[acc + 1]
+        i = _first_at_or_after(early_ts, lo, hi, a - month)
+        while i < hi and early_ts[i] < a:
+            other = early_lead[i]
+            if other != lead and lead_created[other] >= a:
+                n -= 1
+            i += 1
+        other_events[s] = n
+
+
+# --- categoricals ---------------------------------------------------------------------
+def as_category(values: pd.Series | None, n: int) -> pd.Categorical:
+    """String categories (missing stays missing); an absent column is all-missing."""
+    if values is None:
+        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype="str"))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array.rename_categories(values.cat.categories.astype("str"))  # type: ignore[union-attr]
+        return cat.set_categories(sorted(cat.categories))
+    return pd.Categorical(values.astype("str"))
+
+
+def take_category(cat: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
+    """``cat[rows]`` where ``rows == -1`` gives a missing value; categories are kept."""
+    codes = np.asarray(cat.codes)
+    taken = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1) if codes.size else np.full(rows.size, -1)
+    return pd.Categorical.from_codes(taken.astype(codes.dtype if codes.size else np.int8), dtype=cat.dtype)
+
+
+def take_float(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` as float64 where ``rows == -1`` gives NaN."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return np.full(rows.size, np.nan)
+    return np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)
+
+
+def _norm(text: str) -> str:
+    return str(text).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _renorm(cat: pd.Categorical, norm: list[str]) -> pd.Categorical:
+    """Re-code ``cat`` onto the normalised spellings ``norm`` of its categories."""
+    uniques = pd.Index(norm).unique()
+    mapping = uniques.get_indexer(norm)
+    codes = np.asarray(cat.codes)
+    if not norm:
+        return pd.Categorical.from_codes(np.full(codes.size, -1, dtype=np.int32), categories=uniques)
+    new = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1)
+    return pd.Categorical.from_codes(new.astype(np.int32), categories=uniques)
+
+
+def membership(cat: pd.Categorical, allowed: tuple[str, ...]) -> np.ndarray:
+    """1.0 if the (normalised) value is in ``allowed``, 0.0 if not, NaN if missing."""
+    norm = _renorm(cat, [_norm(c) for c in cat.categories])
+    allowed_norm = {_norm(a) for a in allowed}
+    hits = np.array([c in allowed_norm for c in norm.categories], dtype=np.float64)
+    codes = np.asarray(norm.codes)
+    if hits.size == 0:
+        return np.full(codes.size, np.nan)
+    return np.where(codes >= 0, hits[np.maximum(codes, 0)], np.nan)
+
+
+def both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Three-valued AND: 0 if either is 0, 1 if both are 1, NaN otherwise."""
+    out = np.where((a == 1) & (b == 1), 1.0, np.nan)
+    return np.where((a == 0) | (b == 0), 0.0, out)

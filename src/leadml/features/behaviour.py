@@ -1,0 +1,104 @@
+"""Behaviour: what the person did before ``as_of`` -- counts per event type and window, recency,
+active days, decayed engagement, trend, speed to lead.
+
+The hot path. Events are laid out once by (lead, ts) in CSR arrays and a
+numba kernel (:func:`leadml.features._kernels.event_kernel`) walks each
+snapshot's past events once, in parallel over snapshots. Only events with
+``ts < as_of`` are read; a window of ``w`` days holds events with
+``as_of - w days <= ts < as_of``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leadml.config import EventDataset
+from leadml.features._kernels import DAY_US, HOUR_US, Csr, as_category, csr_by, event_kernel
+
+__all__ = ["NON_ENGAGEMENT_EVENTS", "EventsByLead", "behaviour_features", "events_by_lead", "source_feature"]
+
+# Events that are not the lead's own engagement: the rep's touch, and the
+# negative signals. They keep their own counts and recency but do not feed
+# activity, decay, trend or inactivity.
+NON_ENGAGEMENT_EVENTS: frozenset[str] = frozenset({"unsubscribe", "email_bounce"})
+
+
+@dataclass(frozen=True)
+class EventsByLead:
+    """Events grouped by lead code and sorted by time (CSR), type codes from the vocabulary."""
+
+    csr: Csr
+    n_leads: int
+
+
+def events_by_lead(lead_code: np.ndarray, ts_us: np.ndarray, type_code: np.ndarray, n_leads: int) -> EventsByLead:
+    """Lay the events out by lead; rows of unknown leads or without a time are dropped."""
+    return EventsByLead(csr_by(lead_code, n_leads, ts_us, type_code), n_leads)
+
+
+def engaging_types(dataset: EventDataset) -> np.ndarray:
+    """Boolean per vocabulary type: does it count as the lead's own engagement?"""
+    excluded = NON_ENGAGEMENT_EVENTS | {dataset.features.sales_touch_event}
+    return np.array([t not in excluded for t in dataset.vocabularies.event_types], dtype=np.bool_)
+
+
+def behaviour_features(
+    events: EventsByLead,
+    *,
+    snap_lead: np.ndarray,
+    snap_asof: np.ndarray,
+    created_us: np.ndarray,
+    dataset: EventDataset,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Event features per snapshot, plus each snapshot's own event count in 30 days (for account context).
+
+    ``snap_lead`` are lead codes (rows of the leads table), ``snap_asof`` and
+    ``created_us`` microseconds.
+    """
+    fs = dataset.features
+    types = dataset.vocabularies.event_types
+    windows = sorted(fs.event_windows_days)
+    windows_us = np.asarray(windows, dtype=np.int64) * DAY_US
+    n = snap_asof.size
+    counts = np.zeros((n, len(types) * len(windows)), dtype=np.int32)
+    days_since = np.full((n, len(types)), np.nan)
+    extra = np.full((n, 6), np.nan)
+    touch = types.index(fs.sales_touch_event) if fs.sales_touch_event in types else -1
+    csr = events.csr
+    event_kernel(
+        csr.offsets,
+        csr.ts,
+        csr.codes,
+        snap_lead,
+        snap_asof,
+        windows_us,
+        len(types),
+        engaging_types(dataset),
+        touch,
+        np.log(2.0) / fs.half_life_days,
+        counts,
+        days_since,
+        extra,
+    )
+    created = created_us[snap_lead].astype(np.float64)
+    columns: dict[str, np.ndarray] = {}
+    for i, event_type in enumerate(types):
+        for j, w in enumerate(windows):
+            columns[f"n_{event_type}_{w}d"] = counts[:, i * len(windows) + j]
+        columns[f"days_since_{event_type}"] = days_since[:, i]
+    columns["active_days_90d"] = extra[:, 0]
+    columns["engagement_decayed"] = extra[:, 1]
+    columns["engagement_trend"] = extra[:, 2]
+    columns["lead_age_days"] = (snap_asof - created_us[snap_lead]) / DAY_US
+    columns["hours_to_first_touch"] = (extra[:, 3] - created) / HOUR_US
+    columns["days_since_last_activity"] = extra[:, 4]
+    own_30d = np.nan_to_num(extra[:, 5]).astype(np.int64)
+    return pd.DataFrame(columns, copy=False), own_30d
+
+
+def source_feature(leads: pd.DataFrame) -> pd.Categorical:
+    """Acquisition channel per lead (rows aligned with ``leads``)."""
+    return as_category(leads.get("source"), len(leads))

@@ -1,0 +1,180 @@
+"""One code path from tables and snapshots to a feature frame, for training and scoring alike.
+
+``build_features(tables, snapshots, dataset)`` takes any (lead_id, as_of)
+pairs -- several per lead for training, one per open lead for scoring, any
+mix of as_of values -- and returns one row per snapshot, in the same order,
+with the features of :func:`leadml.catalogue.event_catalogue`. Only rows with
+a timestamp strictly before the snapshot's ``as_of`` are read; static
+attributes (fit, persona, source) are the tables' current values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from leadml.catalogue import FeatureInfo, event_catalogue
+from leadml.config import EventDataset
+from leadml.features._kernels import (
+    as_category,
+    codes_for,
+    take_category,
+    timestamps_us,
+    vocab_codes,
+)
+from leadml.features.account import account_features
+from leadml.features.behaviour import behaviour_features, events_by_lead, source_feature
+from leadml.features.fit import fit_features
+from leadml.features.intent import intent_features
+from leadml.features.persona import persona_features
+from leadml.io import Tables
+
+__all__ = ["KEY_COLUMNS", "build_features", "included_columns"]
+
+KEY_COLUMNS: tuple[str, ...] = ("lead_id", "as_of")
+_NAT = np.iinfo(np.int64).min
+
+
+def _examples(values: pd.Series | np.ndarray, k: int = 5) -> list:
+    return pd.Series(values).drop_duplicates().head(k).tolist()
+
+
+def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{table}: missing required columns {missing}; found {list(frame.columns)}"
+        )
+
+
+def _snapshot_arrays(snapshots: pd.DataFrame, leads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    _require(snapshots, "snapshots", KEY_COLUMNS)
+    snap_lead = codes_for(snapshots["lead_id"], leads["lead_id"])
+    unknown = snap_lead < 0
+    if unknown.any():
+        raise ValueError(
+            f"snapshots: {int(unknown.sum())} lead_id values are not in the leads table, "
+            f"e.g. {_examples(snapshots['lead_id'][unknown])}"
+        )
+    snap_asof = timestamps_us(snapshots["as_of"], what="snapshots.as_of")
+    if (snap_asof == _NAT).any():
+        raise ValueError(f"snapshots: {int((snap_asof == _NAT).sum())} rows have no as_of")
+    return snap_lead, snap_asof
+
+
+def included_columns(tables: Tables, include: Sequence[str]) -> list[FeatureInfo]:
+    """Catalogue entries for extra leads/accounts columns re-admitted by name (for the audit)."""
+    entries = []
+    for name in include:
+        frame = tables.leads if name in tables.leads.columns else tables.accounts
+        if name not in frame.columns:
+            raise ValueError(
+                f"cannot include {name!r}: not a column of leads {list(tables.leads.columns)} "
+                f"or accounts {list(tables.accounts.columns)}"
+            )
+        numeric = pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])
+        entries.append(
+            FeatureInfo(
+                name=name,
+                family="fit",
+                group=name,
+                kind="numeric" if numeric else "categorical",
+                description=f"Raw column {name!r} re-admitted for the leakage audit",
+            )
+        )
+    return entries
+
+
+def build_features(
+    tables: Tables,
+    snapshots: pd.DataFrame,
+    dataset: EventDataset,
+    *,
+    include: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Features of every snapshot: ``lead_id``, ``as_of``, then the catalogue's features in order.
+
+    Rows follow ``snapshots`` (index reset). ``include`` appends raw columns
+    of the leads or accounts table by name (the audit uses it to test a
+    suspicious field; the model never does).
+
+    >>> build_features(tables, pd.DataFrame({"lead_id": [7], "as_of": [pd.Timestamp("2025-01-01")]}), dataset)
+    """
+    leads, accounts, events, intent = tables.leads, tables.accounts, tables.events, tables.intent
+    _require(leads, "leads", ("lead_id", "account_id", "created_at"))
+    _require(accounts, "accounts", ("account_id",))
+    _require(events, "events", ("lead_id", "ts", "event_type"))
+    _require(intent, "intent", ("account_id", "ts", "signal_type"))
+    duplicated = leads["lead_id"].duplicated()
+    if duplicated.any():
+        raise ValueError(
+            f"leads: lead_id must be unique; {int(duplicated.sum())} duplicates, "
+            f"e.g. {_examples(leads['lead_id'][duplicated])}"
+        )
+    created_us = timestamps_us(leads["created_at"], what="leads.created_at")
+    if (created_us == _NAT).any():
+        missing = leads["lead_id"][created_us == _NAT]
+        raise ValueError(f"leads: created_at is missing for {len(missing)} leads, e.g. {_examples(missing)}")
+    snap_lead, snap_asof = _snapshot_arrays(snapshots, leads)
+    lead_account = codes_for(leads["account_id"], accounts["account_id"])
+    snap_account = lead_account[snap_lead]
+
+    ev_lead = codes_for(events["lead_id"], leads["lead_id"]) if len(events) else np.empty(0, np.int64)
+    ev_ts = timestamps_us(events["ts"], what="events.ts") if len(events) else np.empty(0, np.int64)
+    ev_type = vocab_codes(events["event_type"], dataset.vocabularies.event_types)
+    by_lead = events_by_lead(ev_lead, ev_ts, ev_type, len(leads))
+
+    behaviour, own_30d = behaviour_features(
+        by_lead, snap_lead=snap_lead, snap_asof=snap_asof, created_us=created_us, dataset=dataset
+    )
+    del by_lead
+    account = account_features(
+        ev_lead=ev_lead,
+        ev_ts=ev_ts,
+        lead_account=lead_account,
+        created_us=created_us,
+        n_accounts=len(accounts),
+        snap_lead=snap_lead,
+        snap_asof=snap_asof,
+        own_events_30d=own_30d,
+    )
+    del ev_lead, ev_ts, ev_type
+    signals = intent_features(
+        intent,
+        account_ids=accounts["account_id"],
+        snap_account=snap_account,
+        snap_asof=snap_asof,
+        dataset=dataset,
+    )
+
+    columns: dict[str, object] = {}
+    for per_lead in (fit_features(leads, accounts, dataset), persona_features(leads, dataset)):
+        for name in per_lead.columns:
+            values = per_lead[name]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                columns[name] = take_category(values.array, snap_lead)  # type: ignore[arg-type]
+            else:
+                columns[name] = values.to_numpy()[snap_lead]
+    columns["source"] = take_category(source_feature(leads), snap_lead)
+    for frame in (behaviour, signals, account):
+        for name in frame.columns:
+            columns[name] = frame[name].to_numpy()
+    for entry in included_columns(tables, include):
+        frame = tables.leads if entry.name in leads.columns else tables.accounts
+        rows = snap_lead if frame is leads else snap_account
+        raw = frame[entry.name]
+        if entry.kind == "numeric":
+            values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            columns[entry.name] = np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)
+        else:
+            columns[entry.name] = take_category(as_category(raw, len(frame)), rows)
+
+    names = event_catalogue(dataset).names + tuple(e.name for e in included_columns(tables, include))
+    out = {
+        "lead_id": snapshots["lead_id"].to_numpy(),
+        "as_of": snap_asof.view("datetime64[us]"),
+    }
+    out.update((name, columns[name]) for name in names)
+    return pd.DataFrame(out)

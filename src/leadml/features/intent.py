@@ -1,0 +1,56 @@
+"""Intent: what happens at the lead's company before ``as_of`` (funding, hiring, new executive ...).
+
+Signals are laid out by (account, ts) and read by
+:func:`leadml.features._kernels.signal_kernel`: counts per signal type and
+window (``as_of - w days <= ts < as_of``), days since each type and since
+any signal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leadml.config import EventDataset
+from leadml.features._kernels import DAY_US, codes_for, csr_by, signal_kernel, timestamps_us, vocab_codes
+
+__all__ = ["intent_features"]
+
+
+def intent_features(
+    intent: pd.DataFrame,
+    *,
+    account_ids: pd.Series,
+    snap_account: np.ndarray,
+    snap_asof: np.ndarray,
+    dataset: EventDataset,
+) -> pd.DataFrame:
+    """Intent features per snapshot; ``snap_account`` are account codes (rows of ``account_ids``, -1 if none)."""
+    types = dataset.vocabularies.signal_types
+    windows = sorted(dataset.features.intent_windows_days)
+    account_code = codes_for(intent["account_id"], account_ids) if len(intent) else np.empty(0, np.int64)
+    ts = timestamps_us(intent["ts"], what="intent.ts") if len(intent) else np.empty(0, np.int64)
+    type_code = vocab_codes(intent["signal_type"], types) if len(intent) else np.empty(0, np.int8)
+    csr = csr_by(account_code, len(account_ids), ts, type_code)
+    n = snap_asof.size
+    counts = np.zeros((n, len(types) * len(windows)), dtype=np.int32)
+    days_since = np.full((n, len(types)), np.nan)
+    days_since_any = np.full(n, np.nan)
+    signal_kernel(
+        csr.offsets,
+        csr.ts,
+        csr.codes,
+        snap_account,
+        snap_asof,
+        np.asarray(windows, dtype=np.int64) * DAY_US,
+        counts,
+        days_since,
+        days_since_any,
+    )
+    columns: dict[str, np.ndarray] = {}
+    for i, signal_type in enumerate(types):
+        for j, w in enumerate(windows):
+            columns[f"n_{signal_type}_{w}d"] = counts[:, i * len(windows) + j]
+        columns[f"days_since_{signal_type}"] = days_since[:, i]
+    columns["days_since_intent"] = days_since_any
+    return pd.DataFrame(columns, copy=False)
