@@ -28,9 +28,22 @@ chromium: ## Install Debian's Chromium for the browser tests, when missing
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-demo: install ## Generate demo data, train, promote, score and write the lead cards
+demo: install ## Synthetic CRM → validate → train sql & won → promote → score → lead cards
 	$(BIN)/leadml demo-data --out $(DEMO_DIR)/data --leads $(DEMO_LEADS) --seed 7
 	$(BIN)/leadml validate --data $(DEMO_DIR)/data --report $(DEMO_DIR)/validation.json
+	$(BIN)/leadml train --data $(DEMO_DIR)/data --config training/sql.yaml --report $(DEMO_DIR)/train_sql.json
+	$(BIN)/leadml train --data $(DEMO_DIR)/data --config training/won.yaml --report $(DEMO_DIR)/train_won.json
+	$(BIN)/leadml promote --model leadml-sql --config training/sql.yaml
+	$(BIN)/leadml promote --model leadml-won --config training/won.yaml
+	$(BIN)/leadml score --data $(DEMO_DIR)/data --model models:/leadml-sql@champion \
+		--also models:/leadml-won@champion --as-of $(DEMO_AS_OF) --out $(DEMO_DIR)/scores --format both
+	$(BIN)/leadml report --scores $(DEMO_DIR)/scores --data $(DEMO_DIR)/data --out $(DEMO_DIR)/lead_cards.html
+	$(BIN)/leadml summarize $(DEMO_DIR)/train_sql.json $(DEMO_DIR)/train_won.json --scores $(DEMO_DIR)/scores
+	@echo "MLflow UI: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI)"
+	@echo "Lead cards: $(abspath $(DEMO_DIR))/lead_cards.html"
+
+serve: install ## Serve the sql champion over REST (mlflow models serve, port 5001)
+	$(BIN)/mlflow models serve -m models:/leadml-sql@champion --env-manager local --host 127.0.0.1 --port $(or $(PORT),5001)
 
 test: install chromium ## Run the test suite
 	$(BIN)/pytest -q
@@ -45,4 +58,4 @@ bench: install ## Run the benchmarks (prints figures; slow, on demand)
 clean: ## Remove generated data, MLflow stores and exports
 	rm -rf $(DEMO_DIR) mlflow.db mlruns mlartifacts out
 
-.PHONY: help install chromium demo test lint bench clean
+.PHONY: help install chromium demo serve test lint bench clean

@@ -30,6 +30,7 @@ __all__ = [
     "csr_by",
     "event_kernel",
     "membership",
+    "next_time_kernel",
     "signal_kernel",
     "take_category",
     "take_float",
@@ -435,3 +436,19 @@ def both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Three-valued AND: 0 if either is 0, 1 if both are 1, NaN otherwise."""
     out = np.where((a == 1) & (b == 1), 1.0, np.nan)
     return np.where((a == 0) | (b == 0), 0.0, out)
+
+
+@njit(parallel=True, cache=True)
+def next_time_kernel(
+    offsets: np.ndarray, ts: np.ndarray, snap_group: np.ndarray, snap_asof: np.ndarray, out: np.ndarray
+) -> None:
+    """``out[s]`` = first time of group ``snap_group[s]`` at or after ``snap_asof[s]`` (INT64_MIN if none)."""
+    for s in prange(snap_asof.size):
+        g = snap_group[s]
+        out[s] = _NAT
+        if g < 0:
+            continue
+        hi = offsets[g + 1]
+        i = _first_at_or_after(ts, offsets[g], hi, snap_asof[s])
+        if i < hi:
+            out[s] = ts[i]

@@ -1,0 +1,92 @@
+import json
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadml.calibration import PlattCalibration, PointsScale, sigmoid
+from leadml.explain import ReasonCatalogue, explain_rows, format_reasons
+
+
+@pytest.fixture(scope="module")
+def model():
+    rng = np.random.default_rng(0)
+    n = 6000
+    X = pd.DataFrame(
+        {
+            "n_demo_request_90d": rng.poisson(0.2, n).astype(float),
+            "days_since_demo_request": np.where(rng.random(n) < 0.2, rng.integers(0, 60, n), np.nan),
+            "employees": rng.lognormal(6, 1.5, n),
+            "source": pd.Categorical(rng.choice(["referral", "paid_search", "purchased_list"], n)),
+        }
+    )
+    logit = -2 + 1.5 * X["n_demo_request_90d"] + 0.8 * (X["source"] == "referral")
+    y = (rng.random(n) < sigmoid(logit.to_numpy())).astype(int)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 15, "verbose": -1, "seed": 1, "deterministic": True},
+        lgb.Dataset(X, y),
+        num_boost_round=40,
+    )
+    catalogue = ReasonCatalogue(
+        features=tuple(X.columns),
+        feature_group={
+            "n_demo_request_90d": "demo_request",
+            "days_since_demo_request": "demo_request",
+            "employees": "company_size",
+            "source": "source",
+        },
+        group_family={"demo_request": "behaviour", "company_size": "fit", "source": "fit"},
+        group_main={"demo_request": "n_demo_request_90d", "company_size": "employees", "source": "source"},
+        group_label={"demo_request": "Demo request", "company_size": "Company size", "source": "Source"},
+        mode="flat",
+    )
+    return booster, X, catalogue
+
+
+def test_points_add_up_exactly_and_probability_is_sigmoid_of_log_odds(model):
+    booster, X, catalogue = model
+    calibration = PlattCalibration(slope=0.9, intercept=0.1)
+    bias = booster.predict(X.iloc[:1], pred_contrib=True)[0, -1]
+    scale = PointsScale(base=50, pdo=20, reference_log_odds=float(calibration.log_odds(np.array([bias]))[0]))
+    ex = explain_rows(booster, X, calibration=calibration, scale=scale, catalogue=catalogue, chunk_size=1000, keep_feature_points=True)
+    assert ex.base_points == pytest.approx(50.0)
+    np.testing.assert_allclose(ex.base_points + ex.feature_points.sum(axis=1), ex.points, atol=1e-6)
+    np.testing.assert_allclose(ex.group_points.sum(axis=1) + ex.base_points, ex.points, atol=1e-6)
+    np.testing.assert_allclose(ex.family_points.sum(axis=1) + ex.base_points, ex.points, atol=1e-6)
+    np.testing.assert_allclose(ex.probability, sigmoid(ex.log_odds), atol=1e-12)
+    np.testing.assert_allclose(ex.probability, calibration.probability(booster.predict(X, raw_score=True)), atol=1e-9)
+    # grouped points are the sum of their features' points
+    np.testing.assert_allclose(
+        ex.group_points["demo_request"],
+        ex.feature_points["n_demo_request_90d"] + ex.feature_points["days_since_demo_request"],
+        atol=1e-9,
+    )
+
+
+def test_reasons_and_other_points_add_up_to_the_score(model):
+    booster, X, catalogue = model
+    calibration = PlattCalibration(slope=1.0, intercept=0.0)
+    scale = PointsScale(base=50, pdo=20, reference_log_odds=0.0)
+    ex = explain_rows(booster, X.iloc[:500], calibration=calibration, scale=scale, catalogue=catalogue)
+    reasons, other = format_reasons(ex, X.iloc[:500], catalogue, k=1)
+    for i, text in enumerate(reasons):
+        parsed = json.loads(text)
+        assert len(parsed) <= 2
+        total = ex.base_points + sum(r["points"] for r in parsed) + other[i]
+        assert total == pytest.approx(ex.points[i], abs=1e-6)
+        positives = [r for r in parsed if r["points"] > 0]
+        if positives:
+            assert positives[0]["points"] == pytest.approx(ex.group_points.iloc[i].max())
+
+
+def test_flat_reason_text_names_the_label_and_value(model):
+    _, _, catalogue = model
+    assert catalogue.render("source", {"source": "referral"}, "en", 3.0) == "Source: referral"
+    assert catalogue.render("company_size", {"employees": 1200.0}, "en", 3.0) == "Company size: 1,200"
+    assert catalogue.render("company_size", {"employees": float("nan")}, "fr", 3.0) == "Company size: inconnu"
+
+
+def test_catalogue_must_cover_every_feature():
+    with pytest.raises(ValueError, match="features without a group"):
+        ReasonCatalogue(features=("a", "b"), feature_group={"a": "g"}, group_family={"g": "fit"}, group_main={}, group_label={})
