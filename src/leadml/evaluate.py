@@ -34,6 +34,7 @@ __all__ = [
     "conversion_by_segment",
     "conversion_by_tier",
     "cumulative_gains_curve",
+    "ece_from_reliability",
     "evaluate_scores",
     "expected_calibration_error",
     "gains_table",
@@ -111,7 +112,9 @@ def _labels_and_probabilities(y_true: Any, y_prob: Any) -> tuple[np.ndarray, np.
         raise ValueError(f"y_prob must be numeric probabilities; got dtype {p_arr.dtype}") from exc
     missing = np.isnan(p)
     if missing.any():
-        raise ValueError(f"y_prob has {int(missing.sum())} NaN values of {p.size}; expected probabilities in [0, 1]")
+        raise ValueError(
+            f"y_prob has {int(missing.sum())} NaN values of {p.size}; expected probabilities in [0, 1]"
+        )
     outside = (p < 0.0) | (p > 1.0)
     if outside.any():
         raise ValueError(
@@ -125,17 +128,25 @@ def _segment_values(values: Any, *, name: str, n: int) -> np.ndarray:
     """A categorical array as strings, missing values as ``"missing"``."""
     series = pd.Series(np.asarray(values, dtype=object))
     if len(series) != n:
-        raise ValueError(f"segment {name!r} has {len(series)} values but y_true has {n}; expected one per row")
+        raise ValueError(
+            f"segment {name!r} has {len(series)} values but y_true has {n}; expected one per row"
+        )
     return series.where(series.notna(), "missing").astype(str).to_numpy(dtype=object)
 
 
 def _k_for_capacity(capacity: float | int, n: int) -> int:
     """Top-K size: an int is a count of leads, a float in (0, 1] a share of them (rounded half up)."""
-    if isinstance(capacity, bool) or not isinstance(capacity, (int, float, np.integer, np.floating)):
-        raise ValueError(f"capacity must be a share in (0, 1] or a count of leads >= 1; got {capacity!r}")
+    if isinstance(capacity, bool) or not isinstance(
+        capacity, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(
+            f"capacity must be a share in (0, 1] or a count of leads >= 1; got {capacity!r}"
+        )
     if isinstance(capacity, (int, np.integer)):
         if not 1 <= capacity <= n:
-            raise ValueError(f"capacity={capacity} leads; expected a count between 1 and the {n} rows scored")
+            raise ValueError(
+                f"capacity={capacity} leads; expected a count between 1 and the {n} rows scored"
+            )
         return int(capacity)
     if not 0.0 < capacity <= 1.0:
         raise ValueError(
@@ -274,8 +285,11 @@ def reliability_table(y_true: Any, y_prob: Any, *, n_bins: int = 10) -> pd.DataF
         }
     )
     table = frame.groupby("bin", sort=True).agg(
-        n=("n", "sum"), sum_p=("sum_p", "sum"), positives=("positives", "sum"),
-        prob_min=("prob", "min"), prob_max=("prob", "max"),
+        n=("n", "sum"),
+        sum_p=("sum_p", "sum"),
+        positives=("positives", "sum"),
+        prob_min=("prob", "min"),
+        prob_max=("prob", "max"),
     )
     return pd.DataFrame(
         {
@@ -289,11 +303,15 @@ def reliability_table(y_true: Any, y_prob: Any, *, n_bins: int = 10) -> pd.DataF
     )
 
 
-def expected_calibration_error(y_true: Any, y_prob: Any, *, n_bins: int = 10) -> float:
-    """Σ over equal-count bins of (bin share) · |mean predicted − observed rate|."""
-    table = reliability_table(y_true, y_prob, n_bins=n_bins)
+def ece_from_reliability(table: pd.DataFrame) -> float:
+    """Σ over the bins of a reliability table of (bin share) · |mean predicted − observed rate|."""
     weights = table["n"] / table["n"].sum()
     return float(np.sum(weights * (table["mean_predicted"] - table["observed_rate"]).abs()))
+
+
+def expected_calibration_error(y_true: Any, y_prob: Any, *, n_bins: int = 10) -> float:
+    """Expected calibration error over ``n_bins`` equal-count bins (see :func:`reliability_table`)."""
+    return ece_from_reliability(reliability_table(y_true, y_prob, n_bins=n_bins))
 
 
 # --------------------------------------------------------------------------- ranking tables
@@ -318,8 +336,14 @@ def gains_table(y_true: Any, y_prob: Any) -> pd.DataFrame:
         rate = np.where(sizes > 0, positives / sizes, np.nan)
         cumulative_rate = np.where(bounds[1:] > 0, cum_pos[1:] / bounds[1:], np.nan)
     descending = np.sort(p)[::-1]
-    score_max = [float(descending[a]) if b > a else np.nan for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    score_min = [float(descending[b - 1]) if b > a else np.nan for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    score_max = [
+        float(descending[a]) if b > a else np.nan
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    score_min = [
+        float(descending[b - 1]) if b > a else np.nan
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
     return pd.DataFrame(
         {
             "decile": np.arange(1, 11),
@@ -375,9 +399,13 @@ def capacity_metrics(y_true: Any, y_prob: Any, capacity: float | int) -> dict[st
 # --------------------------------------------------------------------------- conversion tables
 
 
-def _conversion_rows(y: np.ndarray, p: np.ndarray, labels: np.ndarray, order: list[str], column: str) -> pd.DataFrame:
+def _conversion_rows(
+    y: np.ndarray, p: np.ndarray, labels: np.ndarray, order: list[str], column: str
+) -> pd.DataFrame:
     frame = pd.DataFrame({column: labels, "y": y, "p": p})
-    stats = frame.groupby(column, sort=False).agg(n=("y", "size"), positives=("y", "sum"), sum_p=("p", "sum"))
+    stats = frame.groupby(column, sort=False).agg(
+        n=("y", "size"), positives=("y", "sum"), sum_p=("p", "sum")
+    )
     stats = stats.reindex(order)
     n = stats["n"].fillna(0).to_numpy(dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -410,7 +438,9 @@ def conversion_by_tier(
     """
     y, p = _labels_and_probabilities(y_true, y_prob)
     if (thresholds is None) == (tiers is None):
-        raise ValueError("give either thresholds=(hot, warm) or tiers (one label per row), not both or neither")
+        raise ValueError(
+            "give either thresholds=(hot, warm) or tiers (one label per row), not both or neither"
+        )
     if thresholds is not None:
         hot, warm = _tier_thresholds(thresholds)
         labels = np.where(p >= hot, "hot", np.where(p >= warm, "warm", "cold")).astype(object)
@@ -429,11 +459,15 @@ def _tier_thresholds(thresholds: Any) -> tuple[float, float]:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"tier thresholds must be a pair (hot, warm); got {thresholds!r}") from exc
     if not 0.0 <= warm <= hot <= 1.0:
-        raise ValueError(f"tier thresholds must satisfy 0 <= warm <= hot <= 1; got hot={hot}, warm={warm}")
+        raise ValueError(
+            f"tier thresholds must satisfy 0 <= warm <= hot <= 1; got hot={hot}, warm={warm}"
+        )
     return hot, warm
 
 
-def conversion_by_segment(y_true: Any, y_prob: Any, segment: Any, *, name: str = "segment") -> pd.DataFrame:
+def conversion_by_segment(
+    y_true: Any, y_prob: Any, segment: Any, *, name: str = "segment"
+) -> pd.DataFrame:
     """Conversion by value of any categorical array: ``segment, n, share, positives, rate, mean_predicted``.
 
     Missing values form a ``"missing"`` segment; rows are ordered by n, largest first.
@@ -458,13 +492,16 @@ def roc_auc_and_lift_intervals(
 ) -> dict[str, Any]:
     """Percentile bootstrap intervals for ROC-AUC and top-decile lift, rows resampled with replacement.
 
-    Draws with a single class are skipped (``n_valid`` says how many were kept).
+    Draws with a single class are skipped (``n_valid`` says how many were kept);
+    ``n_boot=0`` skips the bootstrap and gives ``[None, None]`` intervals.
     The same ``random_state`` and row count give the same draws, so scorers
     evaluated on the same rows share their resamples (a paired comparison).
     Returns ``{"roc_auc_ci": [lo, hi], "lift_top_decile_ci": [lo, hi], "n_boot", "n_valid", "level"}``.
     """
-    if n_boot < 1:
-        raise ValueError(f"n_boot={n_boot}; expected at least 1 bootstrap draw")
+    if n_boot < 0:
+        raise ValueError(
+            f"n_boot={n_boot}; expected a number of bootstrap draws >= 0 (0 skips the intervals)"
+        )
     if not 0.0 < level < 1.0:
         raise ValueError(f"level={level}; expected a confidence level in (0, 1), e.g. 0.95")
     y, p = _labels_and_probabilities(y_true, y_prob)
@@ -550,10 +587,9 @@ def evaluate_scores(
     else:
         by_tier = []
     by_segment = {
-        name: _records(conversion_by_segment(y, p, values, name=name)) for name, values in (segments or {}).items()
+        name: _records(conversion_by_segment(y, p, values, name=name))
+        for name, values in (segments or {}).items()
     }
-    weights = reliability["n"] / reliability["n"].sum()
-    ece = float(np.sum(weights * (reliability["mean_predicted"] - reliability["observed_rate"]).abs()))
     return {
         "n": int(y.size),
         "positives": int(y.sum()),
@@ -563,10 +599,10 @@ def evaluate_scores(
         "pr_auc": pr_auc(y, p),
         "log_loss": log_loss(y, p),
         "brier": brier_score(y, p),
-        "ece": ece,
+        "ece": ece_from_reliability(reliability),
         "lift_top_decile": _plain(float(gains["lift"].iloc[0])),
         "lift_top_decile_ci": intervals["lift_top_decile_ci"],
-        "capacity": capacity,
+        "capacity": _plain(capacity),
         "k": at_k["k"],
         "precision_at_k": at_k["precision_at_k"],
         "recall_at_k": at_k["recall_at_k"],
@@ -575,7 +611,8 @@ def evaluate_scores(
         "gains": _records(gains),
         "by_tier": by_tier,
         "by_segment": by_segment,
-        "bootstrap": {k: intervals[k] for k in ("n_boot", "n_valid", "level")} | {"random_state": random_state},
+        "bootstrap": {k: intervals[k] for k in ("n_boot", "n_valid", "level")}
+        | {"random_state": int(random_state)},
     }
 
 
@@ -590,5 +627,7 @@ def compare(reports: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
         for metric in ("roc_auc", "lift_top_decile"):
             ci = values.get(f"{metric}_ci") or [None, None]
             values[f"{metric}_ci_low"], values[f"{metric}_ci_high"] = ci
-        columns[name] = [np.nan if values.get(m) is None else float(values[m]) for m in COMPARED_METRICS]
+        columns[name] = [
+            np.nan if values.get(m) is None else float(values[m]) for m in COMPARED_METRICS
+        ]
     return pd.DataFrame(columns, index=pd.Index(COMPARED_METRICS, name="metric"))

@@ -191,15 +191,20 @@ def run_training(
     tracking_uri: str | None = None,
     report_path: str | Path | None = None,
     log_to_mlflow: bool = True,
+    training_set: Any = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and (unless disabled) log and register a challenger. Returns the report."""
+    """Train, evaluate and (unless disabled) log and register a challenger. Returns the report.
+
+    ``training_set`` skips the build when one is already at hand (notebooks, benchmarks).
+    """
     from leadml.learned_grid import learn_grid
     from leadml.trainingset import build_training_set
 
     data = Path(data)
     started = time.perf_counter()
-    _log(f"building the training set from {data} …")
-    training_set = build_training_set(config, data)
+    if training_set is None:
+        _log(f"building the training set from {data} …")
+        training_set = build_training_set(config, data)
     built = time.perf_counter()
     _log(f"training set: {len(training_set.frame):,} snapshots in {built - started:.1f}s; training LightGBM …")
     result: TrainResult = train_scorer(training_set, config)

@@ -1,0 +1,105 @@
+"""Flat mode: one row per lead, counts already aggregated, a converted flag already set.
+
+The dataset config declares the columns (:class:`leadml.config.FlatDataset`):
+numeric and categorical features, the label and its positive values, the
+columns to exclude (leaky) and those known only after the outcome, and an
+optional time column. Without a time column the rows are taken to be in time
+order and ``as_of`` is the row number, so the out-of-time split still runs
+forward. Everything downstream sees the same (lead_id, as_of, features)
+frame as in event mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from leadml.catalogue import flat_catalogue
+from leadml.config import FlatDataset
+
+__all__ = ["flat_features", "flat_labels"]
+
+
+def _require(raw: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise ValueError(
+            f"flat dataset: {what} columns {missing} are not in the file; its columns are {list(raw.columns)}"
+        )
+
+
+def _as_of(raw: pd.DataFrame, dataset: FlatDataset) -> np.ndarray:
+    if dataset.time is None:
+        return np.arange(len(raw), dtype=np.int64)
+    _require(raw, [dataset.time], "time")
+    parsed = pd.to_datetime(raw[dataset.time], errors="coerce", utc=True).dt.tz_localize(None)
+    bad = parsed.isna() & raw[dataset.time].notna()
+    if bad.any() or parsed.isna().any():
+        examples = raw[dataset.time][parsed.isna()].head(3).tolist()
+        raise ValueError(
+            f"flat dataset: time column {dataset.time!r} has {int(parsed.isna().sum())} missing or "
+            f"unreadable values, e.g. {examples}"
+        )
+    return parsed.to_numpy(dtype="datetime64[us]")
+
+
+def _numeric(raw: pd.DataFrame, name: str) -> np.ndarray:
+    values = raw[name]
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    converted = pd.to_numeric(values, errors="coerce")
+    bad = converted.isna() & values.notna()
+    if bad.any():
+        raise ValueError(
+            f"flat dataset: column {name!r} is declared numeric but {int(bad.sum())} values are not "
+            f"numbers, e.g. {values[bad].drop_duplicates().head(5).tolist()}"
+        )
+    return converted.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def flat_features(raw: pd.DataFrame, dataset: FlatDataset, *, include: Sequence[str] = ()) -> pd.DataFrame:
+    """``lead_id``, ``as_of``, then the declared features (minus excluded, plus ``include``).
+
+    ``lead_id`` is the id column or the row number; ``as_of`` the time
+    column or the row number. Numerics become float64, categoricals pandas
+    ``category`` of strings (the spec fixes their categories later).
+    """
+    catalogue = flat_catalogue(dataset, include=include)
+    _require(raw, catalogue.names, "feature")
+    out: dict[str, object] = {
+        "lead_id": raw[dataset.id].to_numpy() if dataset.id else np.arange(len(raw), dtype=np.int64),
+        "as_of": _as_of(raw, dataset),
+    }
+    if dataset.id:
+        _require(raw, [dataset.id], "id")
+    for info in catalogue:
+        if info.kind == "numeric":
+            out[info.name] = _numeric(raw, info.name)
+        else:
+            out[info.name] = pd.Categorical(raw[info.name].astype("str"))
+    return pd.DataFrame(out)
+
+
+def flat_labels(raw: pd.DataFrame, dataset: FlatDataset) -> np.ndarray:
+    """1 where the label column holds one of ``dataset.positive`` (compared as text, case-insensitive)."""
+    _require(raw, [dataset.label], "label")
+    values = raw[dataset.label]
+    missing = values.isna()
+    if missing.any():
+        raise ValueError(
+            f"flat dataset: label column {dataset.label!r} is missing on {int(missing.sum())} rows "
+            f"(first at row {int(np.flatnonzero(missing.to_numpy())[0])})"
+        )
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        numbers = set()
+        for p in dataset.positive:
+            try:
+                numbers.add(float(p))
+            except (TypeError, ValueError):
+                continue
+        return values.astype(np.float64).isin(numbers).to_numpy(dtype=bool).astype(np.int8)
+    positive = {str(p).strip().lower() for p in dataset.positive}
+    text = values.astype("str").str.strip().str.lower()
+    return text.isin(positive).to_numpy(dtype=bool).astype(np.int8)

@@ -1,0 +1,232 @@
+"""The feature spec: the model's input contract, fixed at training.
+
+Ordered feature names, their kind and dtype, and for categoricals the
+categories seen in the **train part** (sorted). ``apply`` turns any feature
+frame -- a training set, a scoring batch, a REST payload -- into exactly the
+matrix the model was trained on: float64 numerics, pandas ``category``
+columns with the training categories. A value never seen in training
+becomes missing and is counted (with examples), never silently given some
+other category's code. Saved as plain JSON (``to_dict``/``from_dict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from leadml.catalogue import FeatureCatalogue
+
+__all__ = ["FeatureColumn", "FeatureSpec", "SpecError"]
+
+SPEC_VERSION = 1
+# Columns that travel with feature rows but are never model inputs.
+_KEYS = frozenset({"lead_id", "as_of", "split", "label", "reached_at", "age_days"})
+
+
+class SpecError(ValueError):
+    """A feature frame does not match the feature spec."""
+
+
+@dataclass(frozen=True)
+class FeatureColumn:
+    """One model input: name, kind, dtype and (categoricals) the training categories."""
+
+    name: str
+    kind: Literal["numeric", "categorical"]
+    dtype: str
+    categories: tuple[str, ...] | None = None
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Values as strings (missing stays missing), whatever their dtype."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories
+        if cats.dtype != "str":
+            values = values.cat.rename_categories([str(c) for c in cats])
+        return values
+    if pd.api.types.is_float_dtype(values.dtype):
+        # 3.0 -> "3", as a categorical integer column written by a CSV reader would read
+        as_int = values.dropna()
+        if (as_int == np.round(as_int)).all():
+            return values.astype("Int64").astype("str")
+    return values.astype("str")
+
+
+def _examples(values: pd.Series, k: int = 5) -> list[Any]:
+    return [v.item() if isinstance(v, np.generic) else v for v in pd.unique(values.dropna())[:k]]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Ordered model inputs; see the module docstring."""
+
+    columns: tuple[FeatureColumn, ...]
+
+    # --- views ---------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.kind == "categorical")
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.kind == "numeric")
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def __getitem__(self, name: str) -> FeatureColumn:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"feature {name!r} is not in the spec")
+
+    # --- fitting ---------------------------------------------------------------
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        catalogue: FeatureCatalogue,
+        *,
+        fit_rows: pd.Series | np.ndarray | slice | None = None,
+    ) -> FeatureSpec:
+        """The spec of the catalogue's features found in ``frame``; categories from ``fit_rows`` only.
+
+        ``fit_rows`` is a boolean mask (or positions) of the train part: values
+        that only appear in later parts must stay "unseen", as they will be
+        at scoring time.
+        """
+        missing = [n for n in catalogue.names if n not in frame.columns]
+        if missing:
+            raise SpecError(
+                f"the frame lacks catalogue features {missing[:10]}"
+                + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            )
+        if fit_rows is None:
+            fitted = frame
+        elif isinstance(fit_rows, slice):
+            fitted = frame.iloc[fit_rows]
+        else:
+            rows = np.asarray(fit_rows)
+            fitted = frame.loc[rows] if rows.dtype == bool else frame.iloc[rows]
+        columns = []
+        for info in catalogue:
+            if info.kind == "categorical":
+                text = _as_text(fitted[info.name])
+                categories = tuple(sorted(str(v) for v in pd.unique(text.dropna())))
+                columns.append(FeatureColumn(info.name, "categorical", "category", categories))
+            else:
+                columns.append(FeatureColumn(info.name, "numeric", "float64"))
+        return cls(columns=tuple(columns))
+
+    # --- applying -----------------------------------------------------------------
+    def check_columns(self, frame: pd.DataFrame, *, strict: bool = False) -> None:
+        """Raise :class:`SpecError` with a diff when features are missing (or unexpected, if strict)."""
+        have = [c for c in frame.columns if c not in _KEYS]
+        missing = [n for n in self.names if n not in frame.columns]
+        unexpected = [c for c in have if c not in set(self.names)]
+        if missing or (strict and unexpected):
+            raise SpecError(
+                "feature columns differ from the model's feature spec:\n"
+                f"  missing ({len(missing)}): {missing}\n"
+                f"  unexpected ({len(unexpected)}): {unexpected}\n"
+                f"  expected {len(self.names)} features, got {len(have)}"
+            )
+
+    def apply(
+        self, frame: pd.DataFrame, *, strict: bool = False
+    ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+        """The model matrix (spec order and dtypes) and unseen categories per column.
+
+        Unseen values become missing; the report is ``{column: {"count": n,
+        "examples": [...]}}`` for the columns that had any. Extra columns are
+        ignored (an error with ``strict=True``); key columns (lead_id, as_of,
+        split, label) always are.
+        """
+        self.check_columns(frame, strict=strict)
+        out: dict[str, Any] = {}
+        unseen: dict[str, dict[str, Any]] = {}
+        for column in self.columns:
+            values = frame[column.name]
+            if column.kind == "numeric":
+                out[column.name] = self._numeric(column.name, values)
+                continue
+            dtype = pd.CategoricalDtype(list(column.categories or ()))
+            text = _as_text(values)
+            if isinstance(text.dtype, pd.CategoricalDtype):
+                source = np.asarray(text.cat.codes)
+                position = dtype.categories.get_indexer(text.cat.categories)
+                codes = (
+                    np.where(source >= 0, position[np.maximum(source, 0)], -1)
+                    if position.size
+                    else np.full(source.size, -1)
+                )
+                present = source >= 0
+            else:
+                codes = dtype.categories.get_indexer(text) if len(dtype.categories) else np.full(len(text), -1)
+                present = text.notna().to_numpy()
+            lost = present & (codes < 0)
+            if lost.any():
+                unseen[column.name] = {
+                    "count": int(lost.sum()),
+                    "examples": [str(v) for v in _examples(text[lost])],
+                }
+            out[column.name] = pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype)
+        return pd.DataFrame(out, index=frame.index), unseen
+
+    @staticmethod
+    def _numeric(name: str, values: pd.Series) -> np.ndarray:
+        if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+            return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        converted = pd.to_numeric(values, errors="coerce")
+        bad = converted.isna() & values.notna()
+        if bad.any():
+            raise SpecError(
+                f"feature {name!r} must be numeric; {int(bad.sum())} values are not, "
+                f"e.g. {_examples(values[bad])}"
+            )
+        return converted.to_numpy(dtype=np.float64, na_value=np.nan)
+
+    # --- persistence -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (no pickle): version and one entry per feature."""
+        return {
+            "version": SPEC_VERSION,
+            "features": [
+                {
+                    "name": c.name,
+                    "kind": c.kind,
+                    "dtype": c.dtype,
+                    **({"categories": list(c.categories)} if c.categories is not None else {}),
+                }
+                for c in self.columns
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
+        version = data.get("version", SPEC_VERSION)
+        if version != SPEC_VERSION:
+            raise SpecError(f"feature spec version {version} is not supported (expected {SPEC_VERSION})")
+        return cls(
+            columns=tuple(
+                FeatureColumn(
+                    name=f["name"],
+                    kind=f["kind"],
+                    dtype=f.get("dtype", "category" if f["kind"] == "categorical" else "float64"),
+                    categories=tuple(f["categories"]) if f.get("categories") is not None else None,
+                )
+                for f in data["features"]
+            )
+        )
+
+    def select(self, names: Sequence[str]) -> FeatureSpec:
+        """The spec restricted to ``names`` (in that order)."""
+        return FeatureSpec(columns=tuple(self[n] for n in names))

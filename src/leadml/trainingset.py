@@ -1,0 +1,312 @@
+"""Point-in-time training sets and scoring sets, in event mode and flat mode alike.
+
+``build_training_set(config, data)``: snapshots (event mode) or rows (flat
+mode) -> labels (censored windows dropped) -> out-of-time split with purge
+gaps -> features (only data before each as_of) -> feature spec fitted on the
+train part -> one frame ``lead_id, as_of, split, label, <features>``.
+
+``build_scoring_set(config, data, as_of=..., spec=...)``: the open leads at
+``as_of`` through the very same feature code, then ``spec.apply``. The
+features of a lead scored at ``t`` equal its training row at ``t``.
+
+``data`` is a folder of tables (event mode) or a file (flat mode); event
+tables can be passed already loaded with ``tables=``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from leadml.catalogue import FeatureCatalogue, event_catalogue, flat_catalogue
+from leadml.config import EventDataset, FlatDataset, RunConfig
+from leadml.features.build import build_features, included_columns
+from leadml.features.flat import flat_features, flat_labels
+from leadml.features.spec import FeatureSpec
+from leadml.io import Tables, read_flat, read_raw_tables
+from leadml.labels import data_end_of, label_snapshots
+from leadml.snapshots import scoring_snapshots, training_snapshots
+from leadml.split import PARTS, PURGED, split_by_order, split_summary
+
+__all__ = [
+    "ScoringSet",
+    "TrainingSet",
+    "build_scoring_set",
+    "build_training_set",
+    "load_event_tables",
+]
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """One row per kept snapshot: keys, split, label, then the model matrix in spec order."""
+
+    frame: pd.DataFrame
+    spec: FeatureSpec
+    catalogue: FeatureCatalogue
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def part(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """``(X, y)`` of one part: X in spec order (model dtypes), y as int8."""
+        if name not in PARTS:
+            raise ValueError(f"unknown part {name!r}; expected one of {list(PARTS)}")
+        rows = (self.frame["split"] == name).to_numpy()
+        X = self.frame.loc[rows, list(self.spec.names)].reset_index(drop=True)
+        y = self.frame.loc[rows, "label"].to_numpy(dtype=np.int8)
+        return X, y
+
+
+@dataclass(frozen=True)
+class ScoringSet:
+    """Open leads at ``as_of``: raw features (``frame``), the model matrix (``X``), unseen categories."""
+
+    frame: pd.DataFrame
+    X: pd.DataFrame
+    unseen: dict[str, dict[str, Any]]
+    n_open_leads: int
+    as_of: pd.Timestamp
+
+
+def _utc_naive(as_of: pd.Timestamp | str) -> pd.Timestamp:
+    stamp = pd.Timestamp(as_of)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.as_unit("us")
+
+
+def load_event_tables(
+    data: str | Path, dataset: EventDataset, *, as_of: pd.Timestamp | None = None
+) -> Tables:
+    """Typed, validated tables through :func:`leadml.schema.load_tables` (raw tables if it is absent).
+
+    With ``as_of`` (scoring), rows dated after it are tolerated: the features
+    never read them.
+    """
+    try:
+        from leadml.schema import load_tables
+    except ImportError:  # pragma: no cover - before the schema module exists
+        return read_raw_tables(data, dataset)
+    if as_of is None:
+        tables, report = load_tables(data, dataset)
+    else:
+        tables, report = load_tables(data, dataset, as_of=as_of, future_rows="ignore")
+    report.raise_for_errors()
+    return tables
+
+
+def _read_flat(data: str | Path | pd.DataFrame, dataset: FlatDataset) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    raw = read_flat(data, dataset)
+    try:
+        from leadml.schema import validate_flat
+    except ImportError:  # pragma: no cover - before the schema module exists
+        return raw
+    report = validate_flat(raw, dataset)
+    if hasattr(report, "raise_for_errors"):
+        report.raise_for_errors()
+    return raw
+
+
+def _flat_gap(config: RunConfig, as_of: pd.Series) -> pd.Timedelta | int:
+    # Flat mode: no label horizon to purge by default; split.purge_days counts rows
+    # (or days when a time column orders the rows).
+    gap = config.split.purge_days or 0
+    if pd.api.types.is_datetime64_any_dtype(as_of.dtype):
+        return pd.Timedelta(days=gap)
+    return int(gap)
+
+
+def _stamp(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value).isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _assemble(
+    features: pd.DataFrame,
+    label: np.ndarray,
+    split: pd.Series,
+    catalogue: FeatureCatalogue,
+) -> tuple[pd.DataFrame, FeatureSpec, dict[str, Any]]:
+    spec = FeatureSpec.from_frame(features, catalogue, fit_rows=(split == "train").to_numpy())
+    X, unseen = spec.apply(features)
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "lead_id": features["lead_id"].to_numpy(),
+                    "as_of": features["as_of"].to_numpy(),
+                    "split": split.to_numpy(),
+                    "label": label.astype(np.int8),
+                }
+            ),
+            X.reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    return frame, spec, unseen
+
+
+def _event_training_set(
+    config: RunConfig,
+    tables: Tables,
+    *,
+    data_end: pd.Timestamp | None,
+    include: Sequence[str],
+) -> TrainingSet:
+    dataset = config.dataset
+    assert isinstance(dataset, EventDataset)
+    end = _utc_naive(data_end) if data_end is not None else data_end_of(tables)
+    snapshots = training_snapshots(
+        tables.leads,
+        tables.outcomes,
+        ages_days=config.snapshots.ages_days,
+        data_end=end,
+        closed_stages=dataset.closed_stages,
+    )
+    labelled = label_snapshots(
+        snapshots,
+        tables.outcomes,
+        stages=config.target.stages,
+        horizon_days=config.target.horizon_days,
+        data_end=end,
+    )
+    kept = labelled.frame
+    split = split_by_order(kept["as_of"], fractions=config.split, gap=pd.Timedelta(days=config.purge_days))
+    in_part = (split.assignment != PURGED).to_numpy()
+    kept = kept.loc[in_part].assign(split=split.assignment[in_part].to_numpy())
+    # a stable, input-order-free row order: by time, then lead
+    kept = kept.sort_values(["as_of", "lead_id"], kind="stable", ignore_index=True)
+    features = build_features(tables, kept[["lead_id", "as_of"]], dataset, include=include)
+    catalogue = event_catalogue(dataset).extended(included_columns(tables, include))
+    frame, spec, unseen = _assemble(features, kept["label"].to_numpy(), kept["split"], catalogue)
+    summary = {
+        "mode": "events",
+        "target": config.target.name,
+        "target_stages": list(config.target.stages),
+        "horizon_days": config.target.horizon_days,
+        "purge_days": config.purge_days,
+        "ages_days": list(config.snapshots.ages_days),
+        "data_end": end.isoformat(),
+        "n_leads": int(len(tables.leads)),
+        "n_snapshots": int(len(snapshots)),
+        "censored": labelled.censored,
+        "purged": split.purged,
+        "n_rows": int(len(frame)),
+        "positives": int(frame["label"].sum()),
+        "n_features": len(spec),
+        "unseen_categories_after_train": unseen,
+        **split_summary(frame["split"], frame["as_of"], frame["label"]),
+    }
+    return TrainingSet(frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary)
+
+
+def _flat_training_set(
+    config: RunConfig, data: str | Path | pd.DataFrame, *, include: Sequence[str]
+) -> TrainingSet:
+    dataset = config.dataset
+    assert isinstance(dataset, FlatDataset)
+    raw = _read_flat(data, dataset)
+    features = flat_features(raw, dataset, include=include)
+    label = flat_labels(raw, dataset)
+    order = features["as_of"]
+    split = split_by_order(order, fractions=config.split, gap=_flat_gap(config, order))
+    in_part = (split.assignment != PURGED).to_numpy()
+    features = features.loc[in_part].reset_index(drop=True)
+    assignment = split.assignment[in_part].reset_index(drop=True)
+    label = label[in_part]
+    catalogue = flat_catalogue(dataset, include=include)
+    frame, spec, unseen = _assemble(features, label, assignment, catalogue)
+    summary = {
+        "mode": "flat",
+        "target": config.target.name,
+        "order": dataset.time or "row order",
+        "n_rows_in": int(len(raw)),
+        "n_snapshots": int(len(raw)),
+        "censored": 0,
+        "purged": split.purged,
+        "n_rows": int(len(frame)),
+        "positives": int(frame["label"].sum()),
+        "n_features": len(spec),
+        "excluded": list(dataset.exclude),
+        "included": list(include),
+        "data_end": _stamp(order.max()) if len(order) else None,
+        "unseen_categories_after_train": unseen,
+        **split_summary(frame["split"], frame["as_of"], frame["label"]),
+    }
+    return TrainingSet(frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary)
+
+
+def build_training_set(
+    config: RunConfig,
+    data: str | Path | pd.DataFrame | None,
+    *,
+    tables: Tables | None = None,
+    data_end: pd.Timestamp | None = None,
+    include: Sequence[str] = (),
+) -> TrainingSet:
+    """The point-in-time training set of a run config.
+
+    ``data``: a folder of tables (event mode; or pass ``tables``) or a flat
+    file (or an already-read flat frame). ``data_end`` overrides the end of
+    the data (default: the latest timestamp in any table). ``include``
+    re-admits columns by name -- excluded flat columns, or extra leads /
+    accounts columns in event mode -- for the leakage audit only.
+    """
+    if config.is_flat:
+        if data is None:
+            raise ValueError("flat mode: give the flat file (data=...)")
+        return _flat_training_set(config, data, include=include)
+    if tables is None:
+        if data is None:
+            raise ValueError("event mode: give the data folder (data=...) or the tables (tables=...)")
+        tables = load_event_tables(data, config.dataset)  # type: ignore[arg-type]
+    return _event_training_set(config, tables, data_end=data_end, include=include)
+
+
+def build_scoring_set(
+    config: RunConfig,
+    data: str | Path | pd.DataFrame | None,
+    *,
+    as_of: pd.Timestamp | str,
+    spec: FeatureSpec,
+    tables: Tables | None = None,
+) -> ScoringSet:
+    """Features of every open lead at ``as_of`` (event mode) or of every row (flat mode), and the model matrix.
+
+    ``frame`` holds ``lead_id, as_of`` and the raw features; ``X`` is
+    ``spec.apply(frame)``; ``unseen`` counts categories never seen in training.
+    """
+    when = _utc_naive(as_of)
+    if config.is_flat:
+        dataset = config.dataset
+        assert isinstance(dataset, FlatDataset)
+        if data is None:
+            raise ValueError("flat mode: give the flat file (data=...)")
+        raw = _read_flat(data, dataset)
+        frame = flat_features(raw, dataset).assign(as_of=when)
+        n_open = len(frame)
+    else:
+        dataset = config.dataset
+        assert isinstance(dataset, EventDataset)
+        if tables is None:
+            if data is None:
+                raise ValueError("event mode: give the data folder (data=...) or the tables (tables=...)")
+            tables = load_event_tables(data, dataset, as_of=when)
+        snapshots = scoring_snapshots(
+            tables.leads, tables.outcomes, as_of=when, closed_stages=dataset.closed_stages
+        )
+        frame = build_features(tables, snapshots, dataset)
+        n_open = len(snapshots)
+    X, unseen = spec.apply(frame)
+    return ScoringSet(frame=frame, X=X, unseen=unseen, n_open_leads=n_open, as_of=when)
