@@ -284,7 +284,9 @@ def _warn_values_never_seen(grid: PointGrid, X: pd.DataFrame) -> None:
             continue
         seen = sorted({str(v) for v in pd.unique(column.dropna().astype(str))})
         unseen = [v for v in rule.values if str(v) not in seen]
-        close = sorted({m for v in unseen for m in difflib.get_close_matches(str(v), seen, n=2)})
+        close = sorted(
+            {m for v in unseen for m in difflib.get_close_matches(str(v), seen, n=2, cutoff=0.8)}
+        )
         if close or (unseen and len(unseen) == len(rule.values)):
             warnings.warn(
                 f"rule {rule.name!r} ({rule.feature} {rule.op} {rule.value!r}): {unseen} never occur in "

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadml.features._kernels import DAY_US, codes_for, csr_by, next_time_kernel, timestamps_us
+from leadml.features._kernels import (
+    DAY_US,
+    codes_for,
+    csr_by,
+    next_time_kernel,
+    timestamp_us,
+    timestamps_us,
+)
 from leadml.io import Tables
 
 __all__ = ["LabelledSnapshots", "data_end_of", "label_snapshots"]
@@ -77,7 +84,7 @@ def label_snapshots(
         raise ValueError(f"target.horizon_days must be positive; got {horizon_days}")
     as_of = timestamps_us(snapshots["as_of"], what="snapshots.as_of")
     horizon = int(round(horizon_days * DAY_US))
-    end = int(pd.Timestamp(data_end).as_unit("us").value)
+    end = timestamp_us(data_end)
     kept = as_of + horizon <= end
     frame = snapshots.loc[kept].reset_index(drop=True)
     as_of = as_of[kept]

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import CLOSED_STAGES
-from leadml.features._kernels import DAY_US, codes_for, timestamps_us
+from leadml.features._kernels import DAY_US, codes_for, timestamp_us, timestamps_us
 
 __all__ = ["first_closed_at", "scoring_snapshots", "training_snapshots"]
 
@@ -33,10 +33,7 @@ _NEVER = np.iinfo(np.int64).max
 
 
 def _as_of_us(as_of: pd.Timestamp | str) -> int:
-    stamp = pd.Timestamp(as_of)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return int(stamp.as_unit("us").value)
+    return timestamp_us(as_of)
 
 
 def _closed_us(leads: pd.DataFrame, outcomes: pd.DataFrame, closed_stages: Sequence[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
-from leadml.evaluate import evaluate_scores
+from leadml.evaluate import conversion_by_tier, evaluate_scores
 from leadml.explain import explain_rows
 from leadml.io import write_json_atomic
 from leadml.model_card import model_card
@@ -326,10 +326,9 @@ def run_baseline(config: RunConfig, data: str | Path, *, report_path: str | Path
         scores["oracle"] = oracle
     reports = evaluate_test_part(scores, y_test, segments=_segments(test, config), config=config)
     tiers = baseline.tier(X_test)
-    reports["baseline"]["by_grid_tier"] = (
-        pd.DataFrame({"tier": tiers, "y": y_test}).groupby("tier")["y"].agg(["size", "mean"])
-        .rename(columns={"size": "n", "mean": "rate"}).reset_index().to_dict(orient="records")
-    )
+    reports["baseline"]["by_grid_tier"] = conversion_by_tier(
+        y_test, scores["baseline"], tiers=tiers
+    ).to_dict(orient="records")
     report = {**reports, "n_test": int(len(y_test)), "sizes": training_set.summary}
     if report_path is not None:
         write_json_atomic(report_path, report)

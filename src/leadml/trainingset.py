@@ -132,6 +132,13 @@ def _stamp(value: Any) -> Any:
     return value
 
 
+def _parts(frame: pd.DataFrame) -> dict[str, Any]:
+    """Per-part sizes, positives, rates and as_of ranges (purged rows are already gone)."""
+    parts = split_summary(frame["split"], frame["as_of"], frame["label"])
+    parts.pop("purged")
+    return parts
+
+
 def _assemble(
     features: pd.DataFrame,
     label: np.ndarray,
@@ -206,8 +213,8 @@ def _event_training_set(
         "positives": int(frame["label"].sum()),
         "n_features": len(spec),
         "unseen_categories_after_train": unseen,
-        **split_summary(frame["split"], frame["as_of"], frame["label"]),
     }
+    summary |= _parts(frame)
     return TrainingSet(frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary)
 
 
@@ -242,8 +249,8 @@ def _flat_training_set(
         "included": list(include),
         "data_end": _stamp(order.max()) if len(order) else None,
         "unseen_categories_after_train": unseen,
-        **split_summary(frame["split"], frame["as_of"], frame["label"]),
     }
+    summary |= _parts(frame)
     return TrainingSet(frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary)
 
 

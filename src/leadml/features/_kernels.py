@@ -34,6 +34,7 @@ __all__ = [
     "signal_kernel",
     "take_category",
     "take_float",
+    "timestamp_us",
     "timestamps_us",
     "vocab_codes",
 ]
@@ -60,6 +61,15 @@ def timestamps_us(values: pd.Series | pd.Index | np.ndarray, *, what: str) -> np
             examples = series.dropna().astype(str).unique()[:3].tolist()
             raise ValueError(f"{what}: expected timestamps, got values such as {examples}") from exc
     return series.to_numpy(dtype="datetime64[us]").view(np.int64)
+
+
+def timestamp_us(value: pd.Timestamp | str) -> int:
+    """One instant as ``int64`` microseconds since the epoch (tz-aware -> UTC; naive = UTC)."""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    # Timestamp.value is nanoseconds whatever the unit: go through numpy instead
+    return int(np.datetime64(stamp.to_datetime64(), "us").astype(np.int64))
 
 
 def codes_for(keys: pd.Series | np.ndarray, universe: pd.Series | np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ _UI: dict[str, dict[str, str]] = {
         "help_title": "How to read this score",
         "help_probability": (
             "Chance of SQL: the probability that this lead becomes a sales qualified lead{window}. "
-            "Out of 100 leads at 30 %, about 30 will."
+            "Out of 100 leads at 30%, about 30 will."
         ),
         "help_window": " within {days} days",
         "help_points": (

@@ -118,9 +118,9 @@ class GeneratorParams:
     unsubscribe_mean_days: float = 30.0
 
     # --- p_sql (logit scale) ----------------------------------------------------
-    sql_intercept: float = -2.55
+    sql_intercept: float = -2.6
     effect_source: dict[str, float] = field(
-        default_factory=lambda: _by(SOURCES, (1.1, 1.0, 0.2, 0.3, 0.0, 0.0, -0.4, -0.1, -1.2, -0.9))
+        default_factory=lambda: _by(SOURCES, (1.5, 1.0, 0.2, 0.3, 0.0, 0.0, -0.4, -0.1, -1.2, -0.9))
     )
     # company size: -size_curvature * (log10(employees) - log10(peak))^2, floored
     size_peak_employees: float = 1000.0
@@ -134,7 +134,7 @@ class GeneratorParams:
     authority_individual: float = -0.3
     authority_student: float = -2.0
     effect_in_market: float = 0.9
-    effect_interest: float = 0.9
+    effect_interest: float = 1.8
     factor_email_status: dict[str, float] = field(
         default_factory=lambda: _by(EMAIL_STATUS, (1.0, 0.7, 0.15, 0.9))
     )
@@ -142,7 +142,7 @@ class GeneratorParams:
     factor_late_touch: float = 0.5
 
     # --- P(won | SQL) and the SQL -> won delay ---------------------------------
-    won_intercept: float = -0.85
+    won_intercept: float = -1.35
     won_size_slope: float = 0.5  # times the (non-positive) size effect
     won_in_market: float = 0.7
     won_decision_maker: float = 0.4
@@ -163,9 +163,9 @@ class GeneratorParams:
     # background engagement: (expected count, slope on interest)
     background: dict[str, tuple[float, float]] = field(
         default_factory=lambda: {
-            "email_open": (16.0, 0.5),
+            "email_open": (17.0, 0.5),
             "email_click": (3.0, 0.7),
-            "product_page_view": (7.0, 0.5),
+            "product_page_view": (7.5, 0.5),
             "pricing_view": (0.6, 0.6),
             "demo_page_view": (0.3, 0.6),
             "whitepaper_download": (0.6, 0.4),
@@ -178,7 +178,7 @@ class GeneratorParams:
         default_factory=lambda: {
             "pricing_view": (2.0, 0.9, 2.5),
             "demo_page_view": (1.0, 0.9, 3.0),
-            "demo_request": (0.10, 1.2, 2.0),
+            "demo_request": (0.005, 2.6, 2.0),
             "form_submit": (0.4, 0.8, 3.0),
             "whitepaper_download": (0.4, 0.6, 7.0),
             "webinar_registration": (0.2, 0.6, 7.0),

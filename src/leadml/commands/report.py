@@ -1,0 +1,97 @@
+"""``leadml report``: the scored queue as lead cards, one self-contained HTML page for sales reps."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from leadml.commands._common import fail, load_config
+
+__all__ = ["register"]
+
+
+class ReportLang(str, Enum):
+    en = "en"
+    fr = "fr"
+
+
+def _read_scores(folder: Path) -> pd.DataFrame:
+    for name in ("scores.parquet", "scores.csv"):
+        path = folder / name
+        if path.is_file():
+            return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, low_memory=False)
+    found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "no such folder"
+    raise FileNotFoundError(f"--scores: no scores.parquet or scores.csv in {folder} (found: {found})")
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        print(f"warning: no manifest.json in {folder}; the page shows what the scores hold", file=sys.stderr)
+        return {}
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(manifest).__name__}")
+    return manifest
+
+
+def _read_lead_tables(data: Path, config_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Leads, accounts and events with contract column names (flat mode: the flat file as leads)."""
+    from leadml import io
+    from leadml.config import FlatDataset
+
+    dataset = load_config(config_path).dataset
+    if isinstance(dataset, FlatDataset):
+        flat = io.read_flat(data, dataset)
+        if dataset.id is not None:
+            flat = flat.rename(columns={dataset.id: "lead_id"})
+        return flat, pd.DataFrame(), pd.DataFrame()
+    read_tables = getattr(io, "read_tables", None) or io.read_raw_tables
+    tables = read_tables(data, dataset)
+    return tables.leads, tables.accounts, tables.events
+
+
+def report(
+    scores: Annotated[Path, typer.Option("--scores", help="Folder written by `leadml score`.")],
+    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    owner: Annotated[str | None, typer.Option("--owner", help="Only the leads of this sales rep.")] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N most likely leads.")] = None,
+    lang: Annotated[ReportLang, typer.Option("--lang", help="Language of the page: en or fr.")] = ReportLang.en,
+    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path("training/dataset.yaml"),
+    activities: Annotated[int, typer.Option("--activities", min=0, help="Latest activities per card.")] = 5,
+) -> None:
+    """Write the scored queue as lead cards: one HTML file that opens anywhere, with no network."""
+    from leadml.io import write_text_atomic
+    from leadml.report import build_report
+
+    try:
+        frame = _read_scores(scores)
+        manifest = _read_manifest(scores)
+        leads, accounts, events = _read_lead_tables(data, config)
+        page = build_report(
+            frame,
+            leads,
+            accounts,
+            events,
+            manifest=manifest,
+            owner=owner,
+            top=top,
+            lang=lang.value,
+            latest_activities=activities,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc), code=1) from exc
+    write_text_atomic(out, page)
+    print(f"lead cards: {len(page) / 1e6:.1f} MB written to {out}", file=sys.stderr)
+    print(out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
