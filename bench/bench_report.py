@@ -35,15 +35,43 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 REASONS = [
-    ("demo_request", "behaviour", "Requested a demo {d} days ago", "A demandé une démo il y a {d} jours"),
-    ("pricing_view", "behaviour", "Viewed the pricing page {d} times this month", "A vu la page tarifs {d} fois ce mois-ci"),
-    ("company_size", "fit", "Company size in the target range ({d}00 employees)", "Taille d'entreprise dans la cible ({d}00 salariés)"),
+    (
+        "demo_request",
+        "behaviour",
+        "Requested a demo {d} days ago",
+        "A demandé une démo il y a {d} jours",
+    ),
+    (
+        "pricing_view",
+        "behaviour",
+        "Viewed the pricing page {d} times this month",
+        "A vu la page tarifs {d} fois ce mois-ci",
+    ),
+    (
+        "company_size",
+        "fit",
+        "Company size in the target range ({d}00 employees)",
+        "Taille d'entreprise dans la cible ({d}00 salariés)",
+    ),
     ("seniority", "persona", "Decision maker (director)", "Décideur (directeur)"),
-    ("funding_round", "intent", "Company raised funds {d} weeks ago", "L'entreprise a levé des fonds il y a {d} semaines"),
+    (
+        "funding_round",
+        "intent",
+        "Company raised funds {d} weeks ago",
+        "L'entreprise a levé des fonds il y a {d} semaines",
+    ),
     ("email_status", "persona", "Email address is invalid", "Adresse e-mail invalide"),
     ("inactivity", "behaviour", "No activity for {d} weeks", "Aucune activité depuis {d} semaines"),
 ]
-EVENT_TYPES = ["pricing_view", "demo_request", "email_open", "whitepaper_download", "webinar_attended", "blog_view", "meeting"]
+EVENT_TYPES = [
+    "pricing_view",
+    "demo_request",
+    "email_open",
+    "whitepaper_download",
+    "webinar_attended",
+    "blog_view",
+    "meeting",
+]
 
 
 def synthetic_inputs(n: int, *, seed: int = 0) -> tuple[pd.DataFrame, ...]:
@@ -61,7 +89,15 @@ def synthetic_inputs(n: int, *, seed: int = 0) -> tuple[pd.DataFrame, ...]:
             group, family, en, fr = REASONS[k]
             d = int(rng.integers(1, 9))
             sign = -1 if group in ("email_status", "inactivity") else 1
-            reasons.append({"group": group, "family": family, "text": en.format(d=d), "text_fr": fr.format(d=d), "points": round(sign * float(rng.gamma(2.0, 6.0)), 3)})
+            reasons.append(
+                {
+                    "group": group,
+                    "family": family,
+                    "text": en.format(d=d),
+                    "text_fr": fr.format(d=d),
+                    "points": round(sign * float(rng.gamma(2.0, 6.0)), 3),
+                }
+            )
         rest = float(rng.normal(0, 4))
         points[i] = base + sum(r["points"] for r in reasons) + rest
         reason_rows.append(json.dumps(reasons, ensure_ascii=False))
@@ -104,7 +140,9 @@ def synthetic_inputs(n: int, *, seed: int = 0) -> tuple[pd.DataFrame, ...]:
             "lead_id": ids,
             "account_id": rng.integers(0, n_accounts, n),
             "created_at": as_of - pd.to_timedelta(rng.integers(1, 200, n), unit="D"),
-            "source": rng.choice(["demo_form", "referral", "webinar", "paid_search", "purchased_list"], n),
+            "source": rng.choice(
+                ["demo_form", "referral", "webinar", "paid_search", "purchased_list"], n
+            ),
             "first_name": rng.choice(["Ada", "Grace", "Alan", "Zoé", "Émile", "Linus"], n),
             "last_name": rng.choice(["Martin", "Bernard", "Dubois", "Smith", "Lovelace"], n),
             "job_title": rng.choice(["CTO", "Head of IT", "Engineer", "CFO", "Buyer"], n),
@@ -118,7 +156,8 @@ def synthetic_inputs(n: int, *, seed: int = 0) -> tuple[pd.DataFrame, ...]:
     events = pd.DataFrame(
         {
             "lead_id": rng.choice(ids, n_events),
-            "ts": as_of - pd.to_timedelta(rng.integers(-5 * 86400, 120 * 86400, n_events), unit="s"),
+            "ts": as_of
+            - pd.to_timedelta(rng.integers(-5 * 86400, 120 * 86400, n_events), unit="s"),
             "event_type": rng.choice(EVENT_TYPES, n_events),
         }
     )
@@ -163,9 +202,13 @@ def main() -> None:
                 ready_ms = page.evaluate("window.leadmlReadyAt")
                 page.close()
             browser.close()
-    print(f"load to interactive (navigation → first rows, wall clock): median {statistics.median(loads):.3f} s, max {max(loads):.3f} s over {args.repeat}")
+    print(
+        f"load to interactive (navigation → first rows, wall clock): median {statistics.median(loads):.3f} s, max {max(loads):.3f} s over {args.repeat}"
+    )
     print(f"  in-page (performance.now at ready, last load): {ready_ms / 1000:.3f} s")
-    print(f"tier filter: median {statistics.median(filters) * 1000:.0f} ms; open a card: median {statistics.median(cards) * 1000:.0f} ms")
+    print(
+        f"tier filter: median {statistics.median(filters) * 1000:.0f} ms; open a card: median {statistics.median(cards) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,17 @@ app = typer.Typer(
 
 # Each module exposes ``register(app)``; the order is the order of `leadml --help`.
 COMMAND_MODULES: tuple[str, ...] = (
-    "validate",
     "demo_data",
+    "validate",
+    "build_training_set",
+    "audit",
+    "baseline",
+    "train",
+    "promote",
+    "explain",
+    "score",
+    "report",
+    "summarize",
 )
 
 for _name in COMMAND_MODULES:

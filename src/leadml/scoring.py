@@ -42,34 +42,31 @@ def reject_unseen_categories(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Split rows with more than ``tolerance`` values unseen at training from the rest.
 
-    Rows within the tolerance keep going: their unseen values score as missing
-    (and are counted in the manifest).
+    Unseen means present in the input but outside the categories the feature
+    spec fixed at training (the same test ``spec.apply`` uses). Rows within the
+    tolerance keep going: their unseen values score as missing and are counted
+    in the manifest.
     """
-    unseen_per_row = np.zeros(len(features), dtype=int)
-    details: dict[str, Any] = {}
-    reasons = [[] for _ in range(len(features))]
-    for column, categories in scorer.spec.categories().items():
-        if column not in features.columns:
-            continue
-        values = features[column]
-        bad = values.notna().to_numpy() & ~values.astype(object).isin(list(categories)).to_numpy()
-        if bad.any():
-            unseen_per_row += bad
-            counts = values[bad].astype(str).value_counts()
-            details[column] = {"rows": int(bad.sum()), "examples": counts.head(5).to_dict()}
-            for i in np.flatnonzero(bad):
-                reasons[i].append(f"{column}={values.iloc[i]!r} unseen at training")
-    rejected = unseen_per_row > tolerance
-    rejects = pd.DataFrame(
-        {
-            "lead_id": features.loc[rejected, "lead_id"].to_numpy() if "lead_id" in features else np.flatnonzero(rejected),
-            "reason": [
-                f"{len(reasons[i])} categorical values unseen at training (tolerance {tolerance}): "
-                + "; ".join(reasons[i])
-                for i in np.flatnonzero(rejected)
-            ],
-        }
+    X, unseen = scorer.model_matrix(features)
+    categorical = [c for c in scorer.spec.categorical if c in features.columns]
+    if not categorical:
+        return features, pd.DataFrame({"lead_id": [], "reason": []}), {}
+    lost = np.column_stack(
+        [features[c].notna().to_numpy() & X[c].isna().to_numpy() for c in categorical]
     )
+    per_row = lost.sum(axis=1)
+    rejected = per_row > tolerance
+    reasons = []
+    for i in np.flatnonzero(rejected):
+        values = [f"{c}={features[c].iloc[i]!r}" for c, bad in zip(categorical, lost[i], strict=True) if bad]
+        reasons.append(
+            f"{len(values)} categorical values unseen at training (tolerance {tolerance}): " + ", ".join(values)
+        )
+    rejects = pd.DataFrame({"lead_id": features.loc[rejected, "lead_id"].to_numpy(), "reason": reasons})
+    details = {
+        column: {"rows": int(info["count"]), "examples": {str(v): None for v in info["examples"]}}
+        for column, info in unseen.items()
+    }
     return features.loc[~rejected], rejects, details
 
 

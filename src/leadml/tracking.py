@@ -102,8 +102,8 @@ def _signature(spec: Any):
 
     inputs = Schema(
         [
-            ColSpec("string" if kind == "categorical" else "double", name, required=False)
-            for name, kind in spec.kinds().items()
+            ColSpec("string" if column.kind == "categorical" else "double", column.name, required=False)
+            for column in spec.columns
         ]
     )
     outputs = Schema(

@@ -99,17 +99,16 @@ def load_event_tables(
     return tables
 
 
-def _read_flat(data: str | Path | pd.DataFrame, dataset: FlatDataset) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    raw = read_flat(data, dataset)
+def _read_flat(
+    data: str | Path | pd.DataFrame, dataset: FlatDataset, *, require_label: bool = True
+) -> pd.DataFrame:
+    """The flat file as written, checked by :func:`leadml.schema.validate_flat`."""
+    raw = data if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
     try:
         from leadml.schema import validate_flat
     except ImportError:  # pragma: no cover - before the schema module exists
         return raw
-    report = validate_flat(raw, dataset)
-    if hasattr(report, "raise_for_errors"):
-        report.raise_for_errors()
+    validate_flat(raw, dataset, require_label=require_label).raise_for_errors()
     return raw
 
 
@@ -300,7 +299,7 @@ def build_scoring_set(
         assert isinstance(dataset, FlatDataset)
         if data is None:
             raise ValueError("flat mode: give the flat file (data=...)")
-        raw = _read_flat(data, dataset)
+        raw = _read_flat(data, dataset, require_label=False)
         frame = flat_features(raw, dataset).assign(as_of=when)
         n_open = len(frame)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +16,7 @@ from leadml.commands._common import fail, load_config
 __all__ = ["register"]
 
 
-class ReportLang(str, Enum):
+class ReportLang(StrEnum):
     en = "en"
     fr = "fr"
 
@@ -25,15 +25,24 @@ def _read_scores(folder: Path) -> pd.DataFrame:
     for name in ("scores.parquet", "scores.csv"):
         path = folder / name
         if path.is_file():
-            return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, low_memory=False)
+            return (
+                pd.read_parquet(path)
+                if path.suffix == ".parquet"
+                else pd.read_csv(path, low_memory=False)
+            )
     found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "no such folder"
-    raise FileNotFoundError(f"--scores: no scores.parquet or scores.csv in {folder} (found: {found})")
+    raise FileNotFoundError(
+        f"--scores: no scores.parquet or scores.csv in {folder} (found: {found})"
+    )
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / "manifest.json"
     if not path.is_file():
-        print(f"warning: no manifest.json in {folder}; the page shows what the scores hold", file=sys.stderr)
+        print(
+            f"warning: no manifest.json in {folder}; the page shows what the scores hold",
+            file=sys.stderr,
+        )
         return {}
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(manifest, dict):
@@ -41,7 +50,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_lead_tables(data: Path, config_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _read_lead_tables(
+    data: Path, config_path: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Leads, accounts and events with contract column names (flat mode: the flat file as leads)."""
     from leadml import io
     from leadml.config import FlatDataset
@@ -59,13 +70,25 @@ def _read_lead_tables(data: Path, config_path: Path) -> tuple[pd.DataFrame, pd.D
 
 def report(
     scores: Annotated[Path, typer.Option("--scores", help="Folder written by `leadml score`.")],
-    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
+    data: Annotated[
+        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
-    owner: Annotated[str | None, typer.Option("--owner", help="Only the leads of this sales rep.")] = None,
-    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N most likely leads.")] = None,
-    lang: Annotated[ReportLang, typer.Option("--lang", help="Language of the page: en or fr.")] = ReportLang.en,
-    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path("training/dataset.yaml"),
-    activities: Annotated[int, typer.Option("--activities", min=0, help="Latest activities per card.")] = 5,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Only the leads of this sales rep.")
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option("--top", min=1, help="Only the N most likely leads.")
+    ] = None,
+    lang: Annotated[
+        ReportLang, typer.Option("--lang", help="Language of the page: en or fr.")
+    ] = ReportLang.en,
+    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path(
+        "training/dataset.yaml"
+    ),
+    activities: Annotated[
+        int, typer.Option("--activities", min=0, help="Latest activities per card.")
+    ] = 5,
 ) -> None:
     """Write the scored queue as lead cards: one HTML file that opens anywhere, with no network."""
     from leadml.io import write_text_atomic

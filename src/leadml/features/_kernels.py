@@ -72,6 +72,16 @@ def timestamp_us(value: pd.Timestamp | str) -> int:
     return int(np.datetime64(stamp.to_datetime64(), "us").astype(np.int64))
 
 
+@njit(parallel=True, cache=True)
+def _dense_lookup(keys: np.ndarray, table: np.ndarray, lo: int) -> np.ndarray:
+    out = np.empty(keys.size, dtype=np.int64)
+    span = table.size
+    for i in prange(keys.size):
+        k = keys[i] - lo
+        out[i] = table[k] if 0 <= k < span else -1
+    return out
+
+
 def codes_for(keys: pd.Series | np.ndarray, universe: pd.Series | np.ndarray) -> np.ndarray:
     """Position of each key in ``universe`` (``-1`` when absent), as ``int64``.
 
@@ -91,11 +101,7 @@ def codes_for(keys: pd.Series | np.ndarray, universe: pd.Series | np.ndarray) ->
         if hi - lo <= 4 * uni_arr.size + 1_000_000:
             table = np.full(hi - lo + 1, -1, dtype=np.int64)
             table[uni_arr.astype(np.int64) - lo] = np.arange(uni_arr.size, dtype=np.int64)
-            shifted = keys_arr.astype(np.int64) - lo
-            inside = (shifted >= 0) & (shifted <= hi - lo)
-            out = np.full(keys_arr.size, -1, dtype=np.int64)
-            out[inside] = table[shifted[inside]]
-            return out
+            return _dense_lookup(keys_arr.astype(np.int64, copy=False), table, lo)
     index = pd.Index(uni_arr)
     if keys_arr.dtype.kind in "iu" and index.dtype.kind not in "iu":
         index = pd.Index(uni_arr.astype(str))
@@ -106,6 +112,15 @@ def codes_for(keys: pd.Series | np.ndarray, universe: pd.Series | np.ndarray) ->
     return index.get_indexer(keys_arr).astype(np.int64)
 
 
+@njit(parallel=True, cache=True)
+def _remap(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    out = np.empty(codes.size, dtype=mapping.dtype)
+    for i in prange(codes.size):
+        c = codes[i]
+        out[i] = mapping[c] if c >= 0 else -1
+    return out
+
+
 def vocab_codes(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
     """Position of each value in the vocabulary (``-1`` for unknown or missing), as ``int8``/``int16``."""
     dtype = np.int8 if len(vocabulary) < 127 else np.int16
@@ -113,9 +128,7 @@ def vocab_codes(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
         return np.empty(0, dtype=dtype)
     if isinstance(values.dtype, pd.CategoricalDtype):
         mapping = pd.Index(list(vocabulary)).get_indexer(values.cat.categories.astype(str))
-        codes = values.cat.codes.to_numpy()
-        out = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1)
-        return out.astype(dtype)
+        return _remap(values.cat.codes.to_numpy(), mapping.astype(dtype))
     pa_array = getattr(values.array, "_pa_array", None)
     if pa_array is None:
         pa_array = pa.array(values.astype("str").array._pa_array)
@@ -139,12 +152,12 @@ class Csr:
 
 
 @njit(cache=True)
-def _counting_order(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stable counting sort by group code; rows with code < 0 are dropped."""
+def _counting_order(group: np.ndarray, ts: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stable counting sort by group code; rows with code < 0 or no time are dropped."""
     counts = np.zeros(n_groups + 1, dtype=np.int64)
     for i in range(group.size):
         g = group[i]
-        if g >= 0:
+        if g >= 0 and ts[i] != _NAT:
             counts[g + 1] += 1
     for g in range(n_groups):
         counts[g + 1] += counts[g]
@@ -153,16 +166,29 @@ def _counting_order(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.nd
     order = np.empty(offsets[n_groups], dtype=np.int64)
     for i in range(group.size):
         g = group[i]
-        if g >= 0:
+        if g >= 0 and ts[i] != _NAT:
             order[fill[g]] = i
             fill[g] += 1
     return order, offsets
 
 
 @njit(parallel=True, cache=True)
+def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    out = np.empty(order.size, dtype=values.dtype)
+    for i in prange(order.size):
+        out[i] = values[order[i]]
+    return out
+
+
+@njit(parallel=True, cache=True)
 def _sort_segments(offsets: np.ndarray, ts: np.ndarray, codes: np.ndarray, owner: np.ndarray) -> None:
-    """Sort each group's rows by time, in place (most inputs are already sorted)."""
+    """Sort each group's rows by time, in place (most inputs are already sorted).
+
+    ``codes`` and ``owner`` follow the times; either may be empty (not carried).
+    """
     n_groups = offsets.size - 1
+    carry_codes = codes.size > 0
+    carry_owner = owner.size > 0
     for g in prange(n_groups):
         lo = offsets[g]
         hi = offsets[g + 1]
@@ -172,10 +198,12 @@ def _sort_segments(offsets: np.ndarray, ts: np.ndarray, codes: np.ndarray, owner
                 in_order = False
                 break
         if not in_order:
-            idx = np.argsort(ts[lo:hi])
+            idx = np.argsort(ts[lo:hi], kind="mergesort")
             ts[lo:hi] = ts[lo:hi][idx]
-            codes[lo:hi] = codes[lo:hi][idx]
-            owner[lo:hi] = owner[lo:hi][idx]
+            if carry_codes:
+                codes[lo:hi] = codes[lo:hi][idx]
+            if carry_owner:
+                owner[lo:hi] = owner[lo:hi][idx]
 
 
 def csr_by(
@@ -185,17 +213,16 @@ def csr_by(
     codes: np.ndarray | None = None,
     owner: np.ndarray | None = None,
 ) -> Csr:
-    """Group rows by ``group`` (``-1`` and missing times dropped) and sort each group by time."""
-    group = np.where(ts == _NAT, -1, group).astype(np.int64)
-    order, offsets = _counting_order(group, n_groups)
-    sorted_ts = np.ascontiguousarray(ts[order])
-    sorted_codes = (
-        np.zeros(order.size, dtype=np.int8) if codes is None else np.ascontiguousarray(codes[order])
-    )
+    """Group rows by ``group`` (``-1`` and missing times dropped) and sort each group by time.
+
+    ``codes`` (e.g. event types) and ``owner`` (e.g. lead codes) are carried
+    along when given; otherwise the Csr holds empty arrays for them.
+    """
+    order, offsets = _counting_order(np.asarray(group, dtype=np.int64), ts, n_groups)
+    sorted_ts = _take(ts, order)
+    sorted_codes = _take(codes, order) if codes is not None else np.empty(0, dtype=np.int8)
     sorted_owner = (
-        np.zeros(order.size, dtype=np.int64)
-        if owner is None
-        else np.ascontiguousarray(owner[order]).astype(np.int64)
+        _take(np.asarray(owner, dtype=np.int64), order) if owner is not None else np.empty(0, dtype=np.int64)
     )
     _sort_segments(offsets, sorted_ts, sorted_codes, sorted_owner)
     return Csr(offsets, sorted_ts, sorted_codes, sorted_owner)
@@ -236,7 +263,7 @@ def event_kernel(
     ``days_since[s, type]`` (NaN if never) and ``extra[s, :]``:
     0 active days in 90 days, 1 decayed engagement, 2 engagement trend
     (n7 - n(7,30] * 7/23), 3 first sales touch (µs, NaN if none),
-    4 days since the last engaging event, 5 events of any type in 30 days.
+    4 days since the last engaging event.
     ``engaging[type]`` says which types count as the lead's own engagement.
     """
     n_windows = windows_us.size
@@ -256,14 +283,11 @@ def event_kernel(
         decayed = 0.0
         n7 = 0
         n23 = 0
-        n_month = 0
         first_touch = np.int64(_NAT)
         last_engaged = -1.0
         for i in range(end - 1, lo - 1, -1):
             t = ev_ts[i]
             age = a - t
-            if age <= month:
-                n_month += 1
             c = ev_type[i]
             if c < 0:
                 continue
@@ -295,7 +319,6 @@ def event_kernel(
         extra[s, 2] = n7 - n23 * 7.0 / 23.0
         extra[s, 3] = np.nan if first_touch == _NAT else float(first_touch)
         extra[s, 4] = np.nan if last_engaged < 0 else last_engaged
-        extra[s, 5] = n_month
 
 
 @njit(parallel=True, cache=True)
@@ -342,23 +365,18 @@ def account_kernel(
     snap_asof: np.ndarray,
     lead_account: np.ndarray,
     lead_created: np.ndarray,
-    own_events_30d: np.ndarray,
-    created_offsets: np.ndarray,
-    created_sorted: np.ndarray,
     acc_offsets: np.ndarray,
-    acc_ts: np.ndarray,
-    early_offsets: np.ndarray,
-    early_ts: np.ndarray,
-    early_lead: np.ndarray,
+    acc_leads: np.ndarray,
+    ev_offsets: np.ndarray,
+    ev_ts: np.ndarray,
     other_leads: np.ndarray,
     other_events: np.ndarray,
 ) -> None:
-    """Other leads of the account created before ``as_of`` and their events in the last 30 days.
+    """Other leads of the account created before ``as_of``, and their events in the last 30 days.
 
-    ``acc_ts``: all events of each account's leads, sorted by time. Events
-    of the lead itself are removed with ``own_events_30d``; events of leads
-    created at or after ``as_of`` can only be earlier than their lead's
-    creation ("early" events, usually none) and are removed one by one.
+    ``acc_leads[acc_offsets[a]:acc_offsets[a + 1]]`` are the lead codes of
+    account ``a`` by creation time; each one's events are found by binary
+    search in the (lead, ts) layout, so an account costs O(its leads x log).
     """
     month = 30 * DAY_US
     for s in prange(snap_asof.size):
@@ -369,25 +387,20 @@ def account_kernel(
             other_events[s] = np.nan
             continue
         a = snap_asof[s]
-        lo = created_offsets[acc]
-        n_before = _first_at_or_after(created_sorted, lo, created_offsets[acc + 1], a) - lo
-        if lead_created[lead] < a:
-            n_before -= 1
-        other_leads[s] = n_before
-        lo = acc_offsets[acc]
-        hi = acc_offsets[acc + 1]
-        start = _first_at_or_after(acc_ts, lo, hi, a - month)
-        end = _first_at_or_after(acc_ts, start, hi, a)
-        n = end - start - own_events_30d[s]
-        lo = early_offsets[acc]
-        hi = early_offsets[acc + 1]
-        i = _first_at_or_after(early_ts, lo, hi, a - month)
-        while i < hi and early_ts[i] < a:
-            other = early_lead[i]
-            if other != lead and lead_created[other] >= a:
-                n -= 1
-            i += 1
-        other_events[s] = n
+        n_leads = 0
+        n_events = 0
+        for j in range(acc_offsets[acc], acc_offsets[acc + 1]):
+            other = acc_leads[j]
+            if lead_created[other] >= a:
+                break
+            if other == lead:
+                continue
+            n_leads += 1
+            hi = ev_offsets[other + 1]
+            start = _first_at_or_after(ev_ts, ev_offsets[other], hi, a - month)
+            n_events += _first_at_or_after(ev_ts, start, hi, a) - start
+        other_leads[s] = n_leads
+        other_events[s] = n_events
 
 
 # --- categoricals ---------------------------------------------------------------------

@@ -52,8 +52,8 @@ def behaviour_features(
     snap_asof: np.ndarray,
     created_us: np.ndarray,
     dataset: EventDataset,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Event features per snapshot, plus each snapshot's own event count in 30 days (for account context).
+) -> pd.DataFrame:
+    """Event features per snapshot.
 
     ``snap_lead`` are lead codes (rows of the leads table), ``snap_asof`` and
     ``created_us`` microseconds.
@@ -65,7 +65,7 @@ def behaviour_features(
     n = snap_asof.size
     counts = np.zeros((n, len(types) * len(windows)), dtype=np.int32)
     days_since = np.full((n, len(types)), np.nan)
-    extra = np.full((n, 6), np.nan)
+    extra = np.full((n, 5), np.nan)
     touch = types.index(fs.sales_touch_event) if fs.sales_touch_event in types else -1
     csr = events.csr
     event_kernel(
@@ -95,8 +95,7 @@ def behaviour_features(
     columns["lead_age_days"] = (snap_asof - created_us[snap_lead]) / DAY_US
     columns["hours_to_first_touch"] = (extra[:, 3] - created) / HOUR_US
     columns["days_since_last_activity"] = extra[:, 4]
-    own_30d = np.nan_to_num(extra[:, 5]).astype(np.int64)
-    return pd.DataFrame(columns, copy=False), own_30d
+    return pd.DataFrame(columns, copy=False)
 
 
 def source_feature(leads: pd.DataFrame) -> pd.Categorical:

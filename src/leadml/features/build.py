@@ -126,21 +126,19 @@ def build_features(
     ev_type = vocab_codes(events["event_type"], dataset.vocabularies.event_types)
     by_lead = events_by_lead(ev_lead, ev_ts, ev_type, len(leads))
 
-    behaviour, own_30d = behaviour_features(
+    del ev_lead, ev_ts, ev_type
+    behaviour = behaviour_features(
         by_lead, snap_lead=snap_lead, snap_asof=snap_asof, created_us=created_us, dataset=dataset
     )
-    del by_lead
     account = account_features(
-        ev_lead=ev_lead,
-        ev_ts=ev_ts,
+        by_lead,
         lead_account=lead_account,
         created_us=created_us,
         n_accounts=len(accounts),
         snap_lead=snap_lead,
         snap_asof=snap_asof,
-        own_events_30d=own_30d,
     )
-    del ev_lead, ev_ts, ev_type
+    del by_lead
     signals = intent_features(
         intent,
         account_ids=accounts["account_id"],

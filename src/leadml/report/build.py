@@ -50,7 +50,14 @@ __all__ = [
     "waterfall",
 ]
 
-SCORE_COLUMNS: tuple[str, ...] = ("lead_id", "probability", "points", "tier", "base_points", "reasons")
+SCORE_COLUMNS: tuple[str, ...] = (
+    "lead_id",
+    "probability",
+    "points",
+    "tier",
+    "base_points",
+    "reasons",
+)
 FAMILIES: tuple[str, ...] = ("fit", "persona", "behaviour", "intent")
 TIERS: tuple[str, ...] = ("hot", "warm", "cold")
 _LEAD_COLUMNS = ("first_name", "last_name", "job_title", "source", "owner", "account_id")
@@ -132,7 +139,9 @@ def scored_queue(
     lead_info = lead_info.drop_duplicates("_id")
     queue = scores.assign(_id=ids).merge(lead_info, on="_id", how="left", validate="one_to_one")
     if "account_id" in queue.columns and "account_id" in accounts.columns:
-        account_info = accounts[[c for c in ("account_id", *_ACCOUNT_COLUMNS) if c in accounts.columns]]
+        account_info = accounts[
+            [c for c in ("account_id", *_ACCOUNT_COLUMNS) if c in accounts.columns]
+        ]
         account_info = account_info.assign(_account=account_info["account_id"].astype(str))
         account_info = account_info.drop(columns="account_id").drop_duplicates("_account")
         account_info = account_info.rename(columns={"name": "company"})
@@ -151,7 +160,10 @@ def scored_queue(
             )
         queue = queue[mine.fillna(False).to_numpy()]
     queue = queue.sort_values(
-        ["probability", "points", "_id"], ascending=[False, False, True], kind="stable", na_position="last"
+        ["probability", "points", "_id"],
+        ascending=[False, False, True],
+        kind="stable",
+        na_position="last",
     )
     if top is not None:
         queue = queue.head(top)
@@ -171,7 +183,9 @@ class Waterfall:
     total: float
 
 
-def waterfall(base_points: float, reason_points: Sequence[float], points: float, *, decimals: int = 1) -> Waterfall:
+def waterfall(
+    base_points: float, reason_points: Sequence[float], points: float, *, decimals: int = 1
+) -> Waterfall:
     """The steps from the average lead to this lead's score, as a rep reads them.
 
     Every number is rounded to ``decimals``; "other factors" is what is left,
@@ -201,7 +215,9 @@ def _parse_reasons(value: Any, lead_id: str) -> list[dict[str, Any]]:
             f"expected a list of {{group, family, text, text_fr, points}}, got {text[:80]!r}"
         ) from exc
     if not isinstance(parsed, list):
-        raise ValueError(f"scores: column 'reasons' of lead {lead_id!r} is a {type(parsed).__name__}; expected a list")
+        raise ValueError(
+            f"scores: column 'reasons' of lead {lead_id!r} is a {type(parsed).__name__}; expected a list"
+        )
     return parsed
 
 
@@ -231,7 +247,11 @@ def latest_activities(
     ids = events["lead_id"].astype(str)
     keep = ids.isin(as_of.index).to_numpy()
     mine = pd.DataFrame(
-        {"_id": ids[keep].to_numpy(), "ts": _naive_utc(events["ts"][keep]).to_numpy(), "event_type": events["event_type"][keep].to_numpy()}
+        {
+            "_id": ids[keep].to_numpy(),
+            "ts": _naive_utc(events["ts"][keep]).to_numpy(),
+            "event_type": events["event_type"][keep].to_numpy(),
+        }
     )
     cutoff = mine["_id"].map(as_of)
     mine = mine[(mine["ts"] < cutoff) | cutoff.isna()].dropna(subset=["ts", "event_type"])
@@ -239,12 +259,39 @@ def latest_activities(
     mine = mine.groupby("_id", sort=False).head(n)
     days = mine["ts"].dt.strftime("%Y-%m-%d").to_numpy()
     out: dict[str, list[tuple[str, str]]] = {}
-    for lead_id, day, event_type in zip(mine["_id"].to_numpy(), days, mine["event_type"].astype(str).to_numpy(), strict=True):
+    for lead_id, day, event_type in zip(
+        mine["_id"].to_numpy(), days, mine["event_type"].astype(str).to_numpy(), strict=True
+    ):
         out.setdefault(lead_id, []).append((day, event_type))
     return out
 
 
 # --- the payload -------------------------------------------------------------
+
+
+def scoring_runs(queue: pd.DataFrame, as_of: pd.Series) -> tuple[list[dict[str, str]], list[int]]:
+    """The distinct (model, version, scoring day, as_of day) of the queue, and each lead's index into them.
+
+    A queue normally comes from one run; storing it once keeps it out of every card's data.
+    """
+    parts: dict[str, pd.Series] = {}
+    for column in ("model_name", "model_version", "model_won_version"):
+        if column in queue.columns:
+            parts[column] = queue[column].astype("string").str.strip().reset_index(drop=True)
+    if "scored_at" in queue.columns:
+        parts["scored_at"] = (
+            _naive_utc(queue["scored_at"]).dt.strftime("%Y-%m-%d").reset_index(drop=True)
+        )
+    parts["as_of"] = pd.Series(pd.to_datetime(as_of.to_numpy()).strftime("%Y-%m-%d"))
+    frame = pd.DataFrame(parts).astype("string").fillna("")
+    # sort=False numbers the groups in order of first appearance, so the first rows come in code order.
+    codes = frame.groupby(list(frame.columns), sort=False).ngroup()
+    first_rows = codes.drop_duplicates().index
+    runs = [
+        {k: v for k, v in record.items() if v}
+        for record in frame.loc[first_rows].to_dict("records")
+    ]
+    return runs, codes.tolist()
 
 
 def _manifest_number(manifest: dict[str, Any], *paths: tuple[str, ...]) -> float | None:
@@ -257,11 +304,26 @@ def _manifest_number(manifest: dict[str, Any], *paths: tuple[str, ...]) -> float
     return None
 
 
+def _manifest_as_of(manifest: dict[str, Any]) -> pd.Timestamp:
+    value = manifest.get("as_of")
+    if not value:
+        return pd.NaT
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"manifest: as_of={value!r} is not a date (expected e.g. 2026-01-01)"
+        ) from exc
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
 def _help_lines(manifest: dict[str, Any], text: dict[str, str], lang: Lang) -> list[str]:
     days = _manifest_number(manifest, ("horizon_days",), ("models", "main", "horizon_days"))
     window = text["help_window"].format(days=int(days)) if days else ""
     hot = _manifest_number(manifest, ("tier_thresholds", "hot"), ("models", "main", "tiers", "hot"))
-    warm = _manifest_number(manifest, ("tier_thresholds", "warm"), ("models", "main", "tiers", "warm"))
+    warm = _manifest_number(
+        manifest, ("tier_thresholds", "warm"), ("models", "main", "tiers", "warm")
+    )
     if hot is not None and warm is not None:
         pct = (lambda v: f"{v * 100:.0f} %") if lang == "fr" else (lambda v: f"{v * 100:.0f}%")
         tiers = text["help_tiers_thresholds"].format(hot=pct(hot), warm=pct(warm))
@@ -286,7 +348,7 @@ def report_payload(
     lang = check_lang(lang)
     text = labels(lang)
     queue = scored_queue(scores, leads, accounts, owner=owner, top=top)
-    manifest_as_of = pd.Timestamp(manifest["as_of"]) if manifest.get("as_of") else pd.NaT
+    manifest_as_of = _manifest_as_of(manifest)
     if "as_of" in queue.columns:
         as_of = _naive_utc(queue["as_of"]).fillna(manifest_as_of)
     else:
@@ -294,22 +356,15 @@ def report_payload(
     as_of.index = queue["_id"].to_numpy()
     activities = latest_activities(events, as_of, n=latest_activities_n)
 
-    run_columns = [c for c in ("model_name", "model_version", "scored_at", "model_won_version") if c in queue.columns]
-    runs: list[dict[str, Any]] = []
-    run_index: dict[tuple[Any, ...], int] = {}
+    runs, run_of_lead = scoring_runs(queue, as_of)
     texts: list[str] = []
     text_index: dict[str, int] = {}
     event_types: dict[str, str] = {}
     sources: dict[str, str] = {}
     records: list[dict[str, Any]] = []
     rows = queue.to_dict("records")
-    for row, lead_as_of in zip(rows, as_of.to_numpy(), strict=True):
+    for row, run in zip(rows, run_of_lead, strict=True):
         lead_id = row["_id"]
-        run_key = (*(_text(row.get(c)) if c != "scored_at" else _day(row.get(c)) for c in run_columns), _day(lead_as_of))
-        if run_key not in run_index:
-            run_index[run_key] = len(runs)
-            run = dict(zip(run_columns, run_key[:-1], strict=True))
-            runs.append({k: v for k, v in {**run, "as_of": run_key[-1]}.items() if v is not None})
         reasons = _parse_reasons(row["reasons"], lead_id)
         steps = waterfall(
             _clean(row["base_points"]) or 0.0,
@@ -323,7 +378,9 @@ def report_payload(
                 text_index[sentence] = len(texts)
                 texts.append(sentence)
             family = reason.get("family")
-            encoded.append([text_index[sentence], points, family if family in FAMILIES else "other"])
+            encoded.append(
+                [text_index[sentence], points, family if family in FAMILIES else "other"]
+            )
         acts = activities.get(lead_id, [])
         for _, event_type in acts:
             event_types.setdefault(event_type, event_label(event_type, lang))
@@ -345,17 +402,20 @@ def report_payload(
             "owner": _text(row.get("owner")),
             "tier": _text(row.get("tier")),
             "mql": bool(row["mql"]) if _clean(row.get("mql")) is not None else None,
-            "p": round(float(row["probability"]), 4) if _clean(row["probability"]) is not None else None,
+            "p": round(float(row["probability"]), 4)
+            if _clean(row["probability"]) is not None
+            else None,
             "pw": round(float(probability_won), 4) if probability_won is not None else None,
             "pts": steps.total,
             "sub": [
-                round(float(v), 1) if (v := _clean(row.get(f"score_{f}"))) is not None else None for f in FAMILIES
+                round(float(v), 1) if (v := _clean(row.get(f"score_{f}"))) is not None else None
+                for f in FAMILIES
             ],
             "base": steps.base,
             "reasons": encoded,
             "other": steps.other,
             "acts": [list(a) for a in acts],
-            "run": run_index[run_key],
+            "run": int(run),
         }
         records.append({k: v for k, v in record.items() if v is not None})
 
@@ -364,7 +424,8 @@ def report_payload(
         "meta": {
             "lang": lang,
             "as_of": _day(manifest_as_of) or (runs[0].get("as_of") if runs else None),
-            "owner": owner,
+            # The owner as the leads table spells it, not as typed on the command line.
+            "owner": _text(queue["owner"].iloc[0]) if owner is not None and len(queue) else owner,
             "top": top,
             "scored": int(counts.get("scored", len(scores))),
             "queue": len(records),
@@ -388,7 +449,13 @@ def embed_json(payload: Any) -> str:
     ``json.loads`` of the result gives the payload back.
     """
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(raw, escaped)
     return text
 
@@ -398,7 +465,11 @@ def _asset(name: str) -> str:
 
 
 def _csp_hash(source: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+    return (
+        "'sha256-"
+        + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+        + "'"
+    )
 
 
 def render_html(payload: dict[str, Any]) -> str:
@@ -407,12 +478,14 @@ def render_html(payload: dict[str, Any]) -> str:
     meta = payload["meta"]
     css, js = _asset("report.css"), _asset("report.js")
     if re.search(r"</style", css, re.IGNORECASE) or re.search(r"</script", js, re.IGNORECASE):
-        raise ValueError("report.css / report.js must not contain a closing </style> or </script> tag")
+        raise ValueError(
+            "report.css / report.js must not contain a closing </style> or </script> tag"
+        )
     subtitle = [text["subtitle"]]
     if meta.get("as_of"):
         subtitle.append(f"{text['as_of']} {meta['as_of']}")
     if meta.get("owner"):
-        subtitle.append(f"{text['owner']}: {meta['owner']}")
+        subtitle.append(f"{text['owner']}{text['colon']}{meta['owner']}")
     title = " · ".join([text["title"], *subtitle[1:]])
     slots = {
         "lang": html.escape(meta["lang"]),

@@ -17,6 +17,7 @@ LANGS: tuple[Lang, ...] = ("en", "fr")
 
 _UI: dict[str, dict[str, str]] = {
     "en": {
+        "colon": ": ",
         "title": "Lead queue",
         "subtitle": "Scored leads, most likely to become an SQL first",
         "as_of": "As of",
@@ -43,6 +44,7 @@ _UI: dict[str, dict[str, str]] = {
         "activities": "Latest activities",
         "no_activities": "No recorded activity before the scoring date.",
         "model": "Model",
+        "model_won": "won-deal model",
         "version": "version",
         "company": "Company",
         "employees": "employees",
@@ -75,6 +77,7 @@ _UI: dict[str, dict[str, str]] = {
         "family_other": "Other",
     },
     "fr": {
+        "colon": "\u00a0: ",  # French puts a (non-breaking) space before a colon
         "title": "File de leads",
         "subtitle": "Leads scorés, les plus susceptibles de devenir SQL en premier",
         "as_of": "Au",
@@ -101,6 +104,7 @@ _UI: dict[str, dict[str, str]] = {
         "activities": "Dernières activités",
         "no_activities": "Aucune activité enregistrée avant la date de scoring.",
         "model": "Modèle",
+        "model_won": "modèle affaire gagnée",
         "version": "version",
         "company": "Entreprise",
         "employees": "salariés",

@@ -1,5 +1,5 @@
 /* Lead cards: renders the queue and the cards from the embedded JSON.
-   Data only ever reaches the page through textContent and attributes, never innerHTML.
+   Data only ever reaches the page through textContent and attributes, never as markup.
    The queue is rendered in batches as the rep scrolls, so 10,000 leads open at once. */
 (function () {
   "use strict";
@@ -274,10 +274,11 @@
     const facts = el("ul", "facts");
     const company = [l.company || L.unknown_company, l.industry, l.employees !== undefined ? int.format(l.employees) + " " + L.employees : null, l.country];
     facts.append(el("li", null, company.filter(Boolean).join(" · ")));
-    const origin = [l.source ? L.source + ": " + (data.sources[l.source] || l.source) : null, l.owner ? L.owner + ": " + l.owner : null, "id " + l.id];
+    const origin = [l.source ? L.source + L.colon + (data.sources[l.source] || l.source) : null, l.owner ? L.owner + L.colon + l.owner : null, "id " + l.id];
     facts.append(el("li", null, origin.filter(Boolean).join(" · ")));
 
-    const model = [L.model + ": " + [run.model_name, run.model_version ? L.version + " " + run.model_version : null].filter(Boolean).join(" ")];
+    const model = [L.model + L.colon + [run.model_name, run.model_version ? L.version + " " + run.model_version : null].filter(Boolean).join(" ")];
+    if (run.model_won_version) model.push(L.model_won + " " + L.version + " " + run.model_won_version);
     if (run.scored_at) model.push(L.scored_at + " " + day(run.scored_at));
     if (run.as_of) model.push(L.as_of + " " + day(run.as_of));
 
@@ -316,7 +317,9 @@
     placeholder.hidden = true;
     document.body.classList.add("card-open");
     setHash(leads[i].id);
-    if (moveFocus) card.focus();
+    $("panel").scrollTop = 0;
+    // The panel is in view already (sticky beside the queue, or covering it on phones).
+    if (moveFocus) card.focus({ preventScroll: true });
   }
 
   function closeCard() {

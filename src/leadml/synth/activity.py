@@ -105,7 +105,11 @@ def draw_events(
     reg_rows, reg_days = out.of_type("webinar_registration")
     attend = np.minimum(params.webinar_attendance * np.exp(0.3 * interest[reg_rows]), 0.95)
     attended = rng.random(reg_rows.size) < attend
-    out.add(reg_rows[attended], reg_days[attended] + rng.uniform(1.0, 10.0, int(attended.sum())), "webinar_attended")
+    out.add(
+        reg_rows[attended],
+        reg_days[attended] + rng.uniform(1.0, 10.0, int(attended.sum())),
+        "webinar_attended",
+    )
 
     # blog views: constant rate, independent of everything (a no-effect attribute)
     rows = np.repeat(np.arange(n, dtype=np.int64), rng.poisson(params.blog_views, n))
@@ -115,9 +119,15 @@ def draw_events(
     first_touch = latent.first_touch_hours / 24.0
     out.add(np.arange(n, dtype=np.int64), first_touch, "sales_touch")
     rows = _repeat_poisson(rng, np.full(n, params.follow_up_touches))
-    out.add(rows, first_touch[rows] + rng.exponential(params.follow_up_mean_days, rows.size), "sales_touch")
+    out.add(
+        rows,
+        first_touch[rows] + rng.exponential(params.follow_up_mean_days, rows.size),
+        "sales_touch",
+    )
 
-    bounce_rate = np.where(invalid, params.bounces_invalid, np.where(risky, params.bounces_risky, 0.0))
+    bounce_rate = np.where(
+        invalid, params.bounces_invalid, np.where(risky, params.bounces_risky, 0.0)
+    )
     rows = _repeat_poisson(rng, bounce_rate)
     out.add(rows, rng.exponential(decay_mean_days, rows.size), "email_bounce")
 
@@ -127,7 +137,9 @@ def draw_events(
     rows, days, codes = out.arrays()
     # after the realised SQL (depends on the outcome; never before it): marketing thins out
     after_sql = days >= funnel.sql_days[rows]  # NaN (never SQL) compares False
-    dropped = after_sql & _MARKETING[codes] & (rng.random(rows.size) >= params.post_sql_marketing_kept)
+    dropped = (
+        after_sql & _MARKETING[codes] & (rng.random(rows.size) >= params.post_sql_marketing_kept)
+    )
     keep = ~dropped
     # no email engagement after unsubscribing
     keep &= ~(_EMAIL_ENGAGEMENT[codes] & (days >= latent.unsubscribe_days[rows]))
@@ -141,7 +153,11 @@ def draw_events(
         ("pricing_view", params.post_sql_pricing_views),
     ):
         picked = np.repeat(sql_rows, rng.poisson(count, sql_rows.size))
-        post.add(picked, funnel.sql_days[picked] + rng.exponential(params.post_sql_mean_days, picked.size), event_type)
+        post.add(
+            picked,
+            funnel.sql_days[picked] + rng.exponential(params.post_sql_mean_days, picked.size),
+            event_type,
+        )
     post_rows, post_days, post_codes = post.arrays()
     return (
         np.concatenate([rows, post_rows]),

@@ -7,6 +7,7 @@ Both go through the same chunks, so ``generate_crm(spec)`` equals what
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,14 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from leadml.io import Tables, atomic_path, write_json_atomic
-from leadml.synth.generator import FunnelCounts, SynthSpec, funnel_rates, iter_chunks, n_chunks
+from leadml.synth.generator import (
+    ChunkTables,
+    FunnelCounts,
+    SynthSpec,
+    funnel_rates,
+    iter_chunks,
+    n_chunks,
+)
 from leadml.synth.truth import describe_truth
 
 __all__ = ["DemoData", "SyntheticCRM", "TABLE_NAMES", "generate_crm", "write_demo_data"]
@@ -109,9 +117,15 @@ class _TableSink:
 def _csv_ready(table: pa.Table) -> pa.Table:
     """Timestamps to whole seconds ('2023-01-01 08:30:00'); everything else as is."""
     columns = [
-        col.cast(pa.timestamp("s")) if pa.types.is_timestamp(col.type) else col for col in table.columns
+        col.cast(pa.timestamp("s")) if pa.types.is_timestamp(col.type) else col
+        for col in table.columns
     ]
     return pa.table(columns, names=table.column_names)
+
+
+def _write_chunk(sinks: dict[str, _TableSink], chunk: ChunkTables) -> None:
+    for name, sink in sinks.items():
+        sink.write(getattr(chunk, name))
 
 
 def write_demo_data(
@@ -142,13 +156,22 @@ def write_demo_data(
             sink = _TableSink(tmp, "parquet" if name == "truth" else file_format)
             stack.callback(sink.close)  # closed before its atomic rename (LIFO)
             sinks[name] = sink
+        # one writer thread: Arrow encodes chunk k (without the GIL) while numpy draws chunk k + 1
+        pool = stack.enter_context(
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-data-writer")
+        )
+        pending: Future[None] | None = None
         for done, chunk in enumerate(iter_chunks(spec), start=1):
-            for name, sink in sinks.items():
-                sink.write(getattr(chunk, name))
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_write_chunk, sinks, chunk)
             counts.add(chunk.counts)
             del chunk
             if progress is not None:
                 progress(done, total)
-    info = _info(spec, counts)
-    files["truth_json"] = write_json_atomic(out_dir / "truth.json", info)
+        if pending is not None:
+            pending.result()
+        info = _info(spec, counts)
+        # before the tables' renames: a failure here leaves no new table behind
+        files["truth_json"] = write_json_atomic(out_dir / "truth.json", info)
     return DemoData(out_dir=out_dir, files=files, info=info)

@@ -36,7 +36,9 @@ def draw_funnel(rng: np.random.Generator, latent: Latent, params: GeneratorParam
     n = latent.p_sql.size
     nan = np.full(n, np.nan)
     reaches_sql = rng.random(n) < latent.p_sql
-    time_to_sql = latent.sql_shift_days + np.exp(latent.sql_mu + latent.sql_sigma * rng.standard_normal(n))
+    time_to_sql = latent.sql_shift_days + np.exp(
+        latent.sql_mu + latent.sql_sigma * rng.standard_normal(n)
+    )
     sql = np.where(reaches_sql, time_to_sql, nan)
 
     wins = reaches_sql & (rng.random(n) < latent.p_won_given_sql)
@@ -50,7 +52,12 @@ def draw_funnel(rng: np.random.Generator, latent: Latent, params: GeneratorParam
 
     # MQL: every SQL passes it first; other leads by interest, around their buying moment
     other_mql = ~reaches_sql & (
-        rng.random(n) < 1.0 / (1.0 + np.exp(-(params.mql_intercept_non_sql + params.mql_interest_slope * latent.interest)))
+        rng.random(n)
+        < 1.0
+        / (
+            1.0
+            + np.exp(-(params.mql_intercept_non_sql + params.mql_interest_slope * latent.interest))
+        )
     )
     mql = np.where(
         reaches_sql,

@@ -33,7 +33,20 @@ _LAST_HEADS = (
     "Bar", "Cor", "Dal", "Fen", "Gar", "Hol", "Kes", "Lor",
     "Mar", "Nor", "Pel", "Ros", "Sal", "Tor", "Val", "Wen",
 )  # fmt: skip
-_LAST_TAILS = ("bec", "den", "ford", "gard", "holm", "lin", "mont", "ney", "rot", "sen", "vik", "ward")
+_LAST_TAILS = (
+    "bec",
+    "den",
+    "ford",
+    "gard",
+    "holm",
+    "lin",
+    "mont",
+    "ney",
+    "rot",
+    "sen",
+    "vik",
+    "ward",
+)
 
 
 @cache
@@ -56,27 +69,62 @@ def last_names() -> tuple[str, ...]:
 def owner_names(n: int) -> tuple[str, ...]:
     """``n`` fixed sales reps (first + last name), the same for every seed."""
     first, last = first_names(), last_names()
-    return tuple(f"{first[(37 * i + 11) % len(first)]} {last[(53 * i + 7) % len(last)]}" for i in range(n))
+    return tuple(
+        f"{first[(37 * i + 11) % len(first)]} {last[(53 * i + 7) % len(last)]}" for i in range(n)
+    )
 
 
 # Job titles by (seniority, department): the title always agrees with both.
 _TITLES: dict[str, tuple[str, ...]] = {
-    "c_level": ("CIO", "CTO", "COO", "CFO", "CMO", "Chief Revenue Officer", "Chief People Officer", "CEO"),
+    "c_level": (
+        "CIO",
+        "CTO",
+        "COO",
+        "CFO",
+        "CMO",
+        "Chief Revenue Officer",
+        "Chief People Officer",
+        "CEO",
+    ),
     "vp": (
-        "VP of IT", "VP Engineering", "VP Operations", "VP Finance",
-        "VP Marketing", "VP Sales", "VP Human Resources", "Vice President",
+        "VP of IT",
+        "VP Engineering",
+        "VP Operations",
+        "VP Finance",
+        "VP Marketing",
+        "VP Sales",
+        "VP Human Resources",
+        "Vice President",
     ),  # fmt: skip
     "director": (
-        "IT Director", "Director of Engineering", "Operations Director", "Finance Director",
-        "Marketing Director", "Sales Director", "HR Director", "Director",
+        "IT Director",
+        "Director of Engineering",
+        "Operations Director",
+        "Finance Director",
+        "Marketing Director",
+        "Sales Director",
+        "HR Director",
+        "Director",
     ),  # fmt: skip
     "manager": (
-        "IT Manager", "Engineering Manager", "Operations Manager", "Finance Manager",
-        "Marketing Manager", "Sales Manager", "HR Manager", "Office Manager",
+        "IT Manager",
+        "Engineering Manager",
+        "Operations Manager",
+        "Finance Manager",
+        "Marketing Manager",
+        "Sales Manager",
+        "HR Manager",
+        "Office Manager",
     ),  # fmt: skip
     "individual_contributor": (
-        "Systems Administrator", "Software Engineer", "Operations Analyst", "Accountant",
-        "Marketing Specialist", "Account Executive", "HR Specialist", "Consultant",
+        "Systems Administrator",
+        "Software Engineer",
+        "Operations Analyst",
+        "Accountant",
+        "Marketing Specialist",
+        "Account Executive",
+        "HR Specialist",
+        "Consultant",
     ),  # fmt: skip
     "student": ("Student",) * 8,
 }
@@ -96,7 +144,8 @@ def job_titles() -> tuple[str, ...]:
 def _title_table() -> np.ndarray:
     position = {t: i for i, t in enumerate(job_titles())}
     return np.array(
-        [[position[_TITLES[s][d]] for d in range(len(DEPARTMENTS))] for s in SENIORITY], dtype=np.int16
+        [[position[_TITLES[s][d]] for d in range(len(DEPARTMENTS))] for s in SENIORITY],
+        dtype=np.int16,
     )
 
 

@@ -75,7 +75,9 @@ class GeneratorParams:
     # --- population -------------------------------------------------------------
     leads_per_account: float = 1.7
     source_share: dict[str, float] = field(
-        default_factory=lambda: _by(SOURCES, (0.06, 0.05, 0.17, 0.08, 0.15, 0.14, 0.10, 0.06, 0.11, 0.08))
+        default_factory=lambda: _by(
+            SOURCES, (0.06, 0.05, 0.17, 0.08, 0.15, 0.14, 0.10, 0.06, 0.11, 0.08)
+        )
     )
     seniority_share: dict[str, float] = field(
         default_factory=lambda: _by(SENIORITY, (0.06, 0.08, 0.16, 0.25, 0.38, 0.07))
@@ -87,16 +89,21 @@ class GeneratorParams:
         default_factory=lambda: _by(EMAIL_STATUS, (0.72, 0.10, 0.06, 0.12))
     )
     industry_share: dict[str, float] = field(
-        default_factory=lambda: _by(INDUSTRIES, (0.16, 0.10, 0.13, 0.10, 0.09, 0.12, 0.07, 0.07, 0.07, 0.09))
+        default_factory=lambda: _by(
+            INDUSTRIES, (0.16, 0.10, 0.13, 0.10, 0.09, 0.12, 0.07, 0.07, 0.07, 0.09)
+        )
     )
     country_share: dict[str, float] = field(
-        default_factory=lambda: _by(COUNTRIES, (0.18, 0.14, 0.14, 0.16, 0.08, 0.07, 0.07, 0.05, 0.04, 0.07))
+        default_factory=lambda: _by(
+            COUNTRIES, (0.18, 0.14, 0.14, 0.16, 0.08, 0.07, 0.07, 0.05, 0.04, 0.07)
+        )
     )
-    employees_median: float = 150.0
-    employees_log_sigma: float = 1.6
+    employees_median: float = 200.0
+    employees_log_sigma: float = 1.8
     employees_range: tuple[float, float] = (5.0, 100_000.0)
     revenue_per_employee_median: float = 150_000.0
     missing_firmographics: float = 0.10
+    missing_revenue_only: float = 0.03
     account_spread_days: float = 30.0  # leads of one account arrive close in time
     in_market_share: float = 0.20
     n_owners: int = 12
@@ -147,13 +154,13 @@ class GeneratorParams:
     won_in_market: float = 0.7
     won_decision_maker: float = 0.4
     won_interest: float = 0.3
-    won_delay_shape: float = 4.0
-    won_delay_scale_days: float = 12.0
+    won_delay_shape: float = 6.0
+    won_delay_scale_days: float = 8.5
     won_delay_in_market_factor: float = 0.75
     opportunity_share_not_won: float = 0.8
 
     # --- MQL and disqualification ----------------------------------------------
-    mql_intercept_non_sql: float = -1.35
+    mql_intercept_non_sql: float = -1.5
     mql_interest_slope: float = 1.6
     disqualified_share: float = 0.5
     disqualified_after_mql_days: tuple[float, float] = (60.0, 150.0)
@@ -163,7 +170,7 @@ class GeneratorParams:
     # background engagement: (expected count, slope on interest)
     background: dict[str, tuple[float, float]] = field(
         default_factory=lambda: {
-            "email_open": (17.0, 0.5),
+            "email_open": (18.0, 0.5),
             "email_click": (3.0, 0.7),
             "product_page_view": (7.5, 0.5),
             "pricing_view": (0.6, 0.6),

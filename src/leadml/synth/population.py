@@ -100,7 +100,9 @@ class Latent:
     won_scale_days: np.ndarray
 
 
-def _categorical(rng: np.random.Generator, shares: dict[str, float], vocabulary: tuple[str, ...], n: int) -> np.ndarray:
+def _categorical(
+    rng: np.random.Generator, shares: dict[str, float], vocabulary: tuple[str, ...], n: int
+) -> np.ndarray:
     probs = np.array([shares[v] for v in vocabulary], dtype=np.float64)
     cumulative = np.cumsum(probs / probs.sum())
     codes = np.searchsorted(cumulative, rng.random(n), side="right")
@@ -117,7 +119,9 @@ def company_size_effect(employees: np.ndarray, params: GeneratorParams) -> np.nd
     return np.maximum(-params.size_curvature * distance**2, params.size_floor)
 
 
-def authority_effect(seniority: np.ndarray, department: np.ndarray, params: GeneratorParams) -> np.ndarray:
+def authority_effect(
+    seniority: np.ndarray, department: np.ndarray, params: GeneratorParams
+) -> np.ndarray:
     """Logit effect of seniority x department: decision makers count only where they buy."""
     table = np.zeros((len(SENIORITY), len(DEPARTMENTS)))
     buying = np.isin(np.array(DEPARTMENTS), ["it", "engineering", "operations", "finance"])
@@ -136,17 +140,25 @@ def draw_accounts(rng: np.random.Generator, n: int, params: GeneratorParams) -> 
     industry = _categorical(rng, params.industry_share, INDUSTRIES, n)
     lo, hi = params.employees_range
     employees = np.round(
-        np.clip(params.employees_median * np.exp(params.employees_log_sigma * rng.standard_normal(n)), lo, hi)
+        np.clip(
+            params.employees_median * np.exp(params.employees_log_sigma * rng.standard_normal(n)),
+            lo,
+            hi,
+        )
     )
-    per_employee = params.revenue_per_employee_median * np.array([_REVENUE_FACTOR[i] for i in INDUSTRIES])
-    revenue = np.round(employees * per_employee[industry] * np.exp(0.5 * rng.standard_normal(n)), -3)
+    per_employee = params.revenue_per_employee_median * np.array(
+        [_REVENUE_FACTOR[i] for i in INDUSTRIES]
+    )
+    revenue = np.round(
+        employees * per_employee[industry] * np.exp(0.5 * rng.standard_normal(n)), -3
+    )
     return Accounts(
         industry=industry,
         employees=employees,
         annual_revenue=revenue,
         country=_categorical(rng, params.country_share, COUNTRIES, n),
         firmographics_missing=rng.random(n) < params.missing_firmographics,
-        revenue_missing=rng.random(n) < 0.03,
+        revenue_missing=rng.random(n) < params.missing_revenue_only,
         in_market=rng.random(n) < params.in_market_share,
         name=rng.integers(0, len(company_names()), n),
     )
@@ -166,7 +178,9 @@ def draw_leads(
     length = end_s - start_s
     anchors = np.sort(rng.integers(0, length, n_accounts))  # account rows follow their first lead
     weights = rng.lognormal(0.0, 1.0, n_accounts)
-    extra = np.searchsorted(np.cumsum(weights), rng.random(n - n_accounts) * weights.sum(), side="right")
+    extra = np.searchsorted(
+        np.cumsum(weights), rng.random(n - n_accounts) * weights.sum(), side="right"
+    )
     account = np.concatenate([np.arange(n_accounts), np.minimum(extra, n_accounts - 1)])
     offset = np.zeros(n)
     offset[n_accounts:] = rng.normal(0.0, params.account_spread_days * DAY_S, n - n_accounts)
@@ -190,7 +204,9 @@ def draw_leads(
     )
 
 
-def draw_latent(rng: np.random.Generator, accounts: Accounts, leads: Leads, params: GeneratorParams) -> Latent:
+def draw_latent(
+    rng: np.random.Generator, accounts: Accounts, leads: Leads, params: GeneratorParams
+) -> Latent:
     """Hidden state per lead, from its observable attributes plus noise; never from an outcome."""
     n = leads.n
     source_shift = np.array([params.interest_source_shift[s] for s in SOURCES])
@@ -205,7 +221,9 @@ def draw_latent(rng: np.random.Generator, accounts: Accounts, leads: Leads, para
     )
     can_unsubscribe = leads.email_status != EMAIL_STATUS.index("invalid")
     unsubscribes = can_unsubscribe & (rng.random(n) < params.unsubscribe_share)
-    unsubscribe_days = np.where(unsubscribes, rng.exponential(params.unsubscribe_mean_days, n), np.nan)
+    unsubscribe_days = np.where(
+        unsubscribes, rng.exponential(params.unsubscribe_mean_days, n), np.nan
+    )
 
     size = company_size_effect(accounts.employees[leads.account], params)
     authority = authority_effect(leads.seniority, leads.department, params)
@@ -221,7 +239,9 @@ def draw_latent(rng: np.random.Generator, accounts: Accounts, leads: Leads, para
     factors = {
         "email_status": factor_email[leads.email_status],
         "unsubscribe": np.where(unsubscribes, params.factor_unsubscribe, 1.0),
-        "speed_to_lead": np.where(first_touch_hours > params.late_touch_hours, params.factor_late_touch, 1.0),
+        "speed_to_lead": np.where(
+            first_touch_hours > params.late_touch_hours, params.factor_late_touch, 1.0
+        ),
     }
     p_sql = _sigmoid(params.sql_intercept + sum(logit_parts.values()))
     for factor in factors.values():
@@ -250,5 +270,6 @@ def draw_latent(rng: np.random.Generator, accounts: Accounts, leads: Leads, para
         sql_mu=np.full(n, np.log(params.sql_delay_median_days)),
         sql_sigma=np.full(n, params.sql_delay_log_sigma),
         won_shape=np.full(n, params.won_delay_shape),
-        won_scale_days=params.won_delay_scale_days * np.where(in_market, params.won_delay_in_market_factor, 1.0),
+        won_scale_days=params.won_delay_scale_days
+        * np.where(in_market, params.won_delay_in_market_factor, 1.0),
     )

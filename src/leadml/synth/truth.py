@@ -39,7 +39,8 @@ NO_EFFECT: dict[str, str] = {
     "country": "drawn independently of everything",
     "industry": "drawn independently of the funnel (annual_revenue depends on it, not p_sql)",
     "owner": "reps are assigned at random and all behave alike",
-    "blog_view": "Poisson with a constant rate over 180 days after creation, never thinned",
+    "blog_view": "Poisson with a constant rate over 180 days after creation, never thinned "
+    "(a count before as_of still grows with the lead's age)",
     "technology_change": "constant rate per account, independent of everything",
     "topic_surge": "constant rate per account, independent of everything",
 }
@@ -94,8 +95,16 @@ def _drivers(p: GeneratorParams) -> list[dict[str, Any]]:
             "direction": "+",
             "family": "behaviour",
             "mechanism": "proxy",
-            "events": ["email_open", "email_click", "product_page_view", "whitepaper_download",
-                       "webinar_registration", "webinar_attended", "form_submit", "demo_page_view"],
+            "events": [
+                "email_open",
+                "email_click",
+                "product_page_view",
+                "whitepaper_download",
+                "webinar_registration",
+                "webinar_attended",
+                "form_submit",
+                "demo_page_view",
+            ],
             "effect": {"logit_per_sd_interest": p.effect_interest},
             "description": "Background engagement decays from creation (half-life "
             f"{p.engagement_half_life_days:g} d) at a rate proportional to exp(slope x interest); "
@@ -115,7 +124,11 @@ def _drivers(p: GeneratorParams) -> list[dict[str, Any]]:
             "direction": "non-monotone",
             "family": "fit",
             "mechanism": "cause",
-            "effect": {"peak_employees": p.size_peak_employees, "curvature": p.size_curvature, "floor": p.size_floor},
+            "effect": {
+                "peak_employees": p.size_peak_employees,
+                "curvature": p.size_curvature,
+                "floor": p.size_floor,
+            },
             "description": "Sweet spot around 200-5000 employees (logit -0.6 x (log10 employees - 3)^2, floored); "
             "tiny and huge companies convert less and win less.",
         },
@@ -179,7 +192,14 @@ def _drivers(p: GeneratorParams) -> list[dict[str, Any]]:
 
 
 def describe_truth(
-    *, seed: int, n_leads: int, start: str, end: str, months: int, params: GeneratorParams, funnel: dict[str, Any]
+    *,
+    seed: int,
+    n_leads: int,
+    start: str,
+    end: str,
+    months: int,
+    params: GeneratorParams,
+    funnel: dict[str, Any],
 ) -> dict[str, Any]:
     """The content of ``truth.json``."""
     return {

@@ -1,0 +1,58 @@
+"""Shared fixtures: one small synthetic CRM and one trained, registered model per session.
+
+Training is the expensive step, so tests that need a model share these.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINING = ROOT / "training"
+BANK_CSV = ROOT.parent / "shared" / "data" / "uci_bank_marketing" / "bank-additional-full.csv"
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """A 6,000-lead synthetic CRM (seed 7, 36 months from 2023-01-01)."""
+    from leadml.synth import SynthSpec, write_demo_data
+
+    out = tmp_path_factory.mktemp("demo") / "data"
+    write_demo_data(out, SynthSpec(n_leads=6000, seed=7))
+    return out
+
+
+@pytest.fixture(scope="session")
+def sql_config():
+    from leadml.config import load_run_config
+
+    return load_run_config(TRAINING / "sql.yaml")
+
+
+@pytest.fixture(scope="session")
+def tracking_uri(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def sql_training_set(demo_data, sql_config):
+    from leadml.trainingset import build_training_set
+
+    return build_training_set(sql_config, demo_data)
+
+
+@pytest.fixture(scope="session")
+def champion(demo_data, sql_config, sql_training_set, tracking_uri):
+    """Train on the demo data, log to a fresh store, promote: models:/leadml-sql@champion."""
+    from leadml.tracking import promote
+    from leadml.training_run import run_training
+
+    report = run_training(sql_config, demo_data, tracking_uri=tracking_uri, training_set=sql_training_set)
+    decision = promote("leadml-sql", uri=tracking_uri, margins=sql_config.promotion)
+    assert decision.promoted, decision.message()
+    return report
