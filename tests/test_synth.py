@@ -79,9 +79,8 @@ def test_files_hold_the_in_memory_generation_across_chunks(tmp_path):
     write_demo_data(tmp_path, spec)
     crm = generate_crm(spec)
     for name in (*TABLE_NAMES, "truth"):
-        pd.testing.assert_frame_equal(
-            pd.read_parquet(tmp_path / f"{name}.parquet"), getattr(crm, name)
-        )
+        written, held = pd.read_parquet(tmp_path / f"{name}.parquet"), getattr(crm, name)
+        assert written.dtypes.equals(held.dtypes) and written.equals(held), name
     assert json.loads((tmp_path / "truth.json").read_text())["funnel"] == crm.info["funnel"]
 
 
@@ -193,8 +192,9 @@ def test_outcomes_follow_the_stage_order(crm):
 
 def test_events_are_sorted_and_never_before_creation(crm):
     events = crm.events
-    key = pd.MultiIndex.from_arrays([events["lead_id"], events["ts"]])
-    assert key.is_monotonic_increasing
+    lead, ts = events["lead_id"].to_numpy(), events["ts"].to_numpy()
+    same_lead = lead[1:] == lead[:-1]
+    assert (lead[1:] >= lead[:-1]).all() and (ts[1:][same_lead] >= ts[:-1][same_lead]).all()
     created = crm.leads.set_index("lead_id")["created_at"].reindex(events["lead_id"]).to_numpy()
     assert (events["ts"].to_numpy() >= created).all()
 

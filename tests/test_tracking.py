@@ -40,14 +40,14 @@ def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(champion, dem
     assert not decision.promoted
     assert "roc_auc" in decision.message() and "champion" in decision.message()
     client = mlflow.MlflowClient(tracking_uri)
-    assert client.get_model_version_by_alias("leadml-sql", "champion").version == champion["mlflow"]["version"]
+    assert str(client.get_model_version_by_alias("leadml-sql", "champion").version) == champion["mlflow"]["version"]
     # people can force it, and it is recorded; rolling back is moving the alias back
     forced = promote("leadml-sql", uri=tracking_uri, force=True)
     assert forced.promoted
     assert client.get_model_version("leadml-sql", forced.version).tags["leadml.forced"] == "true"
     rollback = promote("leadml-sql", version=champion["mlflow"]["version"], uri=tracking_uri)
     assert rollback.promoted
-    assert client.get_model_version_by_alias("leadml-sql", "champion").version == champion["mlflow"]["version"]
+    assert str(client.get_model_version_by_alias("leadml-sql", "champion").version) == champion["mlflow"]["version"]
 
 
 def test_the_run_logs_config_fingerprint_figures_and_model_card(champion, tracking_uri):

@@ -83,7 +83,11 @@ def _truth_rows(truth: pd.DataFrame, lead_id: np.ndarray) -> pd.DataFrame:
             f"truth: missing columns {missing_cols}; expected {list(ORACLE_COLUMNS)} "
             "(the truth.parquet written by `leadml demo-data`)"
         )
-    positions = pd.Index(truth["lead_id"].to_numpy()).get_indexer(lead_id)
+    index = pd.Index(truth["lead_id"].to_numpy())
+    if not index.is_unique:
+        repeated = index[index.duplicated()].unique()[:5].tolist()
+        raise ValueError(f"truth: lead_id must be unique; repeated values such as {repeated}")
+    positions = index.get_indexer(lead_id)
     unknown = positions < 0
     if unknown.any():
         examples = pd.unique(lead_id[unknown])[:5].tolist()

@@ -496,7 +496,7 @@ class _Inspection:
         # First and last time each lead reached each stage, as a (lead x stage) grid.
         n_stages = len(stages)
         key = positions[usable] * n_stages + codes[usable]
-        times = pd.Series(_micros(ts)[usable]).groupby(key).agg(["min", "max"])
+        times = pd.Series(_micros(ts)[usable], copy=False).groupby(key).agg(["min", "max"])
         group = times.index.to_numpy()
         leads, row = np.unique(group // n_stages, return_inverse=True)
         first = np.full((len(leads), n_stages), _NEVER, dtype=np.int64)
@@ -549,7 +549,7 @@ class _Inspection:
             n_rows = int(early.sum())
             if not n_rows:
                 continue
-            ex = value_examples(pd.Series(index.keys.to_numpy()[positions[early]]))
+            ex = value_examples(pd.Series(index.keys.to_numpy()[positions[early]], copy=False))
             self._add(table, "ts", "before_created", "warning", n_rows, ex.to_json("lead_id"), (
                 f"{table}.ts: {plural(n_rows, 'row')} of {plural(ex.n_distinct, 'lead')} {_are(n_rows)} "
                 f"before the lead's created_at: {ex.text()}"

@@ -269,8 +269,8 @@ def promote(
         candidate = client.get_model_version(name, str(version))
     reasons: list[str] = []
     rollback = version is not None
-    if champion is not None and champion.version == candidate.version:
-        return PromotionDecision(True, name, candidate.version, champion.version, ("already champion",))
+    if champion is not None and str(champion.version) == str(candidate.version):
+        return PromotionDecision(True, name, str(candidate.version), str(champion.version), ("already champion",))
     if not rollback and not force:
         metric = margins.metric
         metrics = _run_metrics(candidate.run_id)
@@ -291,7 +291,7 @@ def promote(
                 tags = client.get_run(candidate.run_id).data.tags
                 compared = tags.get("leadml.compared_champion_version")
                 champ_value = metrics.get(f"test_champion_{metric}")
-                if compared != champion.version or champ_value is None:
+                if compared != str(champion.version) or champ_value is None:
                     reasons.append(
                         f"the challenger was not evaluated against the current champion (version "
                         f"{champion.version}; compared with {compared or 'none'}): retrain to compare, "

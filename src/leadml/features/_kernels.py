@@ -13,6 +13,11 @@ of "its" rows (``ts < as_of``) by binary search and walks back from there.
 
 from __future__ import annotations
 
+import functools
+import types
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -40,8 +45,37 @@ __all__ = [
 ]
 
 DAY_US = 86_400_000_000
+# Below this many items a kernel runs serially: waking a thread pool costs
+# milliseconds, more than the work itself on small inputs (tests, single leads).
+PARALLEL_MIN_ITEMS = 200_000
 HOUR_US = 3_600_000_000
 _NAT = np.iinfo(np.int64).min
+
+
+def _parallel(size_arg: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Compile a kernel twice: parallel for big inputs, serial when positional arg ``size_arg`` is small.
+
+    The serial twin is a renamed copy of the function, so each has its own
+    on-disk cache; ``prange`` is a plain ``range`` in the serial one.
+    """
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        parallel = njit(parallel=True, cache=True)(fn)
+        twin = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_serial", fn.__defaults__, fn.__closure__)
+        twin.__qualname__ = f"{fn.__qualname__}_serial"
+        twin.__module__ = fn.__module__
+        serial = njit(cache=True)(twin)
+
+        @functools.wraps(fn)
+        def call(*args: Any) -> Any:
+            big = args[size_arg].size >= PARALLEL_MIN_ITEMS
+            return (parallel if big else serial)(*args)
+
+        call.parallel = parallel  # type: ignore[attr-defined]
+        call.serial = serial  # type: ignore[attr-defined]
+        return call
+
+    return wrap
 
 
 # --- frames -> arrays ---------------------------------------------------------
@@ -60,7 +94,7 @@ def timestamps_us(values: pd.Series | pd.Index | np.ndarray, *, what: str) -> np
         except (ValueError, TypeError) as exc:
             examples = series.dropna().astype(str).unique()[:3].tolist()
             raise ValueError(f"{what}: expected timestamps, got values such as {examples}") from exc
-    return series.to_numpy(dtype="datetime64[us]").view(np.int64)
+    return np.ascontiguousarray(series.to_numpy(dtype="datetime64[us]").view(np.int64))
 
 
 def timestamp_us(value: pd.Timestamp | str) -> int:
@@ -72,7 +106,7 @@ def timestamp_us(value: pd.Timestamp | str) -> int:
     return int(np.datetime64(stamp.to_datetime64(), "us").astype(np.int64))
 
 
-@njit(parallel=True, cache=True)
+@_parallel(0)
 def _dense_lookup(keys: np.ndarray, table: np.ndarray, lo: int) -> np.ndarray:
     out = np.empty(keys.size, dtype=np.int64)
     span = table.size
@@ -112,7 +146,7 @@ def codes_for(keys: pd.Series | np.ndarray, universe: pd.Series | np.ndarray) ->
     return index.get_indexer(keys_arr).astype(np.int64)
 
 
-@njit(parallel=True, cache=True)
+@_parallel(0)
 def _remap(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
     out = np.empty(codes.size, dtype=mapping.dtype)
     for i in prange(codes.size):
@@ -172,7 +206,7 @@ def _counting_order(group: np.ndarray, ts: np.ndarray, n_groups: int) -> tuple[n
     return order, offsets
 
 
-@njit(parallel=True, cache=True)
+@_parallel(1)
 def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     out = np.empty(order.size, dtype=values.dtype)
     for i in prange(order.size):
@@ -180,7 +214,7 @@ def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(parallel=True, cache=True)
+@_parallel(1)
 def _sort_segments(offsets: np.ndarray, ts: np.ndarray, codes: np.ndarray, owner: np.ndarray) -> None:
     """Sort each group's rows by time, in place (most inputs are already sorted).
 
@@ -241,7 +275,7 @@ def _first_at_or_after(ts: np.ndarray, lo: int, hi: int, t: np.int64) -> int:
 
 
 # --- kernels ----------------------------------------------------------------------
-@njit(parallel=True, cache=True)
+@_parallel(4)
 def event_kernel(
     offsets: np.ndarray,
     ev_ts: np.ndarray,
@@ -321,7 +355,7 @@ def event_kernel(
         extra[s, 4] = np.nan if last_engaged < 0 else last_engaged
 
 
-@njit(parallel=True, cache=True)
+@_parallel(4)
 def signal_kernel(
     offsets: np.ndarray,
     sig_ts: np.ndarray,
@@ -359,7 +393,7 @@ def signal_kernel(
                         counts[s, base + w] += 1
 
 
-@njit(parallel=True, cache=True)
+@_parallel(1)
 def account_kernel(
     snap_lead: np.ndarray,
     snap_asof: np.ndarray,
@@ -418,7 +452,9 @@ def take_category(cat: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     """``cat[rows]`` where ``rows == -1`` gives a missing value; categories are kept."""
     codes = np.asarray(cat.codes)
     taken = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1) if codes.size else np.full(rows.size, -1)
-    return pd.Categorical.from_codes(taken.astype(codes.dtype if codes.size else np.int8), dtype=cat.dtype)
+    taken_cat = pd.Categorical.from_codes(taken.astype(codes.dtype if codes.size else np.int8), dtype=cat.dtype)
+    # categories = the values present, so the dtype never depends on rows outside ``rows``
+    return taken_cat.remove_unused_categories()
 
 
 def take_float(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -461,7 +497,7 @@ def both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where((a == 0) | (b == 0), 0.0, out)
 
 
-@njit(parallel=True, cache=True)
+@_parallel(3)
 def next_time_kernel(
     offsets: np.ndarray, ts: np.ndarray, snap_group: np.ndarray, snap_asof: np.ndarray, out: np.ndarray
 ) -> None:

@@ -129,8 +129,9 @@ def _drivers(p: GeneratorParams) -> list[dict[str, Any]]:
                 "curvature": p.size_curvature,
                 "floor": p.size_floor,
             },
-            "description": "Sweet spot around 200-5000 employees (logit -0.6 x (log10 employees - 3)^2, floored); "
-            "tiny and huge companies convert less and win less.",
+            "description": "Sweet spot around 200-5000 employees (logit "
+            f"-{p.size_curvature:g} x (log10 employees - log10 {p.size_peak_employees:g})^2, floored at "
+            f"{p.size_floor:g}); tiny and huge companies convert less and win less.",
         },
         {
             "name": "authority",
