@@ -90,3 +90,20 @@ def test_flat_reason_text_names_the_label_and_value(model):
 def test_catalogue_must_cover_every_feature():
     with pytest.raises(ValueError, match="features without a group"):
         ReasonCatalogue(features=("a", "b"), feature_group={"a": "g"}, group_family={"g": "fit"}, group_main={}, group_label={})
+
+
+def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_set):
+    from leadml.explain import canonical_reason_values
+
+    catalogue = sql_training_set.catalogue
+    frame = sql_training_set.frame.sample(1500, random_state=0)
+    checked = 0
+    for group in catalogue.groups:
+        cols = [c for c in catalogue.group_features(group) if c in frame.columns]
+        raw = frame[cols].to_dict(orient="records")
+        canonical = canonical_reason_values(frame[cols]).to_dict(orient="records")
+        for lang in ("en", "fr"):
+            for a, b in zip(raw, canonical, strict=True):
+                assert catalogue.render(group, a, lang, 1.0) == catalogue.render(group, b, lang, 1.0)
+                checked += 1
+    assert checked > 50_000

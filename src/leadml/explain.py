@@ -28,6 +28,7 @@ __all__ = [
     "explain_rows",
     "format_reasons",
     "MIN_REASON_POINTS",
+    "canonical_reason_values",
 ]
 
 FAMILIES = ("fit", "persona", "behaviour", "intent")
@@ -198,6 +199,39 @@ def explain_rows(
     )
 
 
+def _floor(values: pd.Series) -> pd.Series:
+    return np.floor(pd.to_numeric(values, errors="coerce").astype(float))
+
+
+def _first_touch(hours: pd.Series) -> pd.Series:
+    h = pd.to_numeric(hours, errors="coerce").astype(float)
+    days = np.floor(h / 24.0) * 24.0 + 0.5  # > 72 h reads as whole days
+    out = np.where(h < 0, -1.0, np.where(h < 1, 0.5, np.where(h <= 72, np.round(h), days)))
+    return pd.Series(np.where(h.isna(), np.nan, out), index=hours.index)
+
+
+def canonical_reason_values(values: pd.DataFrame) -> pd.DataFrame:
+    """Round a group's values to the precision its sentence shows, so that leads whose
+    sentences are equal share one rendering (days are told in whole days, a trend as
+    rising / flat / falling…). ``tests/test_explain.py`` checks the sentences agree."""
+    out = {}
+    for column in values.columns:
+        v = values[column]
+        if column.startswith("days_since_") or column == "lead_age_days":
+            out[column] = _floor(v)
+        elif column == "hours_to_first_touch":
+            out[column] = _first_touch(v)
+        elif column == "engagement_decayed":
+            x = pd.to_numeric(v, errors="coerce").astype(float)
+            out[column] = np.where(x.isna(), np.nan, (x != 0).astype(float))
+        elif column == "engagement_trend":
+            x = pd.to_numeric(v, errors="coerce").astype(float)
+            out[column] = np.where(x.isna(), np.nan, np.where(x > 0.5, 1.0, np.where(x < -0.5, -1.0, 0.0)))
+        else:
+            out[column] = v
+    return pd.DataFrame(out, index=values.index)
+
+
 def _top_groups(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices of the k most positive and k most negative groups per row (-1 if none)."""
     n, g = points.shape
@@ -237,22 +271,21 @@ def format_reasons(
         if rows.size == 0:
             continue
         cols = [c for c in catalogue.group_features(group) if c in values_frame.columns]
-        sub = values_frame.iloc[rows][cols] if cols else pd.DataFrame(index=range(rows.size))
-        sign = np.sign(points[rows, gi])
-        keys = sub.assign(_sign=sign).astype(str)
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys)) if cols else (
-            pd.factorize(sign)
-        )
-        first = pd.Series(np.arange(rows.size)).groupby(codes).first().to_numpy()
-        rendered_en, rendered_fr = [], []
-        for pos_in_rows in first:
-            r = rows[pos_in_rows]
-            values = {c: sub.iloc[pos_in_rows][c] for c in cols}
-            p = float(points[r, gi])
-            rendered_en.append(catalogue.render(group, values, "en", p))
-            rendered_fr.append(catalogue.render(group, values, "fr", p))
-        texts_en[rows, slots] = np.asarray(rendered_en, dtype=object)[codes]
-        texts_fr[rows, slots] = np.asarray(rendered_fr, dtype=object)[codes]
+        if cols:
+            sub = canonical_reason_values(values_frame[cols].iloc[rows])
+            keys = pd.util.hash_pandas_object(sub, index=False).to_numpy()
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            records = sub.iloc[first].to_dict(orient="records")
+        else:
+            first, inverse, records = np.zeros(1, dtype=int), np.zeros(rows.size, dtype=int), [{}]
+        rendered_en = np.empty(len(records), dtype=object)
+        rendered_fr = np.empty(len(records), dtype=object)
+        for u, values in enumerate(records):
+            p = float(points[rows[first[u]], gi])
+            rendered_en[u] = catalogue.render(group, values, "en", p)
+            rendered_fr[u] = catalogue.render(group, values, "fr", p)
+        texts_en[rows, slots] = rendered_en[inverse]
+        texts_fr[rows, slots] = rendered_fr[inverse]
 
     families = [catalogue.group_family[g] for g in groups]
     shown = np.where(chosen >= 0, np.take_along_axis(points, np.maximum(chosen, 0), axis=1), 0.0)

@@ -301,14 +301,18 @@ def _event_sentence(event_type: str, values: Mapping[str, Any], lang: Lang) -> t
     return never, False
 
 
+def _join(sentences: list[str], lang: Lang) -> str:
+    first, *rest = sentences
+    return ("; " if lang == "en" else " ; ").join([first, *(s[:1].lower() + s[1:] for s in rest)])
+
+
 def _behaviour_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
     types = _types_in(group, values, _GROUP_EVENTS)
     sentences = [_event_sentence(t, values, lang) for t in types]
     happened = [s for s, ok in sentences if ok]
     if not happened:
         return sentences[0][0] if sentences else _fallback(group, values, lang, None, None)
-    first, *rest = happened
-    return "; ".join([first, *(s[:1].lower() + s[1:] for s in rest)])
+    return _join(happened, lang)
 
 
 def _signal_sentence(signal: str, values: Mapping[str, Any], lang: Lang) -> tuple[str, bool]:
@@ -339,7 +343,7 @@ def _intent_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
     happened = [s for s, ok in sentences if ok]
     if not happened:
         return sentences[0][0] if sentences else _fallback(group, values, lang, None, None)
-    return "; ".join([happened[0], *(s[:1].lower() + s[1:] for s in happened[1:])])
+    return _join(happened, lang)
 
 
 # --- the other groups -------------------------------------------------------------------

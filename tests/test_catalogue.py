@@ -1,0 +1,107 @@
+"""The feature catalogue: names the lead and the grid author rely on, groups, the explainer's view."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leadml.catalogue import FAMILIES, FeatureInfo, event_catalogue, feature_catalogue, flat_catalogue
+from leadml.config import load_dataset_config, load_run_config
+
+DATASET = load_dataset_config("training/dataset.yaml")
+
+REQUIRED = {
+    "industry": ("fit", "categorical"), "employees": ("fit", "numeric"), "log_employees": ("fit", "numeric"),
+    "annual_revenue": ("fit", "numeric"), "country": ("fit", "categorical"), "region": ("fit", "categorical"),
+    "size_in_range": ("fit", "numeric"), "industry_match": ("fit", "numeric"), "icp_match": ("fit", "numeric"),
+    "seniority": ("persona", "categorical"), "department": ("persona", "categorical"),
+    "decision_maker": ("persona", "numeric"), "persona_match": ("persona", "numeric"),
+    "email_status": ("persona", "categorical"), "active_days_90d": ("behaviour", "numeric"),
+    "engagement_decayed": ("behaviour", "numeric"), "engagement_trend": ("behaviour", "numeric"),
+    "lead_age_days": ("behaviour", "numeric"), "source": ("behaviour", "categorical"),
+    "hours_to_first_touch": ("behaviour", "numeric"), "days_since_last_activity": ("behaviour", "numeric"),
+    "days_since_intent": ("intent", "numeric"), "account_other_leads": ("intent", "numeric"),
+    "account_other_events_30d": ("intent", "numeric"),
+}
+
+
+def test_the_agreed_names_families_and_kinds_are_there() -> None:
+    catalogue = event_catalogue(DATASET)
+    for name, (family, kind) in REQUIRED.items():
+        assert (catalogue[name].family, catalogue[name].kind) == (family, kind), name
+    for event_type in DATASET.vocabularies.event_types:
+        for w in (7, 30, 90):
+            assert catalogue[f"n_{event_type}_{w}d"].family == "behaviour"
+        assert f"days_since_{event_type}" in catalogue
+    for signal_type in DATASET.vocabularies.signal_types:
+        for w in (30, 90, 180):
+            assert catalogue[f"n_{signal_type}_{w}d"].family == "intent"
+        assert f"days_since_{signal_type}" in catalogue
+    assert all(e.description for e in catalogue)
+
+
+def test_variants_of_one_signal_share_a_readable_group() -> None:
+    catalogue = event_catalogue(DATASET)
+    assert {catalogue[n].group for n in ("n_pricing_view_7d", "n_pricing_view_90d", "days_since_pricing_view")} == {
+        "pricing_interest"
+    }
+    assert catalogue["days_since_demo_request"].group == "demo_request"
+    assert catalogue["employees"].group == catalogue["size_in_range"].group == "company_size"
+    assert catalogue["days_since_funding_round"].group == "recent_funding"
+    assert catalogue["n_email_open_7d"].group == catalogue["n_email_click_30d"].group == "email_engagement"
+    for group in ("inactivity", "authority", "source", "speed_to_lead", "account_activity"):
+        assert group in catalogue.groups
+    assert set(catalogue.group_family.values()) <= set(FAMILIES)
+    assert all(catalogue.group_label[g] for g in catalogue.groups)
+
+
+def test_each_group_has_a_main_feature_of_its_own() -> None:
+    catalogue = event_catalogue(DATASET)
+    for group in catalogue.groups:
+        assert catalogue.group_main_feature(group) in catalogue.group_features(group)
+    assert catalogue.group_main_feature("company_size") == "employees"
+    assert catalogue.group_main_feature("demo_request") == "days_since_demo_request"
+    assert catalogue.group_main_feature("pricing_interest") == "n_pricing_view_30d"
+    with pytest.raises(KeyError, match="group 'nope' is not in the catalogue"):
+        catalogue.group_main_feature("nope")
+
+
+def test_select_keeps_order_and_mains() -> None:
+    catalogue = event_catalogue(DATASET).select(["n_pricing_view_7d", "employees", "size_in_range"])
+    assert catalogue.names == ("n_pricing_view_7d", "employees", "size_in_range")
+    assert catalogue.group_main_feature("pricing_interest") == "n_pricing_view_7d"  # the 30-day one is gone
+    assert catalogue.groups == ("pricing_interest", "company_size")
+    with pytest.raises(ValueError, match=r"features not in the catalogue: \['nope'\]"):
+        catalogue.select(["nope"])
+
+
+def test_round_trip_and_the_explainer_reads_it() -> None:
+    catalogue = event_catalogue(DATASET)
+    data = json.loads(json.dumps(catalogue.to_dict()))
+    assert type(catalogue).from_dict(data) == catalogue
+    reasons = catalogue.to_reason_catalogue()
+    assert tuple(reasons.features) == catalogue.names
+    assert reasons.groups == catalogue.groups
+    assert (reasons.membership(reasons.groups, of="group") == catalogue.membership(catalogue.groups, of="group")).all()
+    assert reasons.render("demo_request", {"days_since_demo_request": 2.5}, "en", 12.0) == "Requested a demo 2 days ago"
+
+
+def test_flat_catalogue_groups_are_columns_with_labels() -> None:
+    config = load_run_config("training/bank_marketing.yaml")
+    catalogue = feature_catalogue(config.dataset)
+    assert "duration" not in catalogue
+    assert catalogue["age"].family == "persona" and catalogue["age"].group == "age"
+    assert catalogue["euribor3m"].family == "intent"
+    assert catalogue["job"].kind == "categorical"
+    assert catalogue.group_label["euribor3m"] == "Euribor 3 months"
+    assert catalogue.render("age", {"age": 41.0}, "en") == "Age: 41"
+    with_duration = flat_catalogue(config.dataset, include=["duration"])
+    assert with_duration["duration"].description.endswith("(post-outcome: audit only)")
+    with pytest.raises(ValueError, match="cannot include 'y'"):
+        flat_catalogue(config.dataset, include=["y"])
+
+
+def test_bad_entries_are_refused() -> None:
+    with pytest.raises(ValueError, match="family 'money' is not one of"):
+        FeatureInfo("x", "money", "x", "numeric", "x")

@@ -1,0 +1,104 @@
+"""Labels: exact window edges, censoring, and nothing but the stage history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadml.io import Tables
+from leadml.labels import data_end_of, label_snapshots
+
+DAY = pd.Timedelta(days=1)
+US = pd.Timedelta(microseconds=1)
+AS_OF = pd.Timestamp("2024-01-10")
+STAGES = ("sql", "opportunity", "won")
+
+
+def _label(sql_at: pd.Timestamp, *, horizon: int = 90, end: pd.Timestamp = pd.Timestamp("2025-01-01")) -> int:
+    snaps = pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]})
+    outcomes = pd.DataFrame({"lead_id": [1], "stage": ["sql"], "ts": [sql_at]})
+    frame = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=horizon, data_end=end).frame
+    return int(frame["label"].iloc[0])
+
+
+def test_window_is_half_open_at_as_of_inside_at_as_of_plus_h_outside() -> None:
+    assert _label(AS_OF) == 1
+    assert _label(AS_OF + 90 * DAY - US) == 1
+    assert _label(AS_OF + 90 * DAY) == 0
+    assert _label(AS_OF - US) == 0  # before as_of: the lead was not open; never a positive
+
+
+def test_only_target_stages_count_and_other_leads_never_do() -> None:
+    snaps = pd.DataFrame({"lead_id": [1, 2], "as_of": [AS_OF, AS_OF]})
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": [1, 1, 3],
+            "stage": ["mql", "lost", "sql"],
+            "ts": [AS_OF + DAY, AS_OF + 2 * DAY, AS_OF + DAY],
+        }
+    )
+    frame = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=90, data_end=AS_OF + 365 * DAY).frame
+    assert frame["label"].tolist() == [0, 0]
+    assert frame["label"].dtype == np.int8
+    won = label_snapshots(
+        snaps, outcomes.assign(stage=["mql", "won", "sql"]), stages=("won",), horizon_days=180,
+        data_end=AS_OF + 365 * DAY,
+    ).frame
+    assert won["label"].tolist() == [1, 0]
+
+
+def test_censored_snapshots_are_dropped_and_counted_never_negative() -> None:
+    snaps = pd.DataFrame(
+        {"lead_id": [1, 2, 3], "as_of": [AS_OF, AS_OF + 10 * DAY, AS_OF + 11 * DAY]}
+    )
+    outcomes = pd.DataFrame({"lead_id": [3], "stage": ["sql"], "ts": [AS_OF + 12 * DAY]})
+    end = AS_OF + 100 * DAY  # 1's window ends 10 days before; 2's exactly at the end; 3's after
+    out = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=90, data_end=end)
+    assert out.frame["lead_id"].tolist() == [1, 2]
+    assert out.censored == 1  # lead 3 is censored although it did convert: no peeking at the survivors
+
+
+def test_data_end_is_the_latest_timestamp_of_any_table() -> None:
+    t = lambda *xs: pd.Series(pd.to_datetime(list(xs))).astype("datetime64[us]")  # noqa: E731
+    tables = Tables(
+        accounts=pd.DataFrame({"account_id": [1]}),
+        leads=pd.DataFrame({"lead_id": [1], "account_id": [1], "created_at": t("2024-01-01")}),
+        events=pd.DataFrame({"lead_id": [1], "ts": t("2024-05-01"), "event_type": ["blog_view"]}),
+        intent=pd.DataFrame({"account_id": [1], "ts": t("2024-06-01 12:00"), "signal_type": ["funding_round"]}),
+        outcomes=pd.DataFrame({"lead_id": [1], "stage": ["sql"], "ts": t("2024-02-01")}),
+    )
+    assert data_end_of(tables) == pd.Timestamp("2024-06-01 12:00")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    as_of_days=st.lists(st.integers(0, 400), min_size=1, max_size=30),
+    sql_days=st.lists(st.integers(0, 500), max_size=30),
+    end_days=st.integers(0, 500),
+    horizon=st.integers(1, 200),
+)
+def test_censored_snapshots_never_appear(as_of_days, sql_days, end_days, horizon) -> None:
+    n = len(as_of_days)
+    snaps = pd.DataFrame({"lead_id": np.arange(n) % 5, "as_of": [AS_OF + d * DAY for d in as_of_days]})
+    outcomes = pd.DataFrame(
+        {"lead_id": np.arange(len(sql_days)) % 5, "stage": ["sql"] * len(sql_days),
+         "ts": pd.Series([AS_OF + d * DAY for d in sql_days], dtype="datetime64[us]")}
+    )
+    end = AS_OF + end_days * DAY
+    out = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=horizon, data_end=end)
+    assert (out.frame["as_of"] + horizon * DAY <= end).all()
+    assert len(out.frame) + out.censored == n
+    # every label agrees with a direct reading of the window
+    for _, row in out.frame.iterrows():
+        theirs = outcomes[(outcomes["lead_id"] == row["lead_id"])]["ts"]
+        expected = bool(((theirs >= row["as_of"]) & (theirs < row["as_of"] + horizon * DAY)).any())
+        assert row["label"] == expected
+
+
+def test_horizon_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="horizon_days must be positive"):
+        label_snapshots(pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]}), pd.DataFrame(
+            {"lead_id": [], "stage": [], "ts": []}), stages=STAGES, horizon_days=0, data_end=AS_OF)

@@ -1,0 +1,81 @@
+"""Snapshots: when leads are looked at, and only while they are open."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadml.snapshots import first_closed_at, scoring_snapshots, training_snapshots
+
+DAY = pd.Timedelta(days=1)
+
+
+def _leads() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lead_id": np.array([1, 2, 3], dtype=np.int64),
+            "account_id": np.array([10, 10, 11], dtype=np.int64),
+            "created_at": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-03-01"]).astype("datetime64[us]"),
+        }
+    )
+
+
+def _outcomes() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lead_id": np.array([1, 1, 2], dtype=np.int64),
+            # lead 1: MQL (still open) then SQL exactly at age 7 days; lead 2 lost at age 20
+            "stage": pd.Series(["mql", "sql", "lost"], dtype="str"),
+            "ts": pd.to_datetime(["2024-01-02", "2024-01-08", "2024-01-21"]).astype("datetime64[us]"),
+        }
+    )
+
+
+def test_training_snapshots_stop_when_the_lead_closes_and_before_the_data_end() -> None:
+    snaps = training_snapshots(
+        _leads(), _outcomes(), ages_days=(0, 3, 7, 14, 30, 60), data_end=pd.Timestamp("2024-03-20")
+    )
+    ages = snaps.groupby("lead_id")["age_days"].apply(list).to_dict()
+    # lead 1: the SQL at exactly age 7 is not known at as_of (ts < as_of is what is known):
+    # the age-7 snapshot exists and its label window [as_of, as_of + H) holds the SQL
+    assert ages[1] == [0.0, 3.0, 7.0]
+    # lead 2: lost at age 20, so ages 0..14
+    assert ages[2] == [0.0, 3.0, 7.0, 14.0]
+    # lead 3: created 2024-03-01, data ends 2024-03-20 (as_of must be before it)
+    assert ages[3] == [0.0, 3.0, 7.0, 14.0]
+    row = snaps[(snaps["lead_id"] == 1) & (snaps["age_days"] == 7)].iloc[0]
+    assert row["as_of"] == pd.Timestamp("2024-01-08")
+    assert str(snaps["as_of"].dtype) == "datetime64[us]"
+
+
+def test_scoring_snapshots_are_the_open_leads_that_exist() -> None:
+    at = pd.Timestamp("2024-01-08")
+    snaps = scoring_snapshots(_leads(), _outcomes(), as_of=at)
+    # 1 closes exactly at as_of -> still open; 2 open; 3 not created yet
+    assert snaps["lead_id"].tolist() == [1, 2]
+    assert (snaps["as_of"] == at).all()
+    later = scoring_snapshots(_leads(), _outcomes(), as_of=at + pd.Timedelta(microseconds=1))
+    assert later["lead_id"].tolist() == [2]
+    # a lead exists from its creation instant on, like the age-0 training snapshot
+    assert scoring_snapshots(_leads(), _outcomes(), as_of="2024-03-01")["lead_id"].tolist() == [3]
+
+
+def test_scoring_as_of_with_a_time_zone_is_read_as_utc() -> None:
+    paris = pd.Timestamp("2024-01-08 01:00", tz="Europe/Paris")  # 2024-01-08 00:00 UTC
+    snaps = scoring_snapshots(_leads(), _outcomes(), as_of=paris)
+    assert snaps["lead_id"].tolist() == [1, 2]
+    assert snaps["as_of"].iloc[0] == pd.Timestamp("2024-01-08")
+
+
+def test_closed_stages_are_configurable() -> None:
+    snaps = scoring_snapshots(_leads(), _outcomes(), as_of="2024-02-01", closed_stages=("won",))
+    assert snaps["lead_id"].tolist() == [1, 2]
+    closed = first_closed_at(_leads(), _outcomes())
+    assert closed.tolist()[:2] == [pd.Timestamp("2024-01-08"), pd.Timestamp("2024-01-21")]
+    assert pd.isna(closed.iloc[2])
+
+
+def test_bad_ages_are_refused() -> None:
+    with pytest.raises(ValueError, match="ages_days must be >= 0"):
+        training_snapshots(_leads(), _outcomes(), ages_days=(-1,), data_end=pd.Timestamp("2025-01-01"))

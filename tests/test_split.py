@@ -1,0 +1,84 @@
+"""Out-of-time split: parts in time order, no overlap, purge gaps respected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadml.config import SplitSpec
+from leadml.split import PARTS, PURGED, split_by_order, split_summary
+
+DAY = pd.Timedelta(days=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    days=st.lists(st.integers(0, 1000), min_size=1, max_size=300),
+    gap=st.integers(0, 120),
+    fractions=st.lists(st.floats(0.05, 1.0), min_size=4, max_size=4),
+)
+def test_parts_follow_each_other_in_time_with_the_purge_gap(days, gap, fractions) -> None:
+    as_of = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")).astype("datetime64[us]")
+    result = split_by_order(as_of, fractions=dict(zip(PARTS, fractions)), gap=pd.Timedelta(days=gap))
+    parts = result.assignment
+    assert set(parts) <= {*PARTS, PURGED}
+    assert result.purged == int((parts == PURGED).sum())
+    present = [p for p in PARTS if (parts == p).any()]
+    for earlier, later in zip(present, present[1:]):
+        assert as_of[parts == earlier].max() + gap * DAY <= as_of[parts == later].min()
+    # a purged row sits strictly inside a gap: less than `gap` after the part before it
+    for p in PARTS:
+        if (parts == p).any():
+            inside = (as_of >= as_of[parts == p].min()) & (as_of <= as_of[parts == p].max())
+            assert (parts[inside] == p).all()  # no other part inside a part's time range
+
+
+def test_fractions_count_the_kept_snapshots_and_the_gap_is_the_horizon() -> None:
+    as_of = pd.Series(pd.date_range("2023-01-01", periods=1000, freq="D")).astype("datetime64[us]")
+    result = split_by_order(as_of, fractions=SplitSpec(), gap=90 * DAY)
+    counts = result.assignment.value_counts()
+    kept = len(as_of) - result.purged
+    assert result.purged == 3 * 89  # 89 whole days strictly inside each 90-day gap
+    for part, share in zip(PARTS, (0.55, 0.15, 0.10, 0.20)):
+        assert counts[part] / kept == pytest.approx(share, abs=0.01)
+    train_end = as_of[result.assignment == "train"].max()
+    valid_start = as_of[result.assignment == "valid"].min()
+    assert valid_start - train_end == 90 * DAY
+
+
+def test_ties_stay_in_one_part() -> None:
+    as_of = pd.Series([pd.Timestamp("2024-01-01")] * 6 + [pd.Timestamp("2024-02-01")] * 4)
+    parts = split_by_order(as_of, fractions=SplitSpec(), gap=0).assignment
+    assert parts.groupby(as_of).nunique().max() == 1
+
+
+def test_row_order_with_a_gap_in_rows() -> None:
+    rows = np.arange(100)
+    result = split_by_order(rows, fractions={"train": 0.6, "valid": 0.1, "calib": 0.1, "test": 0.2}, gap=2)
+    parts = result.assignment.to_numpy()
+    assert result.purged == 6
+    # two rows dropped after each of the first three parts
+    boundaries = [i for i in range(1, 100) if parts[i] != parts[i - 1]]
+    assert [parts[i] for i in boundaries] == [PURGED, "valid", PURGED, "calib", PURGED, "test"]
+    no_gap = split_by_order(rows, fractions={"train": 0.6, "valid": 0.1, "calib": 0.1, "test": 0.2}).assignment
+    assert no_gap.value_counts().to_dict() == {"train": 60, "test": 20, "valid": 10, "calib": 10}
+
+
+def test_summary_gives_sizes_positives_rates_and_ranges() -> None:
+    as_of = pd.Series(pd.date_range("2024-01-01", periods=20, freq="D"))
+    result = split_by_order(as_of, fractions=SplitSpec(), gap=0)
+    label = np.zeros(20, dtype=np.int8)
+    label[-2:] = 1
+    summary = split_summary(result.assignment, as_of, label)
+    assert summary["test"]["n"] == 4 and summary["test"]["positives"] == 2
+    assert summary["test"]["rate"] == 0.5
+    assert summary["train"]["as_of_min"] == "2024-01-01T00:00:00"
+    assert summary["purged"] == 0
+
+
+def test_bad_fractions_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown parts \['holdout'\]"):
+        split_by_order(np.arange(10), fractions={"train": 0.5, "holdout": 0.5})
