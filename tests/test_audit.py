@@ -40,14 +40,25 @@ def test_audit_flags_duration_on_the_bank_data(tmp_path) -> None:
     report = tmp_path / "audit.json"
     result = CliRunner().invoke(
         _app(),
-        ["audit", "--data", str(BANK), "--config", "training/bank_marketing.yaml", "--include", "duration",
-         "--report", str(report)],
+        [
+            "audit",
+            "--data",
+            str(BANK),
+            "--config",
+            "training/bank_marketing.yaml",
+            "--include",
+            "duration",
+            "--report",
+            str(report),
+        ],
     )
     assert result.exit_code == 0, result.output
     saved = json.loads(report.read_text())
     assert [f["name"] for f in saved["flagged"]] == ["duration"]
     duration = next(f for f in saved["features"] if f["name"] == "duration")
-    assert duration["auc"] > 0.9 and len(duration["messages"]) == 2  # too predictive, and declared post-outcome
+    assert (
+        duration["auc"] > 0.9 and len(duration["messages"]) == 2
+    )  # too predictive, and declared post-outcome
     assert "duration" in result.stderr and "post-outcome" in result.stderr
     assert json.loads(result.stdout)["n_flagged"] == 1
 
@@ -64,7 +75,9 @@ def test_without_duration_the_bank_audit_is_clean_and_still_exits_zero() -> None
 def test_audit_flags_nothing_on_the_synthetic_crm() -> None:
     config = load_run_config("training/sql.yaml")
     tables = generate_crm(SynthSpec(n_leads=5_000, seed=3)).tables()
-    report = audit_features(build_training_set(config, None, tables=tables), threshold=config.audit.threshold)
+    report = audit_features(
+        build_training_set(config, None, tables=tables), threshold=config.audit.threshold
+    )
     assert report["n_flagged"] == 0, report["flagged"]
     assert report["n_features"] > 90 and report["features"][0]["auc"] < 0.85
 
@@ -75,7 +88,11 @@ def test_an_included_leaky_leads_column_is_flagged() -> None:
     tables = crm.tables()
     # a "lead status" a rep fills in after qualifying: the kind of field that leaks
     qualified = set(tables.outcomes.loc[tables.outcomes["stage"].astype(str) == "sql", "lead_id"])
-    leads = tables.leads.assign(lead_status=np.where(tables.leads["lead_id"].isin(qualified), "qualified", "open"))
-    training = build_training_set(config, None, tables=tables.replace(leads=leads), include=["lead_status"])
+    leads = tables.leads.assign(
+        lead_status=np.where(tables.leads["lead_id"].isin(qualified), "qualified", "open")
+    )
+    training = build_training_set(
+        config, None, tables=tables.replace(leads=leads), include=["lead_status"]
+    )
     report = audit_features(training, threshold=0.85)
     assert [f["name"] for f in report["flagged"]] == ["lead_status"]

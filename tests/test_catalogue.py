@@ -6,22 +6,41 @@ import json
 
 import pytest
 
-from leadml.catalogue import FAMILIES, FeatureInfo, event_catalogue, feature_catalogue, flat_catalogue
+from leadml.catalogue import (
+    FAMILIES,
+    FeatureInfo,
+    event_catalogue,
+    feature_catalogue,
+    flat_catalogue,
+)
 from leadml.config import load_dataset_config, load_run_config
 
 DATASET = load_dataset_config("training/dataset.yaml")
 
 REQUIRED = {
-    "industry": ("fit", "categorical"), "employees": ("fit", "numeric"), "log_employees": ("fit", "numeric"),
-    "annual_revenue": ("fit", "numeric"), "country": ("fit", "categorical"), "region": ("fit", "categorical"),
-    "size_in_range": ("fit", "numeric"), "industry_match": ("fit", "numeric"), "icp_match": ("fit", "numeric"),
-    "seniority": ("persona", "categorical"), "department": ("persona", "categorical"),
-    "decision_maker": ("persona", "numeric"), "persona_match": ("persona", "numeric"),
-    "email_status": ("persona", "categorical"), "active_days_90d": ("behaviour", "numeric"),
-    "engagement_decayed": ("behaviour", "numeric"), "engagement_trend": ("behaviour", "numeric"),
-    "lead_age_days": ("behaviour", "numeric"), "source": ("behaviour", "categorical"),
-    "hours_to_first_touch": ("behaviour", "numeric"), "days_since_last_activity": ("behaviour", "numeric"),
-    "days_since_intent": ("intent", "numeric"), "account_other_leads": ("intent", "numeric"),
+    "industry": ("fit", "categorical"),
+    "employees": ("fit", "numeric"),
+    "log_employees": ("fit", "numeric"),
+    "annual_revenue": ("fit", "numeric"),
+    "country": ("fit", "categorical"),
+    "region": ("fit", "categorical"),
+    "size_in_range": ("fit", "numeric"),
+    "industry_match": ("fit", "numeric"),
+    "icp_match": ("fit", "numeric"),
+    "seniority": ("persona", "categorical"),
+    "department": ("persona", "categorical"),
+    "decision_maker": ("persona", "numeric"),
+    "persona_match": ("persona", "numeric"),
+    "email_status": ("persona", "categorical"),
+    "active_days_90d": ("behaviour", "numeric"),
+    "engagement_decayed": ("behaviour", "numeric"),
+    "engagement_trend": ("behaviour", "numeric"),
+    "lead_age_days": ("behaviour", "numeric"),
+    "source": ("behaviour", "categorical"),
+    "hours_to_first_touch": ("behaviour", "numeric"),
+    "days_since_last_activity": ("behaviour", "numeric"),
+    "days_since_intent": ("intent", "numeric"),
+    "account_other_leads": ("intent", "numeric"),
     "account_other_events_30d": ("intent", "numeric"),
 }
 
@@ -43,13 +62,18 @@ def test_the_agreed_names_families_and_kinds_are_there() -> None:
 
 def test_variants_of_one_signal_share_a_readable_group() -> None:
     catalogue = event_catalogue(DATASET)
-    assert {catalogue[n].group for n in ("n_pricing_view_7d", "n_pricing_view_90d", "days_since_pricing_view")} == {
-        "pricing_interest"
-    }
+    assert {
+        catalogue[n].group
+        for n in ("n_pricing_view_7d", "n_pricing_view_90d", "days_since_pricing_view")
+    } == {"pricing_interest"}
     assert catalogue["days_since_demo_request"].group == "demo_request"
     assert catalogue["employees"].group == catalogue["size_in_range"].group == "company_size"
     assert catalogue["days_since_funding_round"].group == "recent_funding"
-    assert catalogue["n_email_open_7d"].group == catalogue["n_email_click_30d"].group == "email_engagement"
+    assert (
+        catalogue["n_email_open_7d"].group
+        == catalogue["n_email_click_30d"].group
+        == "email_engagement"
+    )
     for group in ("inactivity", "authority", "source", "speed_to_lead", "account_activity"):
         assert group in catalogue.groups
     assert set(catalogue.group_family.values()) <= set(FAMILIES)
@@ -70,7 +94,9 @@ def test_each_group_has_a_main_feature_of_its_own() -> None:
 def test_select_keeps_order_and_mains() -> None:
     catalogue = event_catalogue(DATASET).select(["n_pricing_view_7d", "employees", "size_in_range"])
     assert catalogue.names == ("n_pricing_view_7d", "employees", "size_in_range")
-    assert catalogue.group_main_feature("pricing_interest") == "n_pricing_view_7d"  # the 30-day one is gone
+    assert (
+        catalogue.group_main_feature("pricing_interest") == "n_pricing_view_7d"
+    )  # the 30-day one is gone
     assert catalogue.groups == ("pricing_interest", "company_size")
     with pytest.raises(ValueError, match=r"features not in the catalogue: \['nope'\]"):
         catalogue.select(["nope"])
@@ -83,8 +109,14 @@ def test_round_trip_and_the_explainer_reads_it() -> None:
     reasons = catalogue.to_reason_catalogue()
     assert tuple(reasons.features) == catalogue.names
     assert reasons.groups == catalogue.groups
-    assert (reasons.membership(reasons.groups, of="group") == catalogue.membership(catalogue.groups, of="group")).all()
-    assert reasons.render("demo_request", {"days_since_demo_request": 2.5}, "en", 12.0) == "Requested a demo 2 days ago"
+    assert (
+        reasons.membership(reasons.groups, of="group")
+        == catalogue.membership(catalogue.groups, of="group")
+    ).all()
+    assert (
+        reasons.render("demo_request", {"days_since_demo_request": 2.5}, "en", 12.0)
+        == "Requested a demo 2 days ago"
+    )
 
 
 def test_flat_catalogue_groups_are_columns_with_labels() -> None:

@@ -20,14 +20,20 @@ from leadml.io import Tables
 
 DAY = pd.Timedelta(days=1)
 T0 = pd.Timestamp("2024-01-01")
-EVENT_TYPES = ("pricing_view", "email_open", "demo_request", "sales_touch", "unsubscribe", "meeting")
+EVENT_TYPES = (
+    "pricing_view",
+    "email_open",
+    "demo_request",
+    "sales_touch",
+    "unsubscribe",
+    "meeting",
+)
 SIGNAL_TYPES = ("funding_round", "hiring_surge")
 
 
 def make_dataset(**features) -> EventDataset:
     tables = {
-        name: {"file": name}
-        for name in ("accounts", "leads", "events", "intent", "outcomes")
+        name: {"file": name} for name in ("accounts", "leads", "events", "intent", "outcomes")
     }
     return EventDataset(
         tables=tables,
@@ -53,16 +59,22 @@ def _times(rng: np.random.Generator, n: int, days: float = 200) -> pd.Series:
     return pd.Series(T0 + pd.to_timedelta(minutes, unit="min")).astype("datetime64[us]")
 
 
-def random_tables(seed: int, n_leads: int = 8, n_accounts: int = 3, n_events: int = 80, n_intent: int = 12) -> Tables:
+def random_tables(
+    seed: int, n_leads: int = 8, n_accounts: int = 3, n_events: int = 80, n_intent: int = 12
+) -> Tables:
     """Small typed tables like ``leadml.schema.load_tables`` returns them."""
     rng = np.random.default_rng(seed)
     accounts = pd.DataFrame(
         {
             "account_id": np.arange(100, 100 + n_accounts, dtype=np.int64),
-            "industry": pd.Series(rng.choice(["software", "retail", "Manufacturing", None], n_accounts), dtype="str"),
+            "industry": pd.Series(
+                rng.choice(["software", "retail", "Manufacturing", None], n_accounts), dtype="str"
+            ),
             "employees": rng.choice([10.0, 250.0, 5000.0, 9000.0, np.nan], n_accounts),
             "annual_revenue": rng.choice([1e6, 2.5e7, np.nan], n_accounts),
-            "country": pd.Series(rng.choice(["FR", "US", "JP", "Atlantis", None], n_accounts), dtype="str"),
+            "country": pd.Series(
+                rng.choice(["FR", "US", "JP", "Atlantis", None], n_accounts), dtype="str"
+            ),
         }
     )
     leads = pd.DataFrame(
@@ -72,7 +84,9 @@ def random_tables(seed: int, n_leads: int = 8, n_accounts: int = 3, n_events: in
             "account_id": rng.choice(np.arange(100, 101 + n_accounts), n_leads).astype(np.int64),
             "created_at": _times(rng, n_leads, days=120),
             "source": pd.Series(rng.choice(["referral", "outbound", None], n_leads), dtype="str"),
-            "seniority": pd.Series(rng.choice(["c_level", "vp", "manager", None], n_leads), dtype="str"),
+            "seniority": pd.Series(
+                rng.choice(["c_level", "vp", "manager", None], n_leads), dtype="str"
+            ),
             "department": pd.Series(rng.choice(["it", "finance", None], n_leads), dtype="str"),
             "email_status": pd.Series(rng.choice(["valid", "invalid", None], n_leads), dtype="str"),
         }
@@ -114,14 +128,22 @@ def random_snapshots(tables: Tables, seed: int, n: int = 12) -> pd.DataFrame:
         as_of.append(event["ts"] + DAY * int(rng.choice([0, 7, 30, 90])))
     lead_ids = rng.choice(leads, len(as_of))
     # some snapshots of the same lead at several as_of values
-    return pd.DataFrame({"lead_id": lead_ids.astype(np.int64), "as_of": pd.Series(as_of).astype("datetime64[us]")})
+    return pd.DataFrame(
+        {"lead_id": lead_ids.astype(np.int64), "as_of": pd.Series(as_of).astype("datetime64[us]")}
+    )
 
 
 # --- the plain pandas reference ------------------------------------------------------
-def reference_features(tables: Tables, snapshots: pd.DataFrame, dataset: EventDataset) -> pd.DataFrame:
+def reference_features(
+    tables: Tables, snapshots: pd.DataFrame, dataset: EventDataset
+) -> pd.DataFrame:
     """Obvious, slow, per-snapshot pandas: what the kernels must reproduce."""
     fs = dataset.features
-    engaging = [t for t in dataset.vocabularies.event_types if t not in {"unsubscribe", "email_bounce", fs.sales_touch_event}]
+    engaging = [
+        t
+        for t in dataset.vocabularies.event_types
+        if t not in {"unsubscribe", "email_bounce", fs.sales_touch_event}
+    ]
     leads, events, intent, accounts = tables.leads, tables.events, tables.intent, tables.accounts
     rows = []
     for lead_id, as_of in zip(snapshots["lead_id"], snapshots["as_of"], strict=True):
@@ -142,7 +164,9 @@ def reference_features(tables: Tables, snapshots: pd.DataFrame, dataset: EventDa
         row["engagement_trend"] = (a <= 7).sum() - ((a > 7) & (a <= 30)).sum() * 7 / 23
         row["lead_age_days"] = (as_of - created) / DAY
         touches = past["ts"][past["event_type"] == fs.sales_touch_event]
-        row["hours_to_first_touch"] = (touches.min() - created) / pd.Timedelta(hours=1) if len(touches) else np.nan
+        row["hours_to_first_touch"] = (
+            (touches.min() - created) / pd.Timedelta(hours=1) if len(touches) else np.nan
+        )
         row["days_since_last_activity"] = a.min() if len(a) else np.nan
         account = lead["account_id"]
         signals = intent[(intent["account_id"] == account) & (intent["ts"] < as_of)]
@@ -155,7 +179,9 @@ def reference_features(tables: Tables, snapshots: pd.DataFrame, dataset: EventDa
         row["days_since_intent"] = s_age.min() if len(s_age) else np.nan
         if account in set(accounts["account_id"]):
             others = leads[
-                (leads["account_id"] == account) & (leads["lead_id"] != lead_id) & (leads["created_at"] < as_of)
+                (leads["account_id"] == account)
+                & (leads["lead_id"] != lead_id)
+                & (leads["created_at"] < as_of)
             ]
             theirs = events[
                 events["lead_id"].isin(others["lead_id"])
@@ -174,8 +200,12 @@ def reference_features(tables: Tables, snapshots: pd.DataFrame, dataset: EventDa
 def _assert_same(mine: pd.DataFrame, theirs: pd.DataFrame) -> None:
     for column in theirs.columns:
         np.testing.assert_allclose(
-            mine[column].to_numpy(dtype=float), theirs[column].to_numpy(dtype=float),
-            rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=column,
+            mine[column].to_numpy(dtype=float),
+            theirs[column].to_numpy(dtype=float),
+            rtol=1e-9,
+            atol=1e-9,
+            equal_nan=True,
+            err_msg=column,
         )
 
 
@@ -185,13 +215,17 @@ def test_kernels_equal_the_pandas_reference(seed: int, n_leads: int, n_events: i
     tables = random_tables(seed, n_leads=n_leads, n_events=n_events)
     if n_events == 0:
         tables = tables.replace(events=tables.events.iloc[:0])
-    snapshots = random_snapshots(random_tables(seed, n_leads=n_leads, n_events=max(n_events, 1)), seed)
+    snapshots = random_snapshots(
+        random_tables(seed, n_leads=n_leads, n_events=max(n_events, 1)), seed
+    )
     mine = build_features(tables, snapshots, DATASET)
     _assert_same(mine, reference_features(tables, snapshots, DATASET))
 
 
 def test_kernels_equal_the_reference_with_other_windows_and_half_life() -> None:
-    dataset = make_dataset(event_windows_days=(1, 14), intent_windows_days=(365,), half_life_days=3.5)
+    dataset = make_dataset(
+        event_windows_days=(1, 14), intent_windows_days=(365,), half_life_days=3.5
+    )
     tables = random_tables(3, n_leads=12, n_events=300)
     snapshots = random_snapshots(tables, 3, n=30)
     mine = build_features(tables, snapshots, dataset)
@@ -214,7 +248,11 @@ def test_parallel_kernels_equal_the_serial_ones(monkeypatch: pytest.MonkeyPatch)
 def _future_rows(tables: Tables, at: pd.Timestamp, seed: int) -> Tables:
     """Rows at or after ``at`` in every table, and a new lead created then (with past events)."""
     rng = np.random.default_rng(seed)
-    later = lambda n: pd.Series(at + pd.to_timedelta(rng.integers(0, 100_000, n), unit="min")).astype("datetime64[us]")  # noqa: E731
+
+    def later(n: int) -> pd.Series:
+        minutes = rng.integers(0, 100_000, n)
+        return pd.Series(at + pd.to_timedelta(minutes, unit="min")).astype("datetime64[us]")
+
     lead_ids = tables.leads["lead_id"].to_numpy()
     new_lead = pd.DataFrame(
         {
@@ -230,7 +268,9 @@ def _future_rows(tables: Tables, at: pd.Timestamp, seed: int) -> Tables:
     events = pd.DataFrame(
         {
             "lead_id": np.concatenate([rng.choice(lead_ids, 20), [999, 999]]).astype(np.int64),
-            "ts": pd.concat([later(20), pd.Series([at - DAY, at - 2 * DAY])], ignore_index=True).astype("datetime64[us]"),
+            "ts": pd.concat(
+                [later(20), pd.Series([at - DAY, at - 2 * DAY])], ignore_index=True
+            ).astype("datetime64[us]"),
             "event_type": pd.Series(rng.choice(EVENT_TYPES, 22), dtype="str"),
         }
     )
@@ -246,7 +286,9 @@ def _future_rows(tables: Tables, at: pd.Timestamp, seed: int) -> Tables:
         {
             "lead_id": rng.choice(lead_ids, 3).astype(np.int64),
             "stage": pd.Series(["won", "lost", "sql"], dtype="str"),
-            "ts": pd.concat([later(2), pd.Series([at - DAY])], ignore_index=True).astype("datetime64[us]"),
+            "ts": pd.concat([later(2), pd.Series([at - DAY])], ignore_index=True).astype(
+                "datetime64[us]"
+            ),
         }
     )
     return tables.replace(
@@ -277,7 +319,9 @@ def test_future_rows_change_nothing_for_a_whole_batch_of_as_of_values() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), shuffle_seed=st.integers(0, 10_000))
-def test_shuffling_the_rows_of_any_table_never_changes_features(seed: int, shuffle_seed: int) -> None:
+def test_shuffling_the_rows_of_any_table_never_changes_features(
+    seed: int, shuffle_seed: int
+) -> None:
     tables = random_tables(seed)
     snapshots = random_snapshots(tables, seed)
     rng = np.random.default_rng(shuffle_seed)
@@ -287,7 +331,9 @@ def test_shuffling_the_rows_of_any_table_never_changes_features(seed: int, shuff
             for name, frame in tables.items()
         }
     )
-    pd.testing.assert_frame_equal(build_features(tables, snapshots, DATASET), build_features(shuffled, snapshots, DATASET))
+    pd.testing.assert_frame_equal(
+        build_features(tables, snapshots, DATASET), build_features(shuffled, snapshots, DATASET)
+    )
 
 
 def test_window_edges_are_exact() -> None:
@@ -298,12 +344,19 @@ def test_window_edges_are_exact() -> None:
         {
             "lead_id": np.array([1, 1, 1, 1], dtype=np.int64),
             "ts": pd.Series(
-                [as_of - 7 * DAY, as_of - 7 * DAY - pd.Timedelta(microseconds=1), as_of, as_of + DAY]
+                [
+                    as_of - 7 * DAY,
+                    as_of - 7 * DAY - pd.Timedelta(microseconds=1),
+                    as_of,
+                    as_of + DAY,
+                ]
             ).astype("datetime64[us]"),
             "event_type": pd.Series(["pricing_view"] * 4, dtype="str"),
         }
     )
-    tables = tables.replace(events=events, leads=tables.leads.assign(created_at=pd.Timestamp("2024-01-01")))
+    tables = tables.replace(
+        events=events, leads=tables.leads.assign(created_at=pd.Timestamp("2024-01-01"))
+    )
     row = build_features(tables, pd.DataFrame({"lead_id": [1], "as_of": [as_of]}), DATASET).iloc[0]
     assert row["n_pricing_view_7d"] == 1
     assert row["n_pricing_view_30d"] == 2
@@ -317,8 +370,11 @@ def test_first_touch_is_missing_until_it_happens() -> None:
     tables = tables.replace(
         leads=tables.leads.assign(created_at=created),
         events=pd.DataFrame(
-            {"lead_id": np.array([1], dtype=np.int64), "ts": pd.Series([touch]).astype("datetime64[us]"),
-             "event_type": pd.Series(["sales_touch"], dtype="str")}
+            {
+                "lead_id": np.array([1], dtype=np.int64),
+                "ts": pd.Series([touch]).astype("datetime64[us]"),
+                "event_type": pd.Series(["sales_touch"], dtype="str"),
+            }
         ),
     )
     snaps = pd.DataFrame({"lead_id": [1, 1], "as_of": [touch, touch + pd.Timedelta(seconds=1)]})
@@ -345,12 +401,16 @@ def test_fit_and_persona_flags_follow_the_icp() -> None:
     tables = tables.replace(accounts=accounts, leads=leads)
     snaps = pd.DataFrame({"lead_id": [1, 2, 3], "as_of": [pd.Timestamp("2025-01-01")] * 3})
     out = build_features(tables, snaps, DATASET)
-    assert out["size_in_range"].tolist()[:2] == [1.0, 0.0] and np.isnan(out["size_in_range"].iloc[2])
+    assert out["size_in_range"].tolist()[:2] == [1.0, 0.0] and np.isnan(
+        out["size_in_range"].iloc[2]
+    )
     assert out["industry_match"].tolist()[:2] == [1.0, 0.0]
     assert out["icp_match"].tolist()[:2] == [1.0, 0.0] and np.isnan(out["icp_match"].iloc[2])
     assert out["log_employees"].iloc[0] == pytest.approx(math.log1p(1200))
     assert out["region"].tolist()[:2] == ["europe", "north_america"]
-    assert out["decision_maker"].tolist()[:2] == [1.0, 1.0] and np.isnan(out["decision_maker"].iloc[2])
+    assert out["decision_maker"].tolist()[:2] == [1.0, 1.0] and np.isnan(
+        out["decision_maker"].iloc[2]
+    )
     # director decides, but is not a target seniority
     assert out["persona_match"].tolist()[:2] == [1.0, 0.0]
     assert str(out["industry"].dtype) == "category"
@@ -377,7 +437,8 @@ def test_string_ids_work_like_integer_ids() -> None:
     as_text = Tables(
         accounts=tables.accounts.assign(account_id=tables.accounts["account_id"].astype(str)),
         leads=tables.leads.assign(
-            lead_id="L" + tables.leads["lead_id"].astype(str), account_id=tables.leads["account_id"].astype(str)
+            lead_id="L" + tables.leads["lead_id"].astype(str),
+            account_id=tables.leads["account_id"].astype(str),
         ),
         events=tables.events.assign(lead_id="L" + tables.events["lead_id"].astype(str)),
         intent=tables.intent.assign(account_id=tables.intent["account_id"].astype(str)),
@@ -385,13 +446,17 @@ def test_string_ids_work_like_integer_ids() -> None:
     )
     snapshots = random_snapshots(tables, 7)
     numbers = build_features(tables, snapshots, DATASET).drop(columns="lead_id")
-    text = build_features(as_text, snapshots.assign(lead_id="L" + snapshots["lead_id"].astype(str)), DATASET)
+    text = build_features(
+        as_text, snapshots.assign(lead_id="L" + snapshots["lead_id"].astype(str)), DATASET
+    )
     pd.testing.assert_frame_equal(numbers, text.drop(columns="lead_id"))
 
 
 def test_unknown_snapshot_leads_are_named() -> None:
     tables = random_tables(1)
-    with pytest.raises(ValueError, match=r"snapshots: 1 lead_id values are not in the leads table, e\.g\. \[4242\]"):
+    with pytest.raises(
+        ValueError, match=r"snapshots: 1 lead_id values are not in the leads table, e\.g\. \[4242\]"
+    ):
         build_features(tables, pd.DataFrame({"lead_id": [4242], "as_of": [T0]}), DATASET)
 
 
@@ -413,7 +478,9 @@ def _spec_catalogue():
 
 def test_spec_categories_come_from_the_train_rows_only_and_unseen_values_are_counted() -> None:
     frame = _frame_for_spec()
-    spec = FeatureSpec.from_frame(frame, _spec_catalogue(), fit_rows=np.array([True, True, False, False]))
+    spec = FeatureSpec.from_frame(
+        frame, _spec_catalogue(), fit_rows=np.array([True, True, False, False])
+    )
     assert spec["source"].categories == ("outbound", "referral")
     X, unseen = spec.apply(frame)
     assert list(X.columns) == ["source", "employees"]
@@ -435,7 +502,9 @@ def test_spec_round_trips_through_json() -> None:
 def test_spec_errors_show_a_diff_of_the_column_names() -> None:
     spec = FeatureSpec.from_frame(_frame_for_spec(), _spec_catalogue(), fit_rows=slice(None))
     frame = _frame_for_spec().drop(columns="employees").assign(headcount=1)
-    with pytest.raises(SpecError, match=r"missing \(1\): \['employees'\]\n  unexpected \(1\): \['headcount'\]"):
+    with pytest.raises(
+        SpecError, match=r"missing \(1\): \['employees'\]\n  unexpected \(1\): \['headcount'\]"
+    ):
         spec.apply(frame)
     spec.apply(_frame_for_spec().assign(extra=1))  # extra columns are ignored unless strict
     with pytest.raises(SpecError, match=r"unexpected \(1\): \['extra'\]"):
@@ -444,5 +513,7 @@ def test_spec_errors_show_a_diff_of_the_column_names() -> None:
 
 def test_spec_rejects_text_in_a_numeric_feature() -> None:
     spec = FeatureSpec.from_frame(_frame_for_spec(), _spec_catalogue(), fit_rows=slice(None))
-    with pytest.raises(SpecError, match=r"feature 'employees' must be numeric; 1 values are not, e\.g\. \['many'\]"):
+    with pytest.raises(
+        SpecError, match=r"feature 'employees' must be numeric; 1 values are not, e\.g\. \['many'\]"
+    ):
         spec.apply(_frame_for_spec().assign(employees=["1", "2", "many", None]))

@@ -17,8 +17,13 @@ BANK = Path("/work/shared/data/uci_bank_marketing/bank-additional-full.csv")
 
 def _dataset(**overrides) -> FlatDataset:
     base = dict(
-        mode="flat", label="converted", positive=("yes",), numeric=("visits", "secret"),
-        categorical=("plan",), exclude=("secret",), post_outcome=("secret",),
+        mode="flat",
+        label="converted",
+        positive=("yes",),
+        numeric=("visits", "secret"),
+        categorical=("plan",),
+        exclude=("secret",),
+        post_outcome=("secret",),
         features={"visits": {"family": "behaviour", "label": "Website visits"}},
     )
     return FlatDataset(**{**base, **overrides})
@@ -39,7 +44,9 @@ def _export(n: int = 50, seed: int = 0) -> pd.DataFrame:
 def test_flat_features_use_row_numbers_and_drop_excluded_columns() -> None:
     frame = flat_features(_export(), _dataset())
     assert list(frame.columns) == ["lead_id", "as_of", "visits", "plan"]
-    assert frame["as_of"].tolist() == list(range(50)) and frame["lead_id"].tolist() == list(range(50))
+    assert frame["as_of"].tolist() == list(range(50)) and frame["lead_id"].tolist() == list(
+        range(50)
+    )
     assert frame["visits"].dtype == np.float64 and str(frame["plan"].dtype) == "category"
     assert "secret" in flat_features(_export(), _dataset(), include=["secret"]).columns
 
@@ -52,18 +59,26 @@ def test_flat_labels_read_the_positive_values() -> None:
 
 
 def test_a_time_column_orders_the_split() -> None:
-    raw = _export(40).assign(when=pd.date_range("2024-01-01", periods=40, freq="D")[::-1].astype(str))
+    raw = _export(40).assign(
+        when=pd.date_range("2024-01-01", periods=40, freq="D")[::-1].astype(str)
+    )
     config = RunConfig(dataset=_dataset(time="when", id=None))
     ts = build_training_set(config, raw)
     parts = ts.frame.sort_values("as_of")["split"].tolist()
     assert parts[0] == "train" and parts[-1] == "test"
-    assert ts.frame.loc[ts.frame["split"] == "test", "as_of"].min() > ts.frame.loc[ts.frame["split"] == "train", "as_of"].max()
+    assert (
+        ts.frame.loc[ts.frame["split"] == "test", "as_of"].min()
+        > ts.frame.loc[ts.frame["split"] == "train", "as_of"].max()
+    )
 
 
 def test_non_numeric_values_in_a_numeric_column_are_named() -> None:
     raw = _export().astype({"visits": object})
     raw.loc[3, "visits"] = "lots"
-    with pytest.raises(ValueError, match=r"column 'visits' is declared numeric but 1 values are not numbers, e\.g\. \['lots'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"column 'visits' is declared numeric but 1 values are not numbers, e\.g\. \['lots'\]",
+    ):
         flat_features(raw, _dataset())
 
 
@@ -86,7 +101,11 @@ def test_bank_marketing_trains_forward_in_file_order() -> None:
 def test_flat_scoring_reads_the_same_features_through_the_spec() -> None:
     config = RunConfig(dataset=_dataset())
     ts = build_training_set(config, _export(60))
-    new = _export(5, seed=9).drop(columns="converted").assign(plan=["free", "enterprise", None, "pro", "pro"])
+    new = (
+        _export(5, seed=9)
+        .drop(columns="converted")
+        .assign(plan=["free", "enterprise", None, "pro", "pro"])
+    )
     scoring = build_scoring_set(config, new, as_of="2025-01-01", spec=ts.spec)
     assert scoring.n_open_leads == 5
     assert list(scoring.X.columns) == list(ts.spec.names)

@@ -15,12 +15,15 @@ DAY = pd.Timedelta(days=1)
 US = pd.Timedelta(microseconds=1)
 AS_OF = pd.Timestamp("2024-01-10")
 STAGES = ("sql", "opportunity", "won")
+END = pd.Timestamp("2025-01-01")
 
 
-def _label(sql_at: pd.Timestamp, *, horizon: int = 90, end: pd.Timestamp = pd.Timestamp("2025-01-01")) -> int:
+def _label(sql_at: pd.Timestamp, *, horizon: int = 90, end: pd.Timestamp = END) -> int:
     snaps = pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]})
     outcomes = pd.DataFrame({"lead_id": [1], "stage": ["sql"], "ts": [sql_at]})
-    frame = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=horizon, data_end=end).frame
+    frame = label_snapshots(
+        snaps, outcomes, stages=STAGES, horizon_days=horizon, data_end=end
+    ).frame
     return int(frame["label"].iloc[0])
 
 
@@ -40,11 +43,16 @@ def test_only_target_stages_count_and_other_leads_never_do() -> None:
             "ts": [AS_OF + DAY, AS_OF + 2 * DAY, AS_OF + DAY],
         }
     )
-    frame = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=90, data_end=AS_OF + 365 * DAY).frame
+    frame = label_snapshots(
+        snaps, outcomes, stages=STAGES, horizon_days=90, data_end=AS_OF + 365 * DAY
+    ).frame
     assert frame["label"].tolist() == [0, 0]
     assert frame["label"].dtype == np.int8
     won = label_snapshots(
-        snaps, outcomes.assign(stage=["mql", "won", "sql"]), stages=("won",), horizon_days=180,
+        snaps,
+        outcomes.assign(stage=["mql", "won", "sql"]),
+        stages=("won",),
+        horizon_days=180,
         data_end=AS_OF + 365 * DAY,
     ).frame
     assert won["label"].tolist() == [1, 0]
@@ -58,7 +66,9 @@ def test_censored_snapshots_are_dropped_and_counted_never_negative() -> None:
     end = AS_OF + 100 * DAY  # 1's window ends 10 days before; 2's exactly at the end; 3's after
     out = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=90, data_end=end)
     assert out.frame["lead_id"].tolist() == [1, 2]
-    assert out.censored == 1  # lead 3 is censored although it did convert: no peeking at the survivors
+    assert (
+        out.censored == 1
+    )  # lead 3 is censored although it did convert: no peeking at the survivors
 
 
 def test_data_end_is_the_latest_timestamp_of_any_table() -> None:
@@ -67,7 +77,9 @@ def test_data_end_is_the_latest_timestamp_of_any_table() -> None:
         accounts=pd.DataFrame({"account_id": [1]}),
         leads=pd.DataFrame({"lead_id": [1], "account_id": [1], "created_at": t("2024-01-01")}),
         events=pd.DataFrame({"lead_id": [1], "ts": t("2024-05-01"), "event_type": ["blog_view"]}),
-        intent=pd.DataFrame({"account_id": [1], "ts": t("2024-06-01 12:00"), "signal_type": ["funding_round"]}),
+        intent=pd.DataFrame(
+            {"account_id": [1], "ts": t("2024-06-01 12:00"), "signal_type": ["funding_round"]}
+        ),
         outcomes=pd.DataFrame({"lead_id": [1], "stage": ["sql"], "ts": t("2024-02-01")}),
     )
     assert data_end_of(tables) == pd.Timestamp("2024-06-01 12:00")
@@ -82,10 +94,15 @@ def test_data_end_is_the_latest_timestamp_of_any_table() -> None:
 )
 def test_censored_snapshots_never_appear(as_of_days, sql_days, end_days, horizon) -> None:
     n = len(as_of_days)
-    snaps = pd.DataFrame({"lead_id": np.arange(n) % 5, "as_of": [AS_OF + d * DAY for d in as_of_days]})
+    snaps = pd.DataFrame(
+        {"lead_id": np.arange(n) % 5, "as_of": [AS_OF + d * DAY for d in as_of_days]}
+    )
     outcomes = pd.DataFrame(
-        {"lead_id": np.arange(len(sql_days)) % 5, "stage": ["sql"] * len(sql_days),
-         "ts": pd.Series([AS_OF + d * DAY for d in sql_days], dtype="datetime64[us]")}
+        {
+            "lead_id": np.arange(len(sql_days)) % 5,
+            "stage": ["sql"] * len(sql_days),
+            "ts": pd.Series([AS_OF + d * DAY for d in sql_days], dtype="datetime64[us]"),
+        }
     )
     end = AS_OF + end_days * DAY
     out = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=horizon, data_end=end)
@@ -100,5 +117,10 @@ def test_censored_snapshots_never_appear(as_of_days, sql_days, end_days, horizon
 
 def test_horizon_must_be_positive() -> None:
     with pytest.raises(ValueError, match="horizon_days must be positive"):
-        label_snapshots(pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]}), pd.DataFrame(
-            {"lead_id": [], "stage": [], "ts": []}), stages=STAGES, horizon_days=0, data_end=AS_OF)
+        label_snapshots(
+            pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]}),
+            pd.DataFrame({"lead_id": [], "stage": [], "ts": []}),
+            stages=STAGES,
+            horizon_days=0,
+            data_end=AS_OF,
+        )

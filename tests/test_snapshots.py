@@ -16,7 +16,9 @@ def _leads() -> pd.DataFrame:
         {
             "lead_id": np.array([1, 2, 3], dtype=np.int64),
             "account_id": np.array([10, 10, 11], dtype=np.int64),
-            "created_at": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-03-01"]).astype("datetime64[us]"),
+            "created_at": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-03-01"]).astype(
+                "datetime64[us]"
+            ),
         }
     )
 
@@ -27,7 +29,9 @@ def _outcomes() -> pd.DataFrame:
             "lead_id": np.array([1, 1, 2], dtype=np.int64),
             # lead 1: MQL (still open) then SQL exactly at age 7 days; lead 2 lost at age 20
             "stage": pd.Series(["mql", "sql", "lost"], dtype="str"),
-            "ts": pd.to_datetime(["2024-01-02", "2024-01-08", "2024-01-21"]).astype("datetime64[us]"),
+            "ts": pd.to_datetime(["2024-01-02", "2024-01-08", "2024-01-21"]).astype(
+                "datetime64[us]"
+            ),
         }
     )
 
@@ -78,4 +82,6 @@ def test_closed_stages_are_configurable() -> None:
 
 def test_bad_ages_are_refused() -> None:
     with pytest.raises(ValueError, match="ages_days must be >= 0"):
-        training_snapshots(_leads(), _outcomes(), ages_days=(-1,), data_end=pd.Timestamp("2025-01-01"))
+        training_snapshots(
+            _leads(), _outcomes(), ages_days=(-1,), data_end=pd.Timestamp("2025-01-01")
+        )

@@ -21,13 +21,17 @@ DAY = pd.Timedelta(days=1)
     fractions=st.lists(st.floats(0.05, 1.0), min_size=4, max_size=4),
 )
 def test_parts_follow_each_other_in_time_with_the_purge_gap(days, gap, fractions) -> None:
-    as_of = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")).astype("datetime64[us]")
-    result = split_by_order(as_of, fractions=dict(zip(PARTS, fractions)), gap=pd.Timedelta(days=gap))
+    as_of = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")).astype(
+        "datetime64[us]"
+    )
+    result = split_by_order(
+        as_of, fractions=dict(zip(PARTS, fractions, strict=False)), gap=pd.Timedelta(days=gap)
+    )
     parts = result.assignment
     assert set(parts) <= {*PARTS, PURGED}
     assert result.purged == int((parts == PURGED).sum())
     present = [p for p in PARTS if (parts == p).any()]
-    for earlier, later in zip(present, present[1:]):
+    for earlier, later in zip(present, present[1:], strict=False):
         assert as_of[parts == earlier].max() + gap * DAY <= as_of[parts == later].min()
     # a purged row sits strictly inside a gap: less than `gap` after the part before it
     for p in PARTS:
@@ -42,7 +46,7 @@ def test_fractions_count_the_kept_snapshots_and_the_gap_is_the_horizon() -> None
     counts = result.assignment.value_counts()
     kept = len(as_of) - result.purged
     assert result.purged == 3 * 89  # 89 whole days strictly inside each 90-day gap
-    for part, share in zip(PARTS, (0.55, 0.15, 0.10, 0.20)):
+    for part, share in zip(PARTS, (0.55, 0.15, 0.10, 0.20), strict=False):
         assert counts[part] / kept == pytest.approx(share, abs=0.01)
     train_end = as_of[result.assignment == "train"].max()
     valid_start = as_of[result.assignment == "valid"].min()
@@ -57,13 +61,17 @@ def test_ties_stay_in_one_part() -> None:
 
 def test_row_order_with_a_gap_in_rows() -> None:
     rows = np.arange(100)
-    result = split_by_order(rows, fractions={"train": 0.6, "valid": 0.1, "calib": 0.1, "test": 0.2}, gap=2)
+    result = split_by_order(
+        rows, fractions={"train": 0.6, "valid": 0.1, "calib": 0.1, "test": 0.2}, gap=2
+    )
     parts = result.assignment.to_numpy()
     assert result.purged == 6
     # two rows dropped after each of the first three parts
     boundaries = [i for i in range(1, 100) if parts[i] != parts[i - 1]]
     assert [parts[i] for i in boundaries] == [PURGED, "valid", PURGED, "calib", PURGED, "test"]
-    no_gap = split_by_order(rows, fractions={"train": 0.6, "valid": 0.1, "calib": 0.1, "test": 0.2}).assignment
+    no_gap = split_by_order(
+        rows, fractions={"train": 0.6, "valid": 0.1, "calib": 0.1, "test": 0.2}
+    ).assignment
     assert no_gap.value_counts().to_dict() == {"train": 60, "test": 20, "valid": 10, "calib": 10}
 
 

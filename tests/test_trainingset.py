@@ -41,7 +41,10 @@ def test_frame_layout_keys_split_label_then_features_in_spec_order(training) -> 
     for name in training.spec.categorical:
         assert list(frame[name].cat.categories) == list(training.spec[name].categories)
     X, y = training.part("valid")
-    assert list(X.columns) == list(training.spec.names) and len(X) == len(y) == (frame["split"] == "valid").sum()
+    assert (
+        list(X.columns) == list(training.spec.names)
+        and len(X) == len(y) == (frame["split"] == "valid").sum()
+    )
     with pytest.raises(ValueError, match="unknown part 'holdout'"):
         training.part("holdout")
 
@@ -55,7 +58,7 @@ def test_censored_snapshots_never_appear_and_parts_respect_the_purge_gap(trainin
     assert s["n_snapshots"] == s["n_rows"] + s["censored"] + s["purged"]
     by_part = training.frame.groupby("split")["as_of"].agg(["min", "max"])
     gap = pd.Timedelta(days=config.purge_days)
-    for earlier, later in zip(PARTS, PARTS[1:]):
+    for earlier, later in zip(PARTS, PARTS[1:], strict=False):
         assert by_part.loc[earlier, "max"] + gap <= by_part.loc[later, "min"]
     assert sum(s[p]["n"] for p in PARTS) == s["n_rows"]
     json.dumps(s)  # the summary is JSON-ready
@@ -71,7 +74,9 @@ def test_categories_are_fixed_on_the_train_part_only(training) -> None:
 def test_scoring_at_t_equals_the_training_row_at_t(training, config, tables) -> None:
     rows = training.frame.sample(12, random_state=3)
     for _, row in rows.iterrows():
-        scoring = build_scoring_set(config, None, as_of=row["as_of"], spec=training.spec, tables=tables)
+        scoring = build_scoring_set(
+            config, None, as_of=row["as_of"], spec=training.spec, tables=tables
+        )
         X = scoring.X[scoring.frame["lead_id"].to_numpy() == row["lead_id"]]
         assert len(X) == 1
         expected = training.frame.loc[[row.name], list(training.spec.names)].reset_index(drop=True)
@@ -92,7 +97,10 @@ def test_scoring_set_holds_every_open_lead(training, config, tables) -> None:
 def test_the_training_set_does_not_depend_on_input_row_order(config, tables, training) -> None:
     rng = np.random.default_rng(0)
     shuffled = tables.replace(
-        **{name: frame.iloc[rng.permutation(len(frame))].reset_index(drop=True) for name, frame in tables.items()}
+        **{
+            name: frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+            for name, frame in tables.items()
+        }
     )
     again = build_training_set(config, None, tables=shuffled)
     pd.testing.assert_frame_equal(again.frame, training.frame)
@@ -114,7 +122,16 @@ def test_cli_writes_the_training_set_and_prints_the_summary(tmp_path, tables) ->
     build_command.register(app)
     out = tmp_path / "ts.parquet"
     result = CliRunner().invoke(
-        app, ["build-training-set", "--data", str(data), "--config", "training/sql.yaml", "--out", str(out)]
+        app,
+        [
+            "build-training-set",
+            "--data",
+            str(data),
+            "--config",
+            "training/sql.yaml",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     written = pd.read_parquet(out)

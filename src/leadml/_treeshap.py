@@ -44,9 +44,10 @@ IS_LEAF, SPLIT_FEATURE, MISSING_TYPE, DEFAULT_LEFT, CAT_START, CAT_LEN = range(6
 DEPTH, IS_LEFT, EDGE_FEATURE, PREV_DEPTH, HAS_NEXT = range(6, 11)
 N_INT_COLUMNS = 11
 # Columns of TreeTables.node_float.
-THRESHOLD, COLD_RATIO, ZCUM_DELTA = range(3)
+THRESHOLD, COLD_RATIO, ZCUM_DELTA, LEAF_VALUE = range(4)
 # Planes of TreeTables.node_points (values at the quadrature points).
-RATIO_ONE, RATIO_ZERO, WEIGHT_ONE, WEIGHT_ZERO = range(4)
+RATIO_ONE, RATIO_ZERO, WEIGHT_ONE, WEIGHT_ZERO, LEAF_DOT_ONE, LEAF_DOT_ZERO = range(6)
+N_PLANES = 6
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,8 @@ def build_tables(trees: list[ParsedTree], n_features: int) -> TreeTables:
         tree_start=np.asarray(tree_start, dtype=np.int64),
         tree_points=np.asarray(points, dtype=np.int64),
         node_int=np.vstack(ints) if ints else np.zeros((0, N_INT_COLUMNS), dtype=np.int64),
-        node_float=np.vstack(floats) if floats else np.zeros((0, 3)),
-        node_points=np.concatenate(wide) if wide else np.zeros((0, 4, 1)),
+        node_float=np.vstack(floats) if floats else np.zeros((0, 4)),
+        node_points=np.concatenate(wide) if wide else np.zeros((0, N_PLANES, 1)),
         cat_bits=np.asarray(cat_bits or [0], dtype=np.uint32),
     )
 
@@ -180,7 +181,7 @@ def _tree_tables(
 
     node_int = np.zeros((n, N_INT_COLUMNS), dtype=np.int64)
     node_int[:, [CAT_START, EDGE_FEATURE, PREV_DEPTH, SPLIT_FEATURE]] = -1
-    node_float = np.zeros((n, 3))
+    node_float = np.zeros((n, 4))
     node_float[:, THRESHOLD] = np.nan
     value = np.ones(n)
     zcum = np.ones(n)
@@ -192,6 +193,7 @@ def _tree_tables(
         if node < 0:
             row[IS_LEAF] = 1
             value[c] = float(tree.leaf_value[~node]) - centre
+            node_float[c, LEAF_VALUE] = value[c]
             continue
         feature = int(tree.split_feature[node])
         decision = int(tree.decision_type[node])
@@ -225,16 +227,23 @@ def _tree_tables(
     a = zcum[:, None] * (1.0 - y)  # edge factor when the feature is cold (o = 0)
     b = a + y  # ... and when it is hot (o = 1)
     b_prev = np.where(has_prev[:, None], zcum_prev[:, None] * (1.0 - y) + y, 1.0)
-    node_points = np.zeros((n, 4, width))
+    a_prev = np.where(has_prev[:, None], zcum_prev[:, None] * (1.0 - y), 1.0)
+    node_points = np.zeros((n, N_PLANES, width))
     node_points[1:, RATIO_ONE, :k] = (b / b_prev * value[:, None])[1:]
     node_points[1:, RATIO_ZERO, :k] = (a / b_prev * value[:, None])[1:]
     node_points[1:, WEIGHT_ONE, :k] = (w / b)[1:]
     node_points[1:, WEIGHT_ZERO, :k] = (w / a)[1:]
+    # A leaf's h is v * <w / F(previous edge), P(parent)>, shared by sibling
+    # leaves; an internal node holds those weights (its children's previous edge).
+    internal = np.flatnonzero(node_int[:, IS_LEAF] == 0)
+    first_child = internal + 1
+    node_points[internal, LEAF_DOT_ONE, :k] = w / b_prev[first_child]
+    node_points[internal, LEAF_DOT_ZERO, :k] = w / a_prev[first_child]
     node_float[:, COLD_RATIO] *= value
     return node_int, node_float, node_points
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", fastmath={"contract"})
 def _decide(g, node_int, node_float, cat_bits, xt, go, B):
     """go[r]: row r goes left at internal node g, by LightGBM's Decision rules."""
     f = node_int[g, SPLIT_FEATURE]
@@ -270,14 +279,15 @@ def _decide(g, node_int, node_float, cat_bits, xt, go, B):
             go[r] = nan_left if v != v else v <= thr
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def _explain_block(tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth, xt, phi, B):
     """Add every tree's SHAP values for one block of rows to ``phi`` (features x rows).
 
-    Nodes are visited in pre-order with per-depth slots for the current path:
-    ``P`` path products, ``one`` cumulative one-fractions, ``go`` decisions,
-    ``G`` the summed ``v * P`` of finished children, ``S``/``H`` what edges
-    further down on the same feature took (their leaves' G and their h).
+    Nodes are visited in pre-order with per-depth slots for the internal nodes
+    on the current path: ``P`` path products, ``one`` cumulative one-fractions,
+    ``go`` decisions, ``G`` the summed ``v * P`` of finished children,
+    ``S``/``H`` what later edges on the same feature took (their G and h) and
+    ``dot`` the integral shared by leaf children. Leaves get no slot.
     """
     width = node_points.shape[2]
     slots = max_depth + 1
@@ -285,6 +295,7 @@ def _explain_block(tree_start, tree_points, node_int, node_float, node_points, c
     G = np.empty((slots, width, B))
     S = np.empty((slots, width, B))
     H = np.empty((slots, B))
+    dot = np.empty((slots, B))
     one = np.empty((slots, B), dtype=np.bool_)
     go = np.empty((slots, B), dtype=np.bool_)
     h = np.empty(B)
@@ -299,35 +310,86 @@ def _explain_block(tree_start, tree_points, node_int, node_float, node_points, c
         for c in range(tree_start[t + 1] - base):
             g = base + c
             d = node_int[g, DEPTH]
-            node_at[d] = g
-            if d > 0:
-                _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B)
             if node_int[g, IS_LEAF] == 0:
+                node_at[d] = g
+                if d > 0:
+                    _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B)
                 _decide(g, node_int, node_float, cat_bits, xt, go[d], B)
                 finished[d] = 0
                 continue
-            # A leaf: its G = v * P is P[d]; finish it and every ancestor whose
-            # second child this completes, below the root.
-            src = P
-            while d > 0:
-                g = node_at[d]
-                _score_edge(g, d, K, node_int, node_float, node_points, one, src[d], S, H, h, phi, B)
-                if d == 1:
-                    break
+            d -= 1  # the leaf's parent
+            _leaf_edge(g, node_at[d], d, finished[d], K, node_int, node_float, node_points, go, one, P, G, S, H, dot, h, phi, B)
+            finished[d] += 1
+            # Finish every internal node whose second child this completes.
+            while finished[d] == 2 and d > 0:
+                _score_edge(node_at[d], d, K, node_int, node_float, node_points, one, G[d], S, H, h, phi, B)
                 if finished[d - 1] == 0:
                     for q in range(K):
                         for r in range(B):
-                            G[d - 1, q, r] = src[d, q, r]
-                    finished[d - 1] = 1
-                    break
-                for q in range(K):
-                    for r in range(B):
-                        G[d - 1, q, r] += src[d, q, r]
-                src = G
+                            G[d - 1, q, r] = G[d, q, r]
+                else:
+                    for q in range(K):
+                        for r in range(B):
+                            G[d - 1, q, r] += G[d, q, r]
+                finished[d - 1] += 1
                 d -= 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _leaf_edge(g, n, d, first, K, node_int, node_float, node_points, go, one, P, G, S, H, dot, h, phi, B):
+    """Add leaf g's v * P to its parent n's G (slot d) and score the leaf's edge.
+
+    The leaf's h = v * <w / F(previous edge), P(parent)> does not depend on the
+    leaf's own decision, so sibling leaves share ``dot``.
+    """
+    prev = node_int[g, PREV_DEPTH]
+    left = node_int[g, IS_LEFT] == 1
+    if first == 0 or node_int[n + 1, IS_LEAF] == 0:
+        # First leaf child of n: compute the shared integral.
+        for r in range(B):
+            dot[d, r] = 0.0
+        for q in range(K):
+            w1 = node_points[n, LEAF_DOT_ONE, q]
+            w0 = node_points[n, LEAF_DOT_ZERO, q]
+            if prev >= 0:
+                for r in range(B):
+                    dot[d, r] += (w1 if one[prev, r] else w0) * P[d, q, r]
+            else:
+                for r in range(B):
+                    dot[d, r] += w1 * P[d, q, r]
+    v = node_float[g, LEAF_VALUE]
+    f = node_int[g, EDGE_FEATURE]
+    zd = node_float[g, ZCUM_DELTA]
+    if prev >= 0:
+        cold = node_float[g, COLD_RATIO]
+        for q in range(K):
+            r1 = node_points[g, RATIO_ONE, q]
+            r0 = node_points[g, RATIO_ZERO, q]
+            for r in range(B):
+                o = go[d, r] == left
+                x = P[d, q, r] * ((r1 if o else r0) if one[prev, r] else cold)
+                G[d, q, r] = x if first == 0 else G[d, q, r] + x
+                S[prev, q, r] += x
+        for r in range(B):
+            o = (go[d, r] == left) and one[prev, r]
+            hv = v * dot[d, r]
+            phi[f, r] += ((1.0 if o else 0.0) - (1.0 if one[prev, r] else 0.0) + zd) * hv
+            H[prev, r] += hv
+    else:
+        for q in range(K):
+            r1 = node_points[g, RATIO_ONE, q]
+            r0 = node_points[g, RATIO_ZERO, q]
+            if first == 0:
+                for r in range(B):
+                    G[d, q, r] = P[d, q, r] * (r1 if go[d, r] == left else r0)
+            else:
+                for r in range(B):
+                    G[d, q, r] += P[d, q, r] * (r1 if go[d, r] == left else r0)
+        for r in range(B):
+            phi[f, r] += ((1.0 if go[d, r] == left else 0.0) - 1.0 + zd) * (v * dot[d, r])
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
 def _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B):
     """one[d] and P[d] for the edge into node g at depth d."""
     prev = node_int[g, PREV_DEPTH]
@@ -360,7 +422,7 @@ def _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B)
             H[d, r] = 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", fastmath={"contract"})
 def _score_edge(g, d, K, node_int, node_float, node_points, one, Gd, S, H, h, phi, B):
     """Score the edge into node g (depth d) whose subtree sums to ``Gd``.
 
@@ -399,7 +461,7 @@ def _score_edge(g, d, K, node_int, node_float, node_points, one, Gd, S, H, h, ph
             phi[f, r] += ((1.0 if one[d, r] else 0.0) - 1.0 + zd) * h[r]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath={"contract"})
 def _explain_rows(X, out, block, expected_value, tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth):
     n_rows, n_features = X.shape
     n_blocks = (n_rows + block - 1) // block

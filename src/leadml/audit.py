@@ -39,8 +39,12 @@ def _auc(score: np.ndarray, y: np.ndarray) -> float:
 def single_feature_auc(values: pd.Series, y: np.ndarray, *, kind: str) -> float:
     """``max(auc, 1 - auc)`` of one feature against a 0/1 label (see the module docstring)."""
     y = np.asarray(y).astype(np.int8)
-    if kind == "categorical" or isinstance(values.dtype, pd.CategoricalDtype) or not (
-        pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+    if (
+        kind == "categorical"
+        or isinstance(values.dtype, pd.CategoricalDtype)
+        or not (
+            pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+        )
     ):
         keys = values.astype("object").where(values.notna(), "\x00missing").astype(str)
         rate = pd.Series(y).groupby(keys.to_numpy()).transform("mean").to_numpy(dtype=np.float64)
@@ -82,13 +86,15 @@ def audit_features(
         raise ValueError(f"threshold must be between 0.5 and 1; got {threshold}")
     X, y = training_set.part(part)
     if max_rows is not None and len(y) > max_rows:
-        rows = np.sort(np.random.default_rng(random_state).choice(len(y), size=max_rows, replace=False))
+        rows = np.sort(
+            np.random.default_rng(random_state).choice(len(y), size=max_rows, replace=False)
+        )
         X, y = X.iloc[rows].reset_index(drop=True), y[rows]
     catalogue = training_set.catalogue
     declared = set(post_outcome)
     features = []
     for name in training_set.spec.names:
-        info = catalogue[name] if name in catalogue else None
+        info = catalogue.get(name, None)
         kind = training_set.spec[name].kind
         auc = single_feature_auc(X[name], y, kind=kind)
         messages = []
@@ -118,7 +124,9 @@ def audit_features(
         )
     features.sort(key=lambda f: -(f["auc"] or 0.0))
     flagged = [
-        {"name": f["name"], "auc": f["auc"], "messages": f["messages"]} for f in features if f["flagged"]
+        {"name": f["name"], "auc": f["auc"], "messages": f["messages"]}
+        for f in features
+        if f["flagged"]
     ]
     return {
         "threshold": threshold,

@@ -175,6 +175,9 @@ class FeatureCatalogue:
         except KeyError:
             raise KeyError(f"feature {name!r} is not in the catalogue") from None
 
+    def get(self, name: str, default: FeatureInfo | None = None) -> FeatureInfo | None:
+        return self._by_name.get(name, default)
+
     @property
     def _by_name(self) -> dict[str, FeatureInfo]:
         return {e.name: e for e in self.entries}
@@ -230,7 +233,9 @@ class FeatureCatalogue:
         main = {}
         for g in groups:
             preferred = self.group_main.get(g)
-            main[g] = preferred if preferred in names else next(e.name for e in entries if e.group == g)
+            main[g] = (
+                preferred if preferred in names else next(e.name for e in entries if e.group == g)
+            )
         return FeatureCatalogue(
             entries=entries,
             group_label={g: lab for g, lab in self.group_label.items() if g in groups},
@@ -238,13 +243,18 @@ class FeatureCatalogue:
             mode=self.mode,
         )
 
-    def extended(self, extra: Iterable[FeatureInfo], labels: Mapping[str, str] | None = None) -> FeatureCatalogue:
+    def extended(
+        self, extra: Iterable[FeatureInfo], labels: Mapping[str, str] | None = None
+    ) -> FeatureCatalogue:
         """A catalogue with more entries appended (e.g. columns re-admitted for an audit)."""
         extra = tuple(extra)
         return FeatureCatalogue(
             entries=self.entries + extra,
             group_label={**self.group_label, **(labels or {})},
-            group_main={**self.group_main, **{e.group: e.name for e in extra if e.group not in self.group_main}},
+            group_main={
+                **self.group_main,
+                **{e.group: e.name for e in extra if e.group not in self.group_main},
+            },
             mode=self.mode,
         )
 
@@ -257,7 +267,9 @@ class FeatureCatalogue:
             matrix[row, lookup[e.group if of == "group" else e.family]] = 1.0
         return matrix
 
-    def render(self, group: str, values: Mapping[str, Any], lang: str = "en", points: float | None = None) -> str:
+    def render(
+        self, group: str, values: Mapping[str, Any], lang: str = "en", points: float | None = None
+    ) -> str:
         """The plain-words sentence for one group of one lead (see :func:`leadml.reasons.reason_text`)."""
         from leadml.reasons import reason_text
 
@@ -354,7 +366,13 @@ def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
         f"{dataset.icp.employees_max:g}], 0 if not, missing if employees is unknown",
     )
     add("industry_match", "fit", "industry", "numeric", "1 if the industry is an ICP industry")
-    add("icp_match", "fit", "icp_fit", "numeric", "1 if both the size and the industry match the ICP")
+    add(
+        "icp_match",
+        "fit",
+        "icp_fit",
+        "numeric",
+        "1 if both the size and the industry match the ICP",
+    )
     main |= {
         "industry": "industry",
         "company_size": "employees",
@@ -400,7 +418,13 @@ def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
                 if event_type in RECENCY_FIRST_EVENTS or not windows
                 else f"n_{event_type}_{_middle(windows)}d"
             )
-    add("active_days_90d", "behaviour", "engagement", "numeric", "Distinct days with engagement in the last 90 days")
+    add(
+        "active_days_90d",
+        "behaviour",
+        "engagement",
+        "numeric",
+        "Distinct days with engagement in the last 90 days",
+    )
     add(
         "engagement_decayed",
         "behaviour",
@@ -457,7 +481,13 @@ def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
             f"Days since the last '{signal_type}' signal (missing if never)",
         )
         main.setdefault(group, f"days_since_{signal_type}")
-    add("days_since_intent", "intent", "intent_recency", "numeric", "Days since the account's last intent signal")
+    add(
+        "days_since_intent",
+        "intent",
+        "intent_recency",
+        "numeric",
+        "Days since the account's last intent signal",
+    )
     add(
         "account_other_leads",
         "intent",
@@ -475,7 +505,9 @@ def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     main |= {"intent_recency": "days_since_intent", "account_activity": "account_other_events_30d"}
     groups = dict.fromkeys(e.group for e in entries)
     labels = {g: _GROUP_LABELS.get(g, _humanise(g)) for g in groups}
-    return FeatureCatalogue(entries=tuple(entries), group_label=labels, group_main=main, mode="events")
+    return FeatureCatalogue(
+        entries=tuple(entries), group_label=labels, group_main=main, mode="events"
+    )
 
 
 def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> FeatureCatalogue:
@@ -506,10 +538,14 @@ def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> Feat
         entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}"))
         labels.setdefault(group, label)
         main.setdefault(group, name)
-    return FeatureCatalogue(entries=tuple(entries), group_label=labels, group_main=main, mode="flat")
+    return FeatureCatalogue(
+        entries=tuple(entries), group_label=labels, group_main=main, mode="flat"
+    )
 
 
-def feature_catalogue(dataset: EventDataset | FlatDataset, *, include: Sequence[str] = ()) -> FeatureCatalogue:
+def feature_catalogue(
+    dataset: EventDataset | FlatDataset, *, include: Sequence[str] = ()
+) -> FeatureCatalogue:
     """The catalogue for either mode."""
     if isinstance(dataset, FlatDataset):
         return flat_catalogue(dataset, include=include)

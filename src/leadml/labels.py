@@ -53,7 +53,9 @@ def data_end_of(tables: Tables) -> pd.Timestamp:
             ts = timestamps_us(frame[column], what=f"{table}.{column}")
             latest = max(latest, int(ts.max()))
     if latest == _NAT:
-        raise ValueError("cannot tell where the data ends: every table is empty or has no timestamps")
+        raise ValueError(
+            "cannot tell where the data ends: every table is empty or has no timestamps"
+        )
     return pd.Timestamp(latest, unit="us")
 
 
@@ -106,4 +108,6 @@ def label_snapshots(
         label=label.astype(np.int8),
         reached_at=reached.view("datetime64[us]"),
     )
-    return LabelledSnapshots(frame=frame, censored=int((~kept).sum()), data_end=pd.Timestamp(data_end))
+    return LabelledSnapshots(
+        frame=frame, censored=int((~kept).sum()), data_end=pd.Timestamp(data_end)
+    )

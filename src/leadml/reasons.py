@@ -202,7 +202,7 @@ def _days(n: float, lang: Lang) -> str:
 
 
 def _ago(days: float, lang: Lang) -> str:
-    """"today", "yesterday", "3 days ago" (whole days elapsed)."""
+    """ "today", "yesterday", "3 days ago" (whole days elapsed)."""
     whole = int(math.floor(max(float(days), 0.0)))
     if whole == 0:
         return "today" if lang == "en" else "aujourd'hui"
@@ -214,7 +214,11 @@ def _ago(days: float, lang: Lang) -> str:
 def _in_last(days: int, lang: Lang) -> str:
     if lang == "en":
         return "in the last day" if days == 1 else f"in the last {format_number(days, lang)} days"
-    return "ces dernières 24 heures" if days == 1 else f"ces {format_number(days, lang)} derniers jours"
+    return (
+        "ces dernières 24 heures"
+        if days == 1
+        else f"ces {format_number(days, lang)} derniers jours"
+    )
 
 
 def _words(code: Any) -> str:
@@ -260,7 +264,7 @@ def _windows_of(values: Mapping[str, Any], kind: str) -> dict[int, float]:
 
 
 def _types_in(group: str, values: Mapping[str, Any], known: Mapping[str, list[str]]) -> list[str]:
-    found = [k[len("days_since_"):] for k in values if k.startswith("days_since_")]
+    found = [k[len("days_since_") :] for k in values if k.startswith("days_since_")]
     found = [t for t in found if t not in ("intent", "last_activity")]
     if found:
         return found
@@ -276,7 +280,10 @@ def _event_phrases(event_type: str, lang: Lang) -> tuple[str, str]:
     if event_type in _EVENTS:
         return _EVENTS[event_type][lang]
     label = _words(event_type).capitalize()
-    return (f"{label}{_colon(lang)}" + ("last one" if lang == "en" else "dernier"), f"{label}{_colon(lang)}" + ("never" if lang == "en" else "jamais"))
+    return (
+        f"{label}{_colon(lang)}" + ("last one" if lang == "en" else "dernier"),
+        f"{label}{_colon(lang)}" + ("never" if lang == "en" else "jamais"),
+    )
 
 
 def _event_sentence(event_type: str, values: Mapping[str, Any], lang: Lang) -> tuple[str, bool]:
@@ -381,17 +388,25 @@ def _revenue(values: Mapping[str, Any], lang: Lang) -> str:
             words = en if lang == "en" else fr
             amount = f"{format_number(x, lang, decimals=1)} {words[0] if x < 2 else words[1]}"
             break
-    return f"Annual revenue of {amount}" if lang == "en" else f"Chiffre d'affaires annuel de {amount}"
+    return (
+        f"Annual revenue of {amount}" if lang == "en" else f"Chiffre d'affaires annuel de {amount}"
+    )
 
 
 def _geography(values: Mapping[str, Any], lang: Lang) -> str:
     country = values.get("country")
     region = values.get("region")
-    region_text = None if _missing(region) else _REGIONS.get(str(region), (_words(region),) * 2)[lang == "fr"]
+    region_text = (
+        None if _missing(region) else _REGIONS.get(str(region), (_words(region),) * 2)[lang == "fr"]
+    )
     if _missing(country):
         if region_text is None:
             return "Country unknown" if lang == "en" else "Pays inconnu"
-        return f"Region{_colon(lang)}{region_text}" if lang == "en" else f"Région{_colon(lang)}{region_text}"
+        return (
+            f"Region{_colon(lang)}{region_text}"
+            if lang == "en"
+            else f"Région{_colon(lang)}{region_text}"
+        )
     text = ("Country" if lang == "en" else "Pays") + _colon(lang) + str(country)
     return f"{text} ({region_text})" if region_text else text
 
@@ -405,7 +420,11 @@ def _icp(values: Mapping[str, Any], lang: Lang) -> str:
             else "Adéquation au profil client idéal inconnue"
         )
     if match == 1:
-        return "Matches the ideal customer profile" if lang == "en" else "Correspond au profil client idéal"
+        return (
+            "Matches the ideal customer profile"
+            if lang == "en"
+            else "Correspond au profil client idéal"
+        )
     return "Outside the ideal customer profile" if lang == "en" else "Hors du profil client idéal"
 
 
@@ -413,11 +432,19 @@ def _authority(values: Mapping[str, Any], lang: Lang) -> str:
     i = 0 if lang == "en" else 1
     seniority = values.get("seniority")
     department = values.get("department")
-    dept = None if _missing(department) else _DEPARTMENTS.get(str(department).lower(), (_words(department),) * 2)[i]
+    dept = (
+        None
+        if _missing(department)
+        else _DEPARTMENTS.get(str(department).lower(), (_words(department),) * 2)[i]
+    )
     if _missing(seniority):
         if dept is None:
             return "Role unknown" if lang == "en" else "Fonction inconnue"
-        return f"Works in {dept}, seniority unknown" if lang == "en" else f"Travaille en {dept}, niveau inconnu"
+        return (
+            f"Works in {dept}, seniority unknown"
+            if lang == "en"
+            else f"Travaille en {dept}, niveau inconnu"
+        )
     text = _SENIORITY.get(str(seniority).lower(), (_words(seniority).capitalize(),) * 2)[i]
     if dept is not None:
         text += f" in {dept}" if lang == "en" else f" en {dept}"
@@ -437,7 +464,11 @@ def _email_validity(values: Mapping[str, Any], lang: Lang) -> str:
     key = "unknown" if _missing(status) else str(status).lower()
     if key in known:
         return known[key][lang == "fr"]
-    return f"Email status{_colon(lang)}{_words(status)}" if lang == "en" else f"Statut de l'e-mail{_colon(lang)}{_words(status)}"
+    return (
+        f"Email status{_colon(lang)}{_words(status)}"
+        if lang == "en"
+        else f"Statut de l'e-mail{_colon(lang)}{_words(status)}"
+    )
 
 
 def _engagement(values: Mapping[str, Any], lang: Lang) -> str:
@@ -445,7 +476,11 @@ def _engagement(values: Mapping[str, Any], lang: Lang) -> str:
     decayed = _number(values, "engagement_decayed")
     trend = _number(values, "engagement_trend") or 0.0
     if (days is None or days == 0) and not decayed:
-        return "No engagement in the last 90 days" if lang == "en" else "Aucun engagement ces 90 derniers jours"
+        return (
+            "No engagement in the last 90 days"
+            if lang == "en"
+            else "Aucun engagement ces 90 derniers jours"
+        )
     if days is None or days == 0:
         text = "Little recent engagement" if lang == "en" else "Peu d'engagement récent"
     elif lang == "en":
@@ -467,7 +502,11 @@ def _inactivity(values: Mapping[str, Any], lang: Lang) -> str:
         return "Active today" if lang == "en" else "Actif aujourd'hui"
     if days < 2:
         return "Last active yesterday" if lang == "en" else "Dernière activité hier"
-    return f"No activity for {_days(math.floor(days), lang)}" if lang == "en" else f"Aucune activité depuis {_days(math.floor(days), lang)}"
+    return (
+        f"No activity for {_days(math.floor(days), lang)}"
+        if lang == "en"
+        else f"Aucune activité depuis {_days(math.floor(days), lang)}"
+    )
 
 
 def _lead_age(values: Mapping[str, Any], lang: Lang) -> str:
@@ -496,13 +535,23 @@ def _speed_to_lead(values: Mapping[str, Any], lang: Lang) -> str:
             else "Premier contact commercial avant la création du lead"
         )
     if hours < 1:
-        return "First sales contact within the hour" if lang == "en" else "Premier contact commercial en moins d'une heure"
+        return (
+            "First sales contact within the hour"
+            if lang == "en"
+            else "Premier contact commercial en moins d'une heure"
+        )
     if hours <= 72:
         n = int(round(hours))
-        span = _count(n, "hour", "hours", lang) if lang == "en" else _count(n, "heure", "heures", lang)
+        span = (
+            _count(n, "hour", "hours", lang) if lang == "en" else _count(n, "heure", "heures", lang)
+        )
     else:
         span = _days(math.floor(hours / 24), lang)
-    return f"First sales contact after {span}" if lang == "en" else f"Premier contact commercial après {span}"
+    return (
+        f"First sales contact after {span}"
+        if lang == "en"
+        else f"Premier contact commercial après {span}"
+    )
 
 
 def _account_activity(values: Mapping[str, Any], lang: Lang) -> str:
@@ -511,15 +560,27 @@ def _account_activity(values: Mapping[str, Any], lang: Lang) -> str:
     if leads is None:
         return "Account activity unknown" if lang == "en" else "Activité du compte inconnue"
     if leads == 0:
-        return "No other contact at this company" if lang == "en" else "Aucun autre contact dans cette entreprise"
+        return (
+            "No other contact at this company"
+            if lang == "en"
+            else "Aucun autre contact dans cette entreprise"
+        )
     if lang == "en":
         text = f"{_count(leads, 'other contact', 'other contacts', lang)} at this company"
         if events is not None:
-            text += ", no action in the last 30 days" if events == 0 else f", {_count(events, 'action', 'actions', lang)} in the last 30 days"
+            text += (
+                ", no action in the last 30 days"
+                if events == 0
+                else f", {_count(events, 'action', 'actions', lang)} in the last 30 days"
+            )
         return text
     text = f"{_count(leads, 'autre contact', 'autres contacts', lang)} dans cette entreprise"
     if events is not None:
-        text += ", aucune action ces 30 derniers jours" if events == 0 else f", {_count(events, 'action', 'actions', lang)} ces 30 derniers jours"
+        text += (
+            ", aucune action ces 30 derniers jours"
+            if events == 0
+            else f", {_count(events, 'action', 'actions', lang)} ces 30 derniers jours"
+        )
     return text
 
 
@@ -527,7 +588,11 @@ def _intent_recency(values: Mapping[str, Any], lang: Lang) -> str:
     days = _number(values, "days_since_intent")
     if days is None:
         return "No company signal on record" if lang == "en" else "Aucun signal entreprise connu"
-    return f"Latest company signal {_ago(days, lang)}" if lang == "en" else f"Dernier signal entreprise {_ago(days, lang)}"
+    return (
+        f"Latest company signal {_ago(days, lang)}"
+        if lang == "en"
+        else f"Dernier signal entreprise {_ago(days, lang)}"
+    )
 
 
 _GROUPS = {
@@ -548,7 +613,9 @@ _GROUPS = {
 }
 
 
-def _fallback(group: str, values: Mapping[str, Any], lang: Lang, label: str | None, main: str | None) -> str:
+def _fallback(
+    group: str, values: Mapping[str, Any], lang: Lang, label: str | None, main: str | None
+) -> str:
     key = main if main is not None else (group if group in values else next(iter(values), None))
     value = values.get(key) if key is not None else None
     return f"{label or _words(group).capitalize()}: {_value_text(value, lang)}"
@@ -582,7 +649,7 @@ def reason_text(
     if group in _GROUPS:
         return _GROUPS[group](values, lang)
     if group in _GROUP_SIGNALS or any(
-        k.startswith("days_since_") and k[len("days_since_"):] in SIGNAL_GROUPS for k in values
+        k.startswith("days_since_") and k[len("days_since_") :] in SIGNAL_GROUPS for k in values
     ):
         return _intent_group(group, values, lang)
     if group in _GROUP_EVENTS or any(k.startswith(("n_", "days_since_")) for k in values):

@@ -36,12 +36,19 @@ def _as_of_us(as_of: pd.Timestamp | str) -> int:
     return timestamp_us(as_of)
 
 
-def _closed_us(leads: pd.DataFrame, outcomes: pd.DataFrame, closed_stages: Sequence[str]) -> np.ndarray:
+def _closed_us(
+    leads: pd.DataFrame, outcomes: pd.DataFrame, closed_stages: Sequence[str]
+) -> np.ndarray:
     """Per lead row: the first time a closed stage was reached (INT64_MAX if never)."""
     closed = np.full(len(leads), _NEVER, dtype=np.int64)
     if len(outcomes) == 0:
         return closed
-    is_closed = outcomes["stage"].astype("str").isin(list(closed_stages)).to_numpy(dtype=bool, na_value=False)
+    is_closed = (
+        outcomes["stage"]
+        .astype("str")
+        .isin(list(closed_stages))
+        .to_numpy(dtype=bool, na_value=False)
+    )
     rows = codes_for(outcomes["lead_id"][is_closed], leads["lead_id"])
     ts = timestamps_us(outcomes["ts"][is_closed], what="outcomes.ts")
     keep = (rows >= 0) & (ts != _NAT)

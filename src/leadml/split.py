@@ -48,7 +48,9 @@ def _fractions(fractions: SplitSpec | Mapping[str, float]) -> np.ndarray:
         values = [float(fractions.get(p, 0.0)) for p in PARTS]
     total = sum(values)
     if total <= 0 or min(values) < 0:
-        raise ValueError(f"split fractions must be >= 0 with a positive sum; got {dict(zip(PARTS, values))}")
+        raise ValueError(
+            f"split fractions must be >= 0 with a positive sum; got {dict(zip(PARTS, values, strict=False))}"
+        )
     return np.asarray(values) / total
 
 
@@ -65,7 +67,9 @@ def _order_values(order: pd.Series | np.ndarray) -> tuple[np.ndarray, str]:
         if series.isna().any():
             raise ValueError("split: the ordering column has missing values")
         return series.to_numpy(dtype=np.int64), "rows"
-    raise ValueError(f"split: expected timestamps or row numbers to order by, got dtype {series.dtype}")
+    raise ValueError(
+        f"split: expected timestamps or row numbers to order by, got dtype {series.dtype}"
+    )
 
 
 def split_by_order(
@@ -83,7 +87,11 @@ def split_by_order(
     """
     values, unit = _order_values(order)
     if unit == "time":
-        delta = pd.Timedelta(days=gap) if isinstance(gap, int | float | np.number) else pd.Timedelta(gap)
+        delta = (
+            pd.Timedelta(days=gap)
+            if isinstance(gap, int | float | np.number)
+            else pd.Timedelta(gap)
+        )
         gap_units = int(delta // pd.Timedelta(microseconds=1))
     else:
         if not isinstance(gap, int | np.integer) or gap < 0:
@@ -117,14 +125,14 @@ def split_by_order(
             start = max(last + 1, int(np.searchsorted(t, t[last] + gap_units, side="left")))
         starts.append(min(start, n))
         ends.append(n)
-        kept = sum(e - s for s, e in zip(starts, ends))
+        kept = sum(e - s for s, e in zip(starts, ends, strict=False))
         if kept == n_kept:
             break
         n_kept = kept
 
     labels = np.full(n, PURGED, dtype=object)
     boundaries: dict[str, Any] = {}
-    for part, s, e in zip(PARTS, starts, ends):
+    for part, s, e in zip(PARTS, starts, ends, strict=False):
         labels[s:e] = part
         boundaries[part] = (int(t[s]), int(t[e - 1])) if e > s else None
     assignment = np.empty(n, dtype=object)
@@ -145,7 +153,9 @@ def _stamp(value: Any) -> Any:
     return value
 
 
-def split_summary(assignment: pd.Series, as_of: pd.Series, label: pd.Series | np.ndarray) -> dict[str, Any]:
+def split_summary(
+    assignment: pd.Series, as_of: pd.Series, label: pd.Series | np.ndarray
+) -> dict[str, Any]:
     """Per part: n, positives, rate, as_of min/max (JSON-ready); and the purged count."""
     frame = pd.DataFrame(
         {"split": np.asarray(assignment), "as_of": np.asarray(as_of), "label": np.asarray(label)}

@@ -188,7 +188,9 @@ def _event_training_set(
         data_end=end,
     )
     kept = labelled.frame
-    split = split_by_order(kept["as_of"], fractions=config.split, gap=pd.Timedelta(days=config.purge_days))
+    split = split_by_order(
+        kept["as_of"], fractions=config.split, gap=pd.Timedelta(days=config.purge_days)
+    )
     in_part = (split.assignment != PURGED).to_numpy()
     kept = kept.loc[in_part].assign(split=split.assignment[in_part].to_numpy())
     # a stable, input-order-free row order: by time, then lead
@@ -214,7 +216,9 @@ def _event_training_set(
         "unseen_categories_after_train": unseen,
     }
     summary |= _parts(frame)
-    return TrainingSet(frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary)
+    return TrainingSet(
+        frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary
+    )
 
 
 def _flat_training_set(
@@ -250,7 +254,9 @@ def _flat_training_set(
         "unseen_categories_after_train": unseen,
     }
     summary |= _parts(frame)
-    return TrainingSet(frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary)
+    return TrainingSet(
+        frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary
+    )
 
 
 def build_training_set(
@@ -275,7 +281,9 @@ def build_training_set(
         return _flat_training_set(config, data, include=include)
     if tables is None:
         if data is None:
-            raise ValueError("event mode: give the data folder (data=...) or the tables (tables=...)")
+            raise ValueError(
+                "event mode: give the data folder (data=...) or the tables (tables=...)"
+            )
         tables = load_event_tables(data, config.dataset)  # type: ignore[arg-type]
     return _event_training_set(config, tables, data_end=data_end, include=include)
 
@@ -307,7 +315,9 @@ def build_scoring_set(
         assert isinstance(dataset, EventDataset)
         if tables is None:
             if data is None:
-                raise ValueError("event mode: give the data folder (data=...) or the tables (tables=...)")
+                raise ValueError(
+                    "event mode: give the data folder (data=...) or the tables (tables=...)"
+                )
             tables = load_event_tables(data, dataset, as_of=when)
         snapshots = scoring_snapshots(
             tables.leads, tables.outcomes, as_of=when, closed_stages=dataset.closed_stages

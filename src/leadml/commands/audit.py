@@ -32,13 +32,19 @@ def _print_table(report: dict[str, Any]) -> None:
         for message in flagged["messages"]:
             console.print(f"[red]flagged[/red] {message}", highlight=False, soft_wrap=True)
     if not report["flagged"]:
-        console.print(f"nothing above ROC-AUC {report['threshold']:.2f} and nothing declared post-outcome")
+        console.print(
+            f"nothing above ROC-AUC {report['threshold']:.2f} and nothing declared post-outcome"
+        )
 
 
 def audit(
-    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
+    data: Annotated[
+        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    ],
     config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")],
-    report: Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the JSON report here.")
+    ] = None,
     include: Annotated[
         list[str] | None,
         typer.Option(
@@ -47,7 +53,10 @@ def audit(
         ),
     ] = None,
     threshold: Annotated[
-        float | None, typer.Option("--threshold", help="Flag above this ROC-AUC (default: the config's audit.threshold).")
+        float | None,
+        typer.Option(
+            "--threshold", help="Flag above this ROC-AUC (default: the config's audit.threshold)."
+        ),
     ] = None,
 ) -> None:
     """Flag features that alone predict the label too well, or that are declared post-outcome.

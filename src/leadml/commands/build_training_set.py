@@ -34,12 +34,16 @@ def format_summary(summary: dict[str, Any]) -> str:
     unseen = summary.get("unseen_categories_after_train") or {}
     if unseen:
         shown = ", ".join(f"{k} ({v['count']:,})" for k, v in unseen.items())
-        lines.append(f"  categories first seen after the train part (missing for the model): {shown}")
+        lines.append(
+            f"  categories first seen after the train part (missing for the model): {shown}"
+        )
     return "\n".join(lines)
 
 
 def build_training_set_command(
-    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
+    data: Annotated[
+        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    ],
     config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")],
     out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
 ) -> None:

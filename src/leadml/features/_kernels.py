@@ -14,7 +14,9 @@ of "its" rows (``ts < as_of``) by binary search and walks back from there.
 from __future__ import annotations
 
 import functools
+import os
 import types
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +63,9 @@ def _parallel(size_arg: int) -> Callable[[Callable[..., Any]], Callable[..., Any
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         parallel = njit(parallel=True, cache=True)(fn)
-        twin = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_serial", fn.__defaults__, fn.__closure__)
+        twin = types.FunctionType(
+            fn.__code__, fn.__globals__, f"{fn.__name__}_serial", fn.__defaults__, fn.__closure__
+        )
         twin.__qualname__ = f"{fn.__qualname__}_serial"
         twin.__module__ = fn.__module__
         serial = njit(cache=True)(twin)
@@ -165,9 +169,25 @@ def vocab_codes(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
         return _remap(values.cat.codes.to_numpy(), mapping.astype(dtype))
     pa_array = getattr(values.array, "_pa_array", None)
     if pa_array is None:
-        pa_array = pa.array(values.astype("str").array._pa_array)
-    index = pc.index_in(pa_array, value_set=pa.array(list(vocabulary), type=pa.string()))
-    return index.fill_null(-1).to_numpy().astype(dtype)
+        text = values.astype("str")
+        pa_array = getattr(text.array, "_pa_array", None)
+        if pa_array is None:  # "str" backed by Python objects
+            pa_array = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
+    value_set = pa.array(list(vocabulary), type=pa.string())
+
+    def codes(piece: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        index = pc.index_in(piece, value_set=value_set).fill_null(-1)
+        return index.to_numpy().astype(dtype)
+
+    # hashing tens of millions of strings is the slow part: pyarrow releases the
+    # GIL, so slices are coded on all cores at once
+    n_pieces = min(os.cpu_count() or 1, max(1, len(pa_array) // 1_000_000))
+    if n_pieces == 1:
+        return codes(pa_array)
+    bounds = np.linspace(0, len(pa_array), n_pieces + 1).astype(np.int64)
+    with ThreadPoolExecutor(max_workers=n_pieces) as pool:
+        parts = pool.map(lambda i: codes(pa_array.slice(bounds[i], bounds[i + 1] - bounds[i])), range(n_pieces))
+        return np.concatenate(list(parts))
 
 
 # --- CSR layout -----------------------------------------------------------------
@@ -186,7 +206,9 @@ class Csr:
 
 
 @njit(cache=True)
-def _counting_order(group: np.ndarray, ts: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def _counting_order(
+    group: np.ndarray, ts: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Stable counting sort by group code; rows with code < 0 or no time are dropped."""
     counts = np.zeros(n_groups + 1, dtype=np.int64)
     for i in range(group.size):
@@ -215,7 +237,9 @@ def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
 
 
 @_parallel(1)
-def _sort_segments(offsets: np.ndarray, ts: np.ndarray, codes: np.ndarray, owner: np.ndarray) -> None:
+def _sort_segments(
+    offsets: np.ndarray, ts: np.ndarray, codes: np.ndarray, owner: np.ndarray
+) -> None:
     """Sort each group's rows by time, in place (most inputs are already sorted).
 
     ``codes`` and ``owner`` follow the times; either may be empty (not carried).
@@ -256,7 +280,9 @@ def csr_by(
     sorted_ts = _take(ts, order)
     sorted_codes = _take(codes, order) if codes is not None else np.empty(0, dtype=np.int8)
     sorted_owner = (
-        _take(np.asarray(owner, dtype=np.int64), order) if owner is not None else np.empty(0, dtype=np.int64)
+        _take(np.asarray(owner, dtype=np.int64), order)
+        if owner is not None
+        else np.empty(0, dtype=np.int64)
     )
     _sort_segments(offsets, sorted_ts, sorted_codes, sorted_owner)
     return Csr(offsets, sorted_ts, sorted_codes, sorted_owner)
@@ -441,7 +467,9 @@ def account_kernel(
 def as_category(values: pd.Series | None, n: int) -> pd.Categorical:
     """String categories (missing stays missing); an absent column is all-missing."""
     if values is None:
-        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype="str"))
+        return pd.Categorical.from_codes(
+            np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype="str")
+        )
     if isinstance(values.dtype, pd.CategoricalDtype):
         cat = values.array.rename_categories(values.cat.categories.astype("str"))  # type: ignore[union-attr]
         return cat.set_categories(sorted(cat.categories))
@@ -451,8 +479,14 @@ def as_category(values: pd.Series | None, n: int) -> pd.Categorical:
 def take_category(cat: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     """``cat[rows]`` where ``rows == -1`` gives a missing value; categories are kept."""
     codes = np.asarray(cat.codes)
-    taken = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1) if codes.size else np.full(rows.size, -1)
-    taken_cat = pd.Categorical.from_codes(taken.astype(codes.dtype if codes.size else np.int8), dtype=cat.dtype)
+    taken = (
+        np.where(rows >= 0, codes[np.maximum(rows, 0)], -1)
+        if codes.size
+        else np.full(rows.size, -1)
+    )
+    taken_cat = pd.Categorical.from_codes(
+        taken.astype(codes.dtype if codes.size else np.int8), dtype=cat.dtype
+    )
     # categories = the values present, so the dtype never depends on rows outside ``rows``
     return taken_cat.remove_unused_categories()
 
@@ -475,7 +509,9 @@ def _renorm(cat: pd.Categorical, norm: list[str]) -> pd.Categorical:
     mapping = uniques.get_indexer(norm)
     codes = np.asarray(cat.codes)
     if not norm:
-        return pd.Categorical.from_codes(np.full(codes.size, -1, dtype=np.int32), categories=uniques)
+        return pd.Categorical.from_codes(
+            np.full(codes.size, -1, dtype=np.int32), categories=uniques
+        )
     new = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1)
     return pd.Categorical.from_codes(new.astype(np.int32), categories=uniques)
 
@@ -499,7 +535,11 @@ def both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @_parallel(3)
 def next_time_kernel(
-    offsets: np.ndarray, ts: np.ndarray, snap_group: np.ndarray, snap_asof: np.ndarray, out: np.ndarray
+    offsets: np.ndarray,
+    ts: np.ndarray,
+    snap_group: np.ndarray,
+    snap_asof: np.ndarray,
+    out: np.ndarray,
 ) -> None:
     """``out[s]`` = first time of group ``snap_group[s]`` at or after ``snap_asof[s]`` (INT64_MIN if none)."""
     for s in prange(snap_asof.size):

@@ -18,7 +18,13 @@ import pandas as pd
 from leadml.config import EventDataset
 from leadml.features._kernels import DAY_US, HOUR_US, Csr, as_category, csr_by, event_kernel
 
-__all__ = ["NON_ENGAGEMENT_EVENTS", "EventsByLead", "behaviour_features", "events_by_lead", "source_feature"]
+__all__ = [
+    "NON_ENGAGEMENT_EVENTS",
+    "EventsByLead",
+    "behaviour_features",
+    "events_by_lead",
+    "source_feature",
+]
 
 # Events that are not the lead's own engagement: the rep's touch, and the
 # negative signals. They keep their own counts and recency but do not feed
@@ -34,7 +40,9 @@ class EventsByLead:
     n_leads: int
 
 
-def events_by_lead(lead_code: np.ndarray, ts_us: np.ndarray, type_code: np.ndarray, n_leads: int) -> EventsByLead:
+def events_by_lead(
+    lead_code: np.ndarray, ts_us: np.ndarray, type_code: np.ndarray, n_leads: int
+) -> EventsByLead:
     """Lay the events out by lead; rows of unknown leads or without a time are dropped."""
     return EventsByLead(csr_by(lead_code, n_leads, ts_us, type_code), n_leads)
 
@@ -84,18 +92,26 @@ def behaviour_features(
         extra,
     )
     created = created_us[snap_lead].astype(np.float64)
-    columns: dict[str, np.ndarray] = {}
-    for i, event_type in enumerate(types):
-        for j, w in enumerate(windows):
-            columns[f"n_{event_type}_{w}d"] = counts[:, i * len(windows) + j]
-        columns[f"days_since_{event_type}"] = days_since[:, i]
-    columns["active_days_90d"] = extra[:, 0]
-    columns["engagement_decayed"] = extra[:, 1]
-    columns["engagement_trend"] = extra[:, 2]
-    columns["lead_age_days"] = (snap_asof - created_us[snap_lead]) / DAY_US
-    columns["hours_to_first_touch"] = (extra[:, 3] - created) / HOUR_US
-    columns["days_since_last_activity"] = extra[:, 4]
-    return pd.DataFrame(columns, copy=False)
+    others = pd.DataFrame(
+        {
+            "active_days_90d": extra[:, 0],
+            "engagement_decayed": extra[:, 1],
+            "engagement_trend": extra[:, 2],
+            "lead_age_days": (snap_asof - created_us[snap_lead]) / DAY_US,
+            "hours_to_first_touch": (extra[:, 3] - created) / HOUR_US,
+            "days_since_last_activity": extra[:, 4],
+        }
+    )
+    # 2-D blocks go in as they are (no copy); column order is the catalogue's job
+    count_names = [f"n_{t}_{w}d" for t in types for w in windows]
+    return pd.concat(
+        [
+            pd.DataFrame(counts, columns=count_names, copy=False),
+            pd.DataFrame(days_since, columns=[f"days_since_{t}" for t in types], copy=False),
+            others,
+        ],
+        axis=1,
+    )
 
 
 def source_feature(leads: pd.DataFrame) -> pd.Categorical:

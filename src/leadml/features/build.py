@@ -74,7 +74,9 @@ def included_columns(tables: Tables, include: Sequence[str]) -> list[FeatureInfo
                 f"cannot include {name!r}: not a column of leads {list(tables.leads.columns)} "
                 f"or accounts {list(tables.accounts.columns)}"
             )
-        numeric = pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])
+        numeric = pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(
+            frame[name]
+        )
         entries.append(
             FeatureInfo(
                 name=name,
@@ -116,12 +118,16 @@ def build_features(
     created_us = timestamps_us(leads["created_at"], what="leads.created_at")
     if (created_us == _NAT).any():
         missing = leads["lead_id"][created_us == _NAT]
-        raise ValueError(f"leads: created_at is missing for {len(missing)} leads, e.g. {_examples(missing)}")
+        raise ValueError(
+            f"leads: created_at is missing for {len(missing)} leads, e.g. {_examples(missing)}"
+        )
     snap_lead, snap_asof = _snapshot_arrays(snapshots, leads)
     lead_account = codes_for(leads["account_id"], accounts["account_id"])
     snap_account = lead_account[snap_lead]
 
-    ev_lead = codes_for(events["lead_id"], leads["lead_id"]) if len(events) else np.empty(0, np.int64)
+    ev_lead = (
+        codes_for(events["lead_id"], leads["lead_id"]) if len(events) else np.empty(0, np.int64)
+    )
     ev_ts = timestamps_us(events["ts"], what="events.ts") if len(events) else np.empty(0, np.int64)
     ev_type = vocab_codes(events["event_type"], dataset.vocabularies.event_types)
     by_lead = events_by_lead(ev_lead, ev_ts, ev_type, len(leads))
@@ -147,32 +153,29 @@ def build_features(
         dataset=dataset,
     )
 
-    columns: dict[str, object] = {}
+    static: dict[str, object] = {
+        "lead_id": snapshots["lead_id"].to_numpy(),
+        "as_of": snap_asof.view("datetime64[us]"),
+    }
     for per_lead in (fit_features(leads, accounts, dataset), persona_features(leads, dataset)):
         for name in per_lead.columns:
             values = per_lead[name]
             if isinstance(values.dtype, pd.CategoricalDtype):
-                columns[name] = take_category(values.array, snap_lead)  # type: ignore[arg-type]
+                static[name] = take_category(values.array, snap_lead)  # type: ignore[arg-type]
             else:
-                columns[name] = values.to_numpy()[snap_lead]
-    columns["source"] = take_category(source_feature(leads), snap_lead)
-    for frame in (behaviour, signals, account):
-        for name in frame.columns:
-            columns[name] = frame[name].to_numpy()
+                static[name] = values.to_numpy()[snap_lead]
+    static["source"] = take_category(source_feature(leads), snap_lead)
     for entry in included_columns(tables, include):
         frame = tables.leads if entry.name in leads.columns else tables.accounts
         rows = snap_lead if frame is leads else snap_account
         raw = frame[entry.name]
         if entry.kind == "numeric":
             values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            columns[entry.name] = np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)
+            static[entry.name] = np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)
         else:
-            columns[entry.name] = take_category(as_category(raw, len(frame)), rows)
+            static[entry.name] = take_category(as_category(raw, len(frame)), rows)
 
     names = event_catalogue(dataset).names + tuple(e.name for e in included_columns(tables, include))
-    out = {
-        "lead_id": snapshots["lead_id"].to_numpy(),
-        "as_of": snap_asof.view("datetime64[us]"),
-    }
-    out.update((name, columns[name]) for name in names)
-    return pd.DataFrame(out)
+    # concat and column selection share the kernels' arrays: no copy of the big blocks
+    out = pd.concat([pd.DataFrame(static), behaviour, signals, account], axis=1)
+    return out[["lead_id", "as_of", *names]]

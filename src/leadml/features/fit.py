@@ -23,6 +23,7 @@ from leadml.features._kernels import (
 __all__ = ["REGIONS", "fit_features", "region_of"]
 
 # ISO 3166 alpha-2 codes and common English names -> a world region.
+# fmt: off
 _REGION_CODES: dict[str, tuple[str, ...]] = {
     "north_america": ("us", "ca"),
     "latin_america": (
@@ -65,6 +66,7 @@ _REGION_NAMES: dict[str, str] = {
     "indonesia": "asia_pacific", "malaysia": "asia_pacific", "thailand": "asia_pacific",
     "vietnam": "asia_pacific", "philippines": "asia_pacific",
 }
+# fmt: on
 REGIONS: tuple[str, ...] = (*_REGION_CODES, "other")
 _REGION_LOOKUP: dict[str, str] = {
     code: region for region, codes in _REGION_CODES.items() for code in codes
@@ -87,7 +89,9 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def fit_features(leads: pd.DataFrame, accounts: pd.DataFrame, dataset: EventDataset) -> pd.DataFrame:
+def fit_features(
+    leads: pd.DataFrame, accounts: pd.DataFrame, dataset: EventDataset
+) -> pd.DataFrame:
     """Fit features per lead (rows aligned with ``leads``); leads without an account get missing values."""
     n_leads = len(leads)
     account_row = codes_for(leads["account_id"], accounts["account_id"])

@@ -59,7 +59,9 @@ def _numeric(raw: pd.DataFrame, name: str) -> np.ndarray:
     return converted.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def flat_features(raw: pd.DataFrame, dataset: FlatDataset, *, include: Sequence[str] = ()) -> pd.DataFrame:
+def flat_features(
+    raw: pd.DataFrame, dataset: FlatDataset, *, include: Sequence[str] = ()
+) -> pd.DataFrame:
     """``lead_id``, ``as_of``, then the declared features (minus excluded, plus ``include``).
 
     ``lead_id`` is the id column or the row number; ``as_of`` the time
@@ -69,7 +71,9 @@ def flat_features(raw: pd.DataFrame, dataset: FlatDataset, *, include: Sequence[
     catalogue = flat_catalogue(dataset, include=include)
     _require(raw, catalogue.names, "feature")
     out: dict[str, object] = {
-        "lead_id": raw[dataset.id].to_numpy() if dataset.id else np.arange(len(raw), dtype=np.int64),
+        "lead_id": raw[dataset.id].to_numpy()
+        if dataset.id
+        else np.arange(len(raw), dtype=np.int64),
         "as_of": _as_of(raw, dataset),
     }
     if dataset.id:

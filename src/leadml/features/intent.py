@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import EventDataset
-from leadml.features._kernels import DAY_US, codes_for, csr_by, signal_kernel, timestamps_us, vocab_codes
+from leadml.features._kernels import (
+    DAY_US,
+    codes_for,
+    csr_by,
+    signal_kernel,
+    timestamps_us,
+    vocab_codes,
+)
 
 __all__ = ["intent_features"]
 
@@ -28,7 +35,9 @@ def intent_features(
     """Intent features per snapshot; ``snap_account`` are account codes (rows of ``account_ids``, -1 if none)."""
     types = dataset.vocabularies.signal_types
     windows = sorted(dataset.features.intent_windows_days)
-    account_code = codes_for(intent["account_id"], account_ids) if len(intent) else np.empty(0, np.int64)
+    account_code = (
+        codes_for(intent["account_id"], account_ids) if len(intent) else np.empty(0, np.int64)
+    )
     ts = timestamps_us(intent["ts"], what="intent.ts") if len(intent) else np.empty(0, np.int64)
     type_code = vocab_codes(intent["signal_type"], types) if len(intent) else np.empty(0, np.int8)
     csr = csr_by(account_code, len(account_ids), ts, type_code)
@@ -47,10 +56,12 @@ def intent_features(
         days_since,
         days_since_any,
     )
-    columns: dict[str, np.ndarray] = {}
-    for i, signal_type in enumerate(types):
-        for j, w in enumerate(windows):
-            columns[f"n_{signal_type}_{w}d"] = counts[:, i * len(windows) + j]
-        columns[f"days_since_{signal_type}"] = days_since[:, i]
-    columns["days_since_intent"] = days_since_any
-    return pd.DataFrame(columns, copy=False)
+    # 2-D blocks go in as they are (no copy); column order is the catalogue's job
+    return pd.concat(
+        [
+            pd.DataFrame(counts, columns=[f"n_{t}_{w}d" for t in types for w in windows], copy=False),
+            pd.DataFrame(days_since, columns=[f"days_since_{t}" for t in types], copy=False),
+            pd.DataFrame({"days_since_intent": days_since_any}, copy=False),
+        ],
+        axis=1,
+    )

@@ -151,13 +151,18 @@ class FeatureSpec:
         split, label) always are.
         """
         self.check_columns(frame, strict=strict)
-        out: dict[str, Any] = {}
+        numeric = self.numeric
+        # numerics fill one (features x rows) float64 block: no consolidation copy later
+        store = np.empty((len(numeric), len(frame)), dtype=np.float64)
+        for row, name in enumerate(numeric):
+            store[row] = self._numeric(name, frame[name])
+        pieces = [pd.DataFrame(store.T, columns=list(numeric), index=frame.index, copy=False)]
+        categoricals: dict[str, pd.Categorical] = {}
         unseen: dict[str, dict[str, Any]] = {}
         for column in self.columns:
-            values = frame[column.name]
-            if column.kind == "numeric":
-                out[column.name] = self._numeric(column.name, values)
+            if column.kind != "categorical":
                 continue
+            values = frame[column.name]
             dtype = pd.CategoricalDtype(list(column.categories or ()))
             text = _as_text(values)
             if isinstance(text.dtype, pd.CategoricalDtype):
@@ -170,7 +175,11 @@ class FeatureSpec:
                 )
                 present = source >= 0
             else:
-                codes = dtype.categories.get_indexer(text) if len(dtype.categories) else np.full(len(text), -1)
+                codes = (
+                    dtype.categories.get_indexer(text)
+                    if len(dtype.categories)
+                    else np.full(len(text), -1)
+                )
                 present = text.notna().to_numpy()
             lost = present & (codes < 0)
             if lost.any():
@@ -178,8 +187,10 @@ class FeatureSpec:
                     "count": int(lost.sum()),
                     "examples": [str(v) for v in _examples(text[lost])],
                 }
-            out[column.name] = pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype)
-        return pd.DataFrame(out, index=frame.index), unseen
+            categoricals[column.name] = pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype)
+        if categoricals:
+            pieces.append(pd.DataFrame(categoricals, index=frame.index))
+        return pd.concat(pieces, axis=1)[list(self.names)], unseen
 
     @staticmethod
     def _numeric(name: str, values: pd.Series) -> np.ndarray:
@@ -214,7 +225,9 @@ class FeatureSpec:
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
         version = data.get("version", SPEC_VERSION)
         if version != SPEC_VERSION:
-            raise SpecError(f"feature spec version {version} is not supported (expected {SPEC_VERSION})")
+            raise SpecError(
+                f"feature spec version {version} is not supported (expected {SPEC_VERSION})"
+            )
         return cls(
             columns=tuple(
                 FeatureColumn(

@@ -1,0 +1,238 @@
+"""FastTreeExplainer must reproduce LightGBM's pred_contrib on every row and column."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadml.fastshap import FastTreeExplainer, tree_contributions
+
+TOLERANCE = 1e-9
+BANK_CSV = Path("/work/shared/data/uci_bank_marketing/bank-additional-full.csv")
+
+
+def _max_abs_diff(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, **kwargs) -> float:
+    expected = booster.predict(X, pred_contrib=True)
+    got = FastTreeExplainer(booster).shap_values(X, **kwargs)
+    assert got.shape == expected.shape
+    return float(np.max(np.abs(got - expected)))
+
+
+def _numeric_data(n: int, n_features: int, seed: int, nan_rate: float = 0.0, zero_rate: float = 0.3):
+    """Mixed continuous, integer-count and mostly-zero columns with a nonlinear target."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    X[:, ::3] = rng.poisson(1.0, size=(n, len(range(0, n_features, 3))))
+    X[rng.random((n, n_features)) < zero_rate] = 0.0
+    logit = X[:, 0] * X[:, 1] - np.abs(X[:, 2]) + np.sin(3 * X[:, 3]) + 0.5 * X[:, 4 % n_features]
+    if nan_rate:
+        X[rng.random((n, n_features)) < nan_rate] = np.nan
+    return X, logit
+
+
+def _train(X, y, params: dict, rounds: int, **dataset_kwargs) -> lgb.Booster:
+    base = {"verbose": -1, "min_data_in_leaf": 5, "learning_rate": 0.2, "num_threads": 2, "seed": 1}
+    return lgb.train({**base, **params}, lgb.Dataset(X, y, **dataset_kwargs), num_boost_round=rounds)
+
+
+def _rows_on_thresholds(booster: lgb.Booster, X: np.ndarray, seed: int) -> np.ndarray:
+    """Rows whose values sit exactly on split thresholds, plus tiny and signed zeros."""
+    rng = np.random.default_rng(seed)
+    rows = X[rng.integers(0, len(X), size=200)].copy()
+    for tree in booster.dump_model()["tree_info"][:20]:
+        stack = [tree["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            if "split_feature" not in node:
+                continue
+            if node["decision_type"] == "<=":
+                rows[rng.integers(0, len(rows)), node["split_feature"]] = node["threshold"]
+            stack.extend((node["left_child"], node["right_child"]))
+    rows[:5, :] = 1e-40
+    rows[5:10, :] = -0.0
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("objective", "max_depth", "num_leaves"),
+    [
+        ("regression", 2, 4),
+        ("binary", 3, 8),
+        ("binary", 6, 31),
+        ("regression", 12, 63),
+        ("binary", -1, 63),
+    ],
+)
+def test_numeric_splits_with_nan_match_pred_contrib(objective, max_depth, num_leaves):
+    X, logit = _numeric_data(3000, 8, seed=max_depth + num_leaves, nan_rate=0.05)
+    y = (logit > 0).astype(float) if objective == "binary" else logit
+    booster = _train(X, y, {"objective": objective, "max_depth": max_depth, "num_leaves": num_leaves}, 25)
+    assert _max_abs_diff(booster, X[:500]) <= TOLERANCE
+    assert _max_abs_diff(booster, _rows_on_thresholds(booster, X, seed=3)) <= TOLERANCE
+
+
+def test_zero_as_missing_matches_pred_contrib():
+    X, logit = _numeric_data(3000, 6, seed=7, nan_rate=0.05, zero_rate=0.4)
+    booster = _train(X, logit, {"objective": "regression", "num_leaves": 31, "zero_as_missing": True}, 25)
+    assert "Zero" in set(_missing_types(booster))
+    assert _max_abs_diff(booster, X[:500]) <= TOLERANCE
+    assert _max_abs_diff(booster, _rows_on_thresholds(booster, X, seed=4)) <= TOLERANCE
+
+
+def test_use_missing_false_reads_nan_as_zero_like_lightgbm():
+    X, logit = _numeric_data(3000, 6, seed=8, nan_rate=0.1)
+    booster = _train(X, (logit > 0).astype(float), {"objective": "binary", "use_missing": False}, 25)
+    assert set(_missing_types(booster)) == {"None"}
+    assert _max_abs_diff(booster, X[:500]) <= TOLERANCE
+
+
+def _missing_types(booster: lgb.Booster) -> list[str]:
+    found = []
+    for tree in booster.dump_model()["tree_info"]:
+        stack = [tree["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            if "split_feature" in node:
+                found.append(node["missing_type"])
+                stack.extend((node["left_child"], node["right_child"]))
+    return found
+
+
+def test_categorical_numpy_columns_follow_lightgbm_casting_rules():
+    rng = np.random.default_rng(11)
+    n = 4000
+    X = np.column_stack([rng.integers(0, 40, n), rng.integers(0, 5, n), rng.normal(size=(n, 3))]).astype(float)
+    y = np.isin(X[:, 0], [1, 3, 7, 11, 20, 33]) * 1.0 + (X[:, 1] == 2) + X[:, 2] + rng.normal(size=n) * 0.1
+    X[rng.random((n, 5)) < 0.05] = np.nan
+    booster = _train(X, y, {"objective": "regression", "num_leaves": 31, "max_cat_to_onehot": 4}, 30,
+                     categorical_feature=[0, 1])  # fmt: skip
+    assert _max_abs_diff(booster, X[:500]) <= TOLERANCE
+    # Fractions truncate, negatives, NaN and values past int32 go right.
+    odd = X[:12].copy()
+    odd[:, 0] = [-0.5, 2.7, 3.0, 3.999, -1.0, -7.0, np.nan, 2**31, 2**31 - 1, 1e300, -1e300, 63.0]
+    odd[:, 1] = [0.2, -0.2, np.inf, -np.inf, 4.0, 1.5, np.nan, 2.0, 2.99, 100.0, 5.0, 0.0]
+    assert _max_abs_diff(booster, odd) <= TOLERANCE
+
+
+def test_pandas_category_columns_with_missing_and_unseen_levels_match_pred_contrib():
+    rng = np.random.default_rng(12)
+    n = 4000
+    frame = pd.DataFrame(
+        {
+            "industry": pd.Categorical(rng.choice(list("abcdefghij"), n)),
+            "source": pd.Categorical(rng.choice(["web", "event", "referral"], n)),
+            "visits": rng.poisson(0.5, n).astype(float),
+            "employees": rng.lognormal(3, 1, n),
+        }
+    )
+    y = (frame["industry"].isin(["a", "c", "f"]) + (frame["source"] == "web") + 0.2 * frame["visits"]).to_numpy()
+    booster = _train(frame, (y + rng.normal(0, 0.5, n) > 1).astype(float), {"objective": "binary"}, 30)
+    scoring = frame.iloc[:500].copy()
+    scoring.loc[scoring.index[:20], "industry"] = np.nan
+    # Unseen levels and a different category order are remapped to training codes.
+    scoring["source"] = pd.Categorical(
+        np.where(np.arange(500) < 10, "podcast", scoring["source"].astype(str)),
+        categories=["web", "podcast", "referral", "event"],
+    )
+    assert _max_abs_diff(booster, scoring) <= TOLERANCE
+
+
+def test_single_leaf_trees_only_add_the_expected_value():
+    X, logit = _numeric_data(500, 4, seed=13)
+    constant = _train(X, np.full(500, 2.5), {"objective": "regression"}, 5)
+    values = FastTreeExplainer(constant).shap_values(X[:50])
+    np.testing.assert_allclose(values[:, :-1], 0.0)
+    np.testing.assert_allclose(values[:, -1], constant.predict(X[:50], pred_contrib=True)[:, -1], atol=TOLERANCE)
+    # LightGBM stops boosting at the first unsplittable round, so a single-leaf
+    # tree between others is written into the text model by hand.
+    grown = _train(X, logit, {"objective": "regression"}, 4)
+    blocks = re.sub(r"tree_sizes=.*\n", "", grown.model_to_string()).split("\nTree=")
+    blocks[2] = "1\nnum_leaves=1\nnum_cat=0\nleaf_value=0.25\nleaf_count=500\nis_linear=0\nshrinkage=1\n\n"
+    mixed = lgb.Booster(model_str="\nTree=".join(blocks))
+    assert [t["num_leaves"] for t in mixed.dump_model()["tree_info"]][1] == 1
+    assert _max_abs_diff(mixed, X[:200]) <= TOLERANCE
+
+
+def test_best_iteration_is_used_like_predict():
+    X, logit = _numeric_data(2000, 5, seed=14)
+    y = (logit > 0).astype(float)
+    train, valid = lgb.Dataset(X[:1500], y[:1500]), lgb.Dataset(X[1500:], y[1500:])
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "learning_rate": 0.5, "num_threads": 2},
+        train, num_boost_round=200, valid_sets=[valid], callbacks=[lgb.early_stopping(5, verbose=False)],
+    )  # fmt: skip
+    assert 0 < booster.best_iteration < booster.num_trees()
+    assert _max_abs_diff(booster, X[:300]) <= TOLERANCE
+
+
+def test_float32_input_and_small_chunks_give_the_same_values():
+    X, logit = _numeric_data(2000, 6, seed=15, nan_rate=0.05)
+    booster = _train(X, logit, {"objective": "regression", "num_leaves": 15}, 20)
+    X32 = X[:333].astype(np.float32)
+    assert _max_abs_diff(booster, X32, chunk_size=37) <= TOLERANCE
+
+
+def test_rows_sum_to_the_raw_score():
+    X, logit = _numeric_data(2000, 6, seed=16)
+    booster = _train(X, (logit > 0).astype(float), {"objective": "binary"}, 20)
+    values = FastTreeExplainer(booster).shap_values(X[:100])
+    np.testing.assert_allclose(values.sum(axis=1), booster.predict(X[:100], raw_score=True), atol=1e-9)
+
+
+@pytest.mark.slow
+def test_bank_marketing_model_matches_pred_contrib():
+    if not BANK_CSV.exists():
+        pytest.skip(f"{BANK_CSV} not available")
+    frame = pd.read_csv(BANK_CSV, sep=";").drop(columns=["duration"])
+    y = (frame.pop("y") == "yes").astype(int)
+    for column in frame.columns[frame.dtypes == object]:
+        frame[column] = frame[column].astype("category")
+    booster = _train(frame, y, {"objective": "binary", "num_leaves": 31, "learning_rate": 0.05}, 150)
+    sample = frame.sample(3000, random_state=0)
+    assert _max_abs_diff(booster, sample) <= TOLERANCE
+
+
+def test_unsupported_model_falls_back_with_a_warning_and_pred_contrib_values():
+    X, logit = _numeric_data(1000, 4, seed=17)
+    linear = _train(X, logit, {"objective": "regression", "linear_tree": True}, 5)
+    ok, reason = FastTreeExplainer.supports(linear)
+    assert not ok and "linear_tree" in reason
+    with pytest.warns(RuntimeWarning, match="linear_tree"):
+        values = tree_contributions(linear, X[:120], chunk_size=50)
+    np.testing.assert_array_equal(values, linear.predict(X[:120], pred_contrib=True))
+
+
+def test_multiclass_is_rejected_with_the_reason():
+    X, logit = _numeric_data(600, 4, seed=18)
+    y = np.digitize(logit, [-0.5, 0.5])
+    multiclass = _train(X, y, {"objective": "multiclass", "num_class": 3}, 3)
+    with pytest.raises(ValueError, match="multiclass models are not supported"):
+        FastTreeExplainer(multiclass)
+    with pytest.warns(RuntimeWarning, match="multiclass"):
+        values = tree_contributions(multiclass, X[:10])
+    np.testing.assert_array_equal(values, multiclass.predict(X[:10], pred_contrib=True))
+
+
+def test_supported_model_takes_the_fast_path_without_warning(recwarn):
+    X, logit = _numeric_data(800, 4, seed=19)
+    booster = _train(X, logit, {"objective": "regression"}, 5)
+    values = tree_contributions(booster, X[:50])
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert np.max(np.abs(values - booster.predict(X[:50], pred_contrib=True))) <= TOLERANCE
+
+
+def test_columns_that_differ_from_training_are_reported_by_name():
+    frame = pd.DataFrame({"visits": [0.0, 1.0, 2.0] * 50, "employees": [10.0, 50.0, 5.0] * 50})
+    booster = _train(frame, frame["visits"] * 2.0, {"objective": "regression"}, 3)
+    explainer = FastTreeExplainer(booster)
+    with pytest.raises(ValueError, match=r"missing \['employees'\], unexpected \['staff'\]"):
+        explainer.shap_values(frame.rename(columns={"employees": "staff"}))
+    with pytest.raises(ValueError, match="other order"):
+        explainer.shap_values(frame[["employees", "visits"]])
+    with pytest.raises(ValueError, match=r"2 columns, got shape \(3, 3\)"):
+        explainer.shap_values(np.zeros((3, 3)))
