@@ -43,7 +43,7 @@ demo: install ## Synthetic CRM → validate → train sql & won → promote → 
 	@echo "Lead cards: $(abspath $(DEMO_DIR))/lead_cards.html"
 
 serve: install ## Serve the sql champion over REST (mlflow models serve, port 5001)
-	$(BIN)/mlflow models serve -m models:/leadml-sql@champion --env-manager local --host 127.0.0.1 --port $(or $(PORT),5001)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/mlflow models serve -m models:/leadml-sql@champion --env-manager local --host 127.0.0.1 --port $(or $(PORT),5001)
 
 test: install chromium ## Run the test suite
 	$(BIN)/pytest -q

@@ -52,6 +52,9 @@ DAY_US = 86_400_000_000
 PARALLEL_MIN_ITEMS = 200_000
 HOUR_US = 3_600_000_000
 _NAT = np.iinfo(np.int64).min
+# snapshots per parallel work item: outputs are written column by column, and
+# neighbouring snapshots share cache lines
+_CHUNK = 512
 
 
 def _parallel(size_arg: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -319,66 +322,80 @@ def event_kernel(
 ) -> None:
     """One pass over each snapshot's past events (``ts < as_of``), most recent first.
 
-    Fills ``counts[s, type * n_windows + w]`` (events with ``as_of - ts <= window``),
-    ``days_since[s, type]`` (NaN if never) and ``extra[s, :]``:
+    Outputs are feature-major (one row per feature, one column per snapshot:
+    pandas' own block layout, so nothing is transposed later):
+    ``counts[type * n_windows + w, s]`` (events with ``as_of - ts <= window``),
+    ``days_since[type, s]`` (NaN if never) and ``extra[:, s]``:
     0 active days in 90 days, 1 decayed engagement, 2 engagement trend
     (n7 - n(7,30] * 7/23), 3 first sales touch (µs, NaN if none),
     4 days since the last engaging event.
     ``engaging[type]`` says which types count as the lead's own engagement.
     """
     n_windows = windows_us.size
+    n_counts = n_types * n_windows
     widest = windows_us[n_windows - 1] if n_windows > 0 else 0
     week = 7 * DAY_US
     month = 30 * DAY_US
     quarter = 90 * DAY_US
-    for s in prange(snap_asof.size):
-        g = snap_group[s]
-        if g < 0:
-            continue
-        a = snap_asof[s]
-        lo = offsets[g]
-        end = _first_at_or_after(ev_ts, lo, offsets[g + 1], a)
-        active_days = 0
-        last_day = np.int64(_NAT)
-        decayed = 0.0
-        n7 = 0
-        n23 = 0
-        first_touch = np.int64(_NAT)
-        last_engaged = -1.0
-        for i in range(end - 1, lo - 1, -1):
-            t = ev_ts[i]
-            age = a - t
-            c = ev_type[i]
-            if c < 0:
+    n = snap_asof.size
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    for chunk in prange(n_chunks):
+        local = np.zeros(n_counts, dtype=np.int32)
+        recent = np.empty(n_types)
+        for s in range(chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)):
+            g = snap_group[s]
+            if g < 0:
                 continue
-            if np.isnan(days_since[s, c]):
-                days_since[s, c] = age / DAY_US
-            if age <= widest:
-                base = c * n_windows
-                for w in range(n_windows):
-                    if age <= windows_us[w]:
-                        counts[s, base + w] += 1
-            if c == touch_code:
-                first_touch = t
-            if engaging[c]:
-                age_days = age / DAY_US
-                if last_engaged < 0:
-                    last_engaged = age_days
-                decayed += np.exp(-decay_per_day * age_days)
-                if age <= week:
-                    n7 += 1
-                elif age <= month:
-                    n23 += 1
-                if age <= quarter:
-                    day = t // DAY_US
-                    if day != last_day:
-                        active_days += 1
-                        last_day = day
-        extra[s, 0] = active_days
-        extra[s, 1] = decayed
-        extra[s, 2] = n7 - n23 * 7.0 / 23.0
-        extra[s, 3] = np.nan if first_touch == _NAT else float(first_touch)
-        extra[s, 4] = np.nan if last_engaged < 0 else last_engaged
+            local[:] = 0
+            recent[:] = np.nan
+            a = snap_asof[s]
+            lo = offsets[g]
+            end = _first_at_or_after(ev_ts, lo, offsets[g + 1], a)
+            active_days = 0
+            last_day = np.int64(_NAT)
+            decayed = 0.0
+            n7 = 0
+            n23 = 0
+            first_touch = np.int64(_NAT)
+            last_engaged = -1.0
+            for i in range(end - 1, lo - 1, -1):
+                t = ev_ts[i]
+                age = a - t
+                c = ev_type[i]
+                if c < 0:
+                    continue
+                if np.isnan(recent[c]):
+                    recent[c] = age / DAY_US
+                if age <= widest:
+                    base = c * n_windows
+                    for w in range(n_windows):
+                        if age <= windows_us[w]:
+                            local[base + w] += 1
+                if c == touch_code:
+                    first_touch = t
+                if engaging[c]:
+                    age_days = age / DAY_US
+                    if last_engaged < 0:
+                        last_engaged = age_days
+                    decayed += np.exp(-decay_per_day * age_days)
+                    if age <= week:
+                        n7 += 1
+                    elif age <= month:
+                        n23 += 1
+                    if age <= quarter:
+                        day = t // DAY_US
+                        if day != last_day:
+                            active_days += 1
+                            last_day = day
+            for j in range(n_counts):
+                counts[j, s] = local[j]
+            for j in range(n_types):
+                days_since[j, s] = recent[j]
+            extra[0, s] = active_days
+            extra[1, s] = decayed
+            extra[2, s] = n7 - n23 * 7.0 / 23.0
+            extra[3, s] = np.nan if first_touch == _NAT else float(first_touch)
+            extra[4, s] = np.nan if last_engaged < 0 else last_engaged
 
 
 @_parallel(4)
@@ -393,30 +410,46 @@ def signal_kernel(
     days_since: np.ndarray,
     days_since_any: np.ndarray,
 ) -> None:
-    """Intent signals of each snapshot's account before ``as_of``: counts per type x window, recency."""
+    """Intent signals of each snapshot's account before ``as_of``: counts per type x window, recency.
+
+    Feature-major outputs like :func:`event_kernel`: ``counts[type * n_windows + w, s]``,
+    ``days_since[type, s]``, ``days_since_any[s]``.
+    """
     n_windows = windows_us.size
+    n_types = days_since.shape[0]
     widest = windows_us[n_windows - 1] if n_windows > 0 else 0
-    for s in prange(snap_asof.size):
-        g = snap_group[s]
-        if g < 0:
-            continue
-        a = snap_asof[s]
-        lo = offsets[g]
-        end = _first_at_or_after(sig_ts, lo, offsets[g + 1], a)
-        for i in range(end - 1, lo - 1, -1):
-            age = a - sig_ts[i]
-            if np.isnan(days_since_any[s]):
-                days_since_any[s] = age / DAY_US
-            c = sig_type[i]
-            if c < 0:
+    n = snap_asof.size
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    for chunk in prange(n_chunks):
+        local = np.zeros(n_types * n_windows, dtype=np.int32)
+        recent = np.empty(n_types)
+        for s in range(chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)):
+            g = snap_group[s]
+            if g < 0:
                 continue
-            if np.isnan(days_since[s, c]):
-                days_since[s, c] = age / DAY_US
-            if age <= widest:
-                base = c * n_windows
-                for w in range(n_windows):
-                    if age <= windows_us[w]:
-                        counts[s, base + w] += 1
+            local[:] = 0
+            recent[:] = np.nan
+            a = snap_asof[s]
+            lo = offsets[g]
+            end = _first_at_or_after(sig_ts, lo, offsets[g + 1], a)
+            if end > lo:
+                days_since_any[s] = (a - sig_ts[end - 1]) / DAY_US
+            for i in range(end - 1, lo - 1, -1):
+                age = a - sig_ts[i]
+                c = sig_type[i]
+                if c < 0:
+                    continue
+                if np.isnan(recent[c]):
+                    recent[c] = age / DAY_US
+                if age <= widest:
+                    base = c * n_windows
+                    for w in range(n_windows):
+                        if age <= windows_us[w]:
+                            local[base + w] += 1
+            for j in range(n_types * n_windows):
+                counts[j, s] = local[j]
+            for j in range(n_types):
+                days_since[j, s] = recent[j]
 
 
 @_parallel(1)
@@ -477,18 +510,20 @@ def as_category(values: pd.Series | None, n: int) -> pd.Categorical:
 
 
 def take_category(cat: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
-    """``cat[rows]`` where ``rows == -1`` gives a missing value; categories are kept."""
-    codes = np.asarray(cat.codes)
-    taken = (
-        np.where(rows >= 0, codes[np.maximum(rows, 0)], -1)
-        if codes.size
-        else np.full(rows.size, -1)
-    )
-    taken_cat = pd.Categorical.from_codes(
-        taken.astype(codes.dtype if codes.size else np.int8), dtype=cat.dtype
-    )
-    # categories = the values present, so the dtype never depends on rows outside ``rows``
-    return taken_cat.remove_unused_categories()
+    """``cat[rows]`` (``rows == -1`` gives a missing value), keeping only the categories present.
+
+    Categories stay sorted; keeping only those present means the dtype never
+    depends on rows outside ``rows`` (a lead created later adds no category).
+    """
+    codes = np.asarray(cat.codes).astype(np.int32)
+    if codes.size == 0:
+        return pd.Categorical.from_codes(np.full(rows.size, -1, dtype=np.int32), categories=cat.categories[:0])
+    taken = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1)
+    used = np.bincount(taken[taken >= 0], minlength=len(cat.categories)) > 0
+    remap = np.full(len(cat.categories), -1, dtype=np.int32)
+    remap[used] = np.arange(int(used.sum()), dtype=np.int32)
+    new = np.where(taken >= 0, remap[np.maximum(taken, 0)], -1)
+    return pd.Categorical.from_codes(new, categories=cat.categories[used])
 
 
 def take_float(values: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -71,9 +71,10 @@ def behaviour_features(
     windows = sorted(fs.event_windows_days)
     windows_us = np.asarray(windows, dtype=np.int64) * DAY_US
     n = snap_asof.size
-    counts = np.zeros((n, len(types) * len(windows)), dtype=np.int32)
-    days_since = np.full((n, len(types)), np.nan)
-    extra = np.full((n, 5), np.nan)
+    # feature-major (features x snapshots): pandas' block layout
+    counts = np.zeros((len(types) * len(windows), n), dtype=np.int32)
+    days_since = np.full((len(types), n), np.nan)
+    extra = np.full((5, n), np.nan)
     touch = types.index(fs.sales_touch_event) if fs.sales_touch_event in types else -1
     csr = events.csr
     event_kernel(
@@ -94,20 +95,20 @@ def behaviour_features(
     created = created_us[snap_lead].astype(np.float64)
     others = pd.DataFrame(
         {
-            "active_days_90d": extra[:, 0],
-            "engagement_decayed": extra[:, 1],
-            "engagement_trend": extra[:, 2],
+            "active_days_90d": extra[0],
+            "engagement_decayed": extra[1],
+            "engagement_trend": extra[2],
             "lead_age_days": (snap_asof - created_us[snap_lead]) / DAY_US,
-            "hours_to_first_touch": (extra[:, 3] - created) / HOUR_US,
-            "days_since_last_activity": extra[:, 4],
+            "hours_to_first_touch": (extra[3] - created) / HOUR_US,
+            "days_since_last_activity": extra[4],
         }
     )
     # 2-D blocks go in as they are (no copy); column order is the catalogue's job
     count_names = [f"n_{t}_{w}d" for t in types for w in windows]
     return pd.concat(
         [
-            pd.DataFrame(counts, columns=count_names, copy=False),
-            pd.DataFrame(days_since, columns=[f"days_since_{t}" for t in types], copy=False),
+            pd.DataFrame(counts.T, columns=count_names, copy=False),
+            pd.DataFrame(days_since.T, columns=[f"days_since_{t}" for t in types], copy=False),
             others,
         ],
         axis=1,

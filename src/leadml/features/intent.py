@@ -42,8 +42,9 @@ def intent_features(
     type_code = vocab_codes(intent["signal_type"], types) if len(intent) else np.empty(0, np.int8)
     csr = csr_by(account_code, len(account_ids), ts, type_code)
     n = snap_asof.size
-    counts = np.zeros((n, len(types) * len(windows)), dtype=np.int32)
-    days_since = np.full((n, len(types)), np.nan)
+    # feature-major (features x snapshots): pandas' block layout
+    counts = np.zeros((len(types) * len(windows), n), dtype=np.int32)
+    days_since = np.full((len(types), n), np.nan)
     days_since_any = np.full(n, np.nan)
     signal_kernel(
         csr.offsets,
@@ -59,8 +60,8 @@ def intent_features(
     # 2-D blocks go in as they are (no copy); column order is the catalogue's job
     return pd.concat(
         [
-            pd.DataFrame(counts, columns=[f"n_{t}_{w}d" for t in types for w in windows], copy=False),
-            pd.DataFrame(days_since, columns=[f"days_since_{t}" for t in types], copy=False),
+            pd.DataFrame(counts.T, columns=[f"n_{t}_{w}d" for t in types for w in windows], copy=False),
+            pd.DataFrame(days_since.T, columns=[f"days_since_{t}" for t in types], copy=False),
             pd.DataFrame({"days_since_intent": days_since_any}, copy=False),
         ],
         axis=1,

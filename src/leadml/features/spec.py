@@ -109,13 +109,12 @@ class FeatureSpec:
                 f"the frame lacks catalogue features {missing[:10]}"
                 + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             )
-        if fit_rows is None:
-            fitted = frame
-        elif isinstance(fit_rows, slice):
-            fitted = frame.iloc[fit_rows]
-        else:
+        fitted = frame[list(catalogue.categorical)]  # only categories are learned
+        if isinstance(fit_rows, slice):
+            fitted = fitted.iloc[fit_rows]
+        elif fit_rows is not None:
             rows = np.asarray(fit_rows)
-            fitted = frame.loc[rows] if rows.dtype == bool else frame.iloc[rows]
+            fitted = fitted.loc[rows] if rows.dtype == bool else fitted.iloc[rows]
         columns = []
         for info in catalogue:
             if info.kind == "categorical":
