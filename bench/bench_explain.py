@@ -72,9 +72,17 @@ def standin_leads(n_rows: int, *, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         values = np.round(rng.lognormal(2 + 0.1 * j, 1.0, size=n_rows), 1)
         values[rng.random(n_rows) < 0.05] = np.nan
         columns[f"num_{j}"] = values
-    for name, levels in {"industry": 20, "country": 30, "source": 8, "seniority": 6, "size_band": 7}.items():
+    for name, levels in {
+        "industry": 20,
+        "country": 30,
+        "source": 8,
+        "seniority": 6,
+        "size_band": 7,
+    }.items():
         codes = rng.zipf(1.6, size=n_rows) % levels
-        columns[name] = pd.Categorical.from_codes(codes, categories=[f"{name}_{i}" for i in range(levels)])
+        columns[name] = pd.Categorical.from_codes(
+            codes, categories=[f"{name}_{i}" for i in range(levels)]
+        )
     leads = pd.DataFrame(columns)
     activity = leads[[f"act_{j:02d}" for j in range(10)]].sum(axis=1)
     logit = (
@@ -111,7 +119,9 @@ def rows_from_model(booster, n_rows: int, *, seed: int) -> pd.DataFrame | np.nda
     """Rows within the model's feature ranges: numbers 70% zero, categories from the training levels."""
     rng = np.random.default_rng(seed)
     header = booster.model_to_string().split("\nTree=")[0]
-    infos = dict(line.split("=", 1) for line in header.splitlines() if "=" in line)["feature_infos"].split()
+    infos = dict(line.split("=", 1) for line in header.splitlines() if "=" in line)[
+        "feature_infos"
+    ].split()
     names = booster.feature_name()
     categories = iter(booster.pandas_categorical or [])
     columns = {}
@@ -130,7 +140,9 @@ def rows_from_model(booster, n_rows: int, *, seed: int) -> pd.DataFrame | np.nda
             if booster.pandas_categorical:
                 cats = next(categories)
                 codes[codes >= len(cats)] = np.nan
-                columns[name] = pd.Categorical.from_codes(np.nan_to_num(codes, nan=-1).astype(int), categories=cats)
+                columns[name] = pd.Categorical.from_codes(
+                    np.nan_to_num(codes, nan=-1).astype(int), categories=cats
+                )
             else:
                 columns[name] = codes
     frame = pd.DataFrame(columns)
@@ -172,7 +184,10 @@ def time_method(method: str, source: RowSource, n_rows: int, slow_subset: int) -
     else:
         start = time.perf_counter()
         explainer = FastTreeExplainer(booster)
-        print(f"  FastTreeExplainer construction: {time.perf_counter() - start:.2f} s", file=sys.stderr)
+        print(
+            f"  FastTreeExplainer construction: {time.perf_counter() - start:.2f} s",
+            file=sys.stderr,
+        )
         run = explainer.shap_values
     run(warm)
     start = time.perf_counter()
@@ -186,8 +201,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--model", type=Path, help="LightGBM text model; default: train a stand-in")
-    parser.add_argument("--data", type=Path, help="parquet/csv rows to explain (repeated up to --rows)")
-    parser.add_argument("--slow-subset", type=int, default=20_000, help="max rows timed for pred_contrib/shap")
+    parser.add_argument(
+        "--data", type=Path, help="parquet/csv rows to explain (repeated up to --rows)"
+    )
+    parser.add_argument(
+        "--slow-subset", type=int, default=20_000, help="max rows timed for pred_contrib/shap"
+    )
     parser.add_argument("--trees", type=int, default=400, help="stand-in model size")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--seed", type=int, default=0)
@@ -199,7 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         model_path = workdir / "standin.txt"
         print(f"training stand-in model ({args.trees} trees) ...", file=sys.stderr)
         train_standin(model_path, trees=args.trees, seed=args.seed)
-    source = RowSource(str(model_path), str(args.data) if args.data else None, args.model is None, args.seed)
+    source = RowSource(
+        str(model_path), str(args.data) if args.data else None, args.model is None, args.seed
+    )
 
     print("rows\tmethod\ttimed\tseconds\trows_per_s\tratio_to_predict\tpeak_rss_mb")
     context = multiprocessing.get_context("spawn")

@@ -19,11 +19,11 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
-    """A 6,000-lead synthetic CRM (seed 7, 36 months from 2023-01-01)."""
+    """The default demo CRM: 20,000 leads, seed 7, 36 months from 2023-01-01."""
     from leadml.synth import SynthSpec, write_demo_data
 
     out = tmp_path_factory.mktemp("demo") / "data"
-    write_demo_data(out, SynthSpec(n_leads=6000, seed=7))
+    write_demo_data(out, SynthSpec(n_leads=20_000, seed=7))
     return out
 
 

@@ -124,12 +124,14 @@ def test_flat_catalogue_groups_are_columns_with_labels() -> None:
     catalogue = feature_catalogue(config.dataset)
     assert "duration" not in catalogue
     assert catalogue["age"].family == "persona" and catalogue["age"].group == "age"
-    assert catalogue["euribor3m"].family == "intent"
+    assert catalogue["poutcome"].family == "behaviour"
     assert catalogue["job"].kind == "categorical"
-    assert catalogue.group_label["euribor3m"] == "Euribor 3 months"
+    assert catalogue.group_label["pdays"] == "Days since previous campaign contact"
     assert catalogue.render("age", {"age": 41.0}, "en") == "Age: 41"
-    with_duration = flat_catalogue(config.dataset, include=["duration"])
-    assert with_duration["duration"].description.endswith("(post-outcome: audit only)")
+    readmitted = flat_catalogue(config.dataset, include=["duration", "euribor3m"])
+    assert readmitted["duration"].description.endswith("(post-outcome: audit only)")
+    assert readmitted["euribor3m"].family == "intent"
+    assert readmitted.group_label["euribor3m"] == "Euribor 3 months"
     with pytest.raises(ValueError, match="cannot include 'y'"):
         flat_catalogue(config.dataset, include=["y"])
 

@@ -91,7 +91,8 @@ def test_bank_marketing_trains_forward_in_file_order() -> None:
     assert s["train"]["as_of_max"] < s["valid"]["as_of_min"] < s["test"]["as_of_min"]
     assert "duration" not in ts.frame.columns and "y" not in ts.frame.columns
     assert list(ts.frame.columns[:4]) == ["lead_id", "as_of", "split", "label"]
-    assert ts.catalogue["euribor3m"].family == "intent"
+    assert ts.catalogue["poutcome"].family == "behaviour"
+    assert set(ts.spec.names) == set(config.dataset.feature_columns)
     X, y = ts.part("test")
     assert list(X.columns) == list(ts.spec.names) and len(y) == 8_237
     # months first seen after the train part become missing for the model, and are reported

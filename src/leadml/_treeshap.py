@@ -18,10 +18,14 @@ adds with no division and no recursion. A feature split again further down a
 path is handled by telescoping ``o - z`` over its edges and, for each edge,
 integrating only the leaves whose last split on the feature is that edge.
 
-Per tree and block of rows the kernel runs three passes over nodes in DFS
-pre-order: decisions; a forward pass of path products ``P`` (at a leaf,
-``G = v P``, which also scores the leaf's edge); and a backward pass that sums
-``G`` up the internal nodes and scores their edges.
+Per tree and block of rows (rows along SIMD lanes) the kernel walks the nodes
+once in DFS pre-order, keeping per-depth slots for the current path only: an
+internal node computes its decisions and path products ``P``; a leaf adds
+``v * P`` into its parent's ``G`` and scores its own edge (its integral is
+``v * <w / F(previous edge), P(parent)>``, shared with a leaf sibling); a node
+whose second child is done scores its edge from ``G`` and passes ``G`` up.
+The cost per row is about (nodes x points) multiply-adds, independent of the
+data, with no per-row recursion or allocation.
 """
 
 from __future__ import annotations
@@ -71,7 +75,9 @@ class ParsedTree:
         if self.num_leaves == 1:
             return float(self.leaf_value[0])
         total = float(self.internal_count[0])
-        return float(sum((self.leaf_count[i] / total) * self.leaf_value[i] for i in range(self.num_leaves)))
+        return float(
+            sum((self.leaf_count[i] / total) * self.leaf_value[i] for i in range(self.num_leaves))
+        )
 
 
 @dataclass(frozen=True)
@@ -87,9 +93,11 @@ class TreeTables:
       feature, the depth of the previous edge on that feature (-1 if none) and
       whether a later edge on the feature below has this edge as previous;
     - ``node_float``: split threshold, the edge's forward ratio when its feature
-      was already cold above, and ``zcum(previous edge) - zcum(edge)``;
+      was already cold above, ``zcum(previous edge) - zcum(edge)`` and the
+      (centred) leaf value;
     - ``node_points[c, plane, q]``: the edge's forward ratios and integration
-      weights at quadrature point ``q`` (a leaf's ratios carry its value).
+      weights at quadrature point ``q`` (a leaf's ratios carry its value) and,
+      for an internal node, the weights of its leaf children's shared integral.
     """
 
     n_features: int
@@ -207,7 +215,10 @@ def _tree_tables(
         else:
             node_float[c, THRESHOLD] = float(tree.threshold[node])
         prev = last_edge[c].get(feature, -1)
-        for child, is_left in ((position[int(tree.left_child[node])], 1), (position[int(tree.right_child[node])], 0)):
+        for child, is_left in (
+            (position[int(tree.left_child[node])], 1),
+            (position[int(tree.right_child[node])], 0),
+        ):
             z = counts[child] / counts[c]
             zcum_prev[child] = zcum[prev] if prev >= 0 else 1.0
             zcum[child] = z * zcum_prev[child]
@@ -273,14 +284,16 @@ def _decide(g, node_int, node_float, cat_bits, xt, go, B):
             v = xt[f, r]
             go[r] = default_left if (v != v or v == 0.0) else v <= thr
     else:
-        nan_left = 0.0 <= thr
+        nan_left = thr >= 0.0
         for r in range(B):
             v = xt[f, r]
             go[r] = nan_left if v != v else v <= thr
 
 
 @njit(cache=True, fastmath={"contract"})
-def _explain_block(tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth, xt, phi, B):
+def _explain_block(
+    tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth, xt, phi, B
+):
     """Add every tree's SHAP values for one block of rows to ``phi`` (features x rows).
 
     Nodes are visited in pre-order with per-depth slots for the internal nodes
@@ -318,25 +331,56 @@ def _explain_block(tree_start, tree_points, node_int, node_float, node_points, c
                 finished[d] = 0
                 continue
             d -= 1  # the leaf's parent
-            _leaf_edge(g, node_at[d], d, finished[d], K, node_int, node_float, node_points, go, one, P, G, S, H, dot, h, phi, B)
+            _leaf_edge(
+                g,
+                node_at[d],
+                d,
+                finished[d],
+                K,
+                node_int,
+                node_float,
+                node_points,
+                go,
+                one,
+                P,
+                G,
+                S,
+                H,
+                dot,
+                h,
+                phi,
+                B,
+            )
             finished[d] += 1
             # Finish every internal node whose second child this completes.
             while finished[d] == 2 and d > 0:
-                _score_edge(node_at[d], d, K, node_int, node_float, node_points, one, G[d], S, H, h, phi, B)
-                if finished[d - 1] == 0:
-                    for q in range(K):
-                        for r in range(B):
-                            G[d - 1, q, r] = G[d, q, r]
-                else:
-                    for q in range(K):
-                        for r in range(B):
-                            G[d - 1, q, r] += G[d, q, r]
+                # Pass G up while scoring: copied into a fresh parent slot, added
+                # to a half-finished one, dropped at the root (never used).
+                mode = 2 if d == 1 else finished[d - 1]
+                _score_edge(
+                    node_at[d],
+                    d,
+                    mode,
+                    K,
+                    node_int,
+                    node_float,
+                    node_points,
+                    one,
+                    G,
+                    S,
+                    H,
+                    h,
+                    phi,
+                    B,
+                )
                 finished[d - 1] += 1
                 d -= 1
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _leaf_edge(g, n, d, first, K, node_int, node_float, node_points, go, one, P, G, S, H, dot, h, phi, B):
+def _leaf_edge(
+    g, n, d, first, K, node_int, node_float, node_points, go, one, P, G, S, H, dot, h, phi, B
+):
     """Add leaf g's v * P to its parent n's G (slot d) and score the leaf's edge.
 
     The leaf's h = v * <w / F(previous edge), P(parent)> does not depend on the
@@ -344,19 +388,10 @@ def _leaf_edge(g, n, d, first, K, node_int, node_float, node_points, go, one, P,
     """
     prev = node_int[g, PREV_DEPTH]
     left = node_int[g, IS_LEFT] == 1
-    if first == 0 or node_int[n + 1, IS_LEAF] == 0:
-        # First leaf child of n: compute the shared integral.
+    need_dot = first == 0 or node_int[n + 1, IS_LEAF] == 0  # no leaf sibling before it
+    if need_dot:
         for r in range(B):
             dot[d, r] = 0.0
-        for q in range(K):
-            w1 = node_points[n, LEAF_DOT_ONE, q]
-            w0 = node_points[n, LEAF_DOT_ZERO, q]
-            if prev >= 0:
-                for r in range(B):
-                    dot[d, r] += (w1 if one[prev, r] else w0) * P[d, q, r]
-            else:
-                for r in range(B):
-                    dot[d, r] += w1 * P[d, q, r]
     v = node_float[g, LEAF_VALUE]
     f = node_int[g, EDGE_FEATURE]
     zd = node_float[g, ZCUM_DELTA]
@@ -365,6 +400,11 @@ def _leaf_edge(g, n, d, first, K, node_int, node_float, node_points, go, one, P,
         for q in range(K):
             r1 = node_points[g, RATIO_ONE, q]
             r0 = node_points[g, RATIO_ZERO, q]
+            if need_dot:
+                w1 = node_points[n, LEAF_DOT_ONE, q]
+                w0 = node_points[n, LEAF_DOT_ZERO, q]
+                for r in range(B):
+                    dot[d, r] += (w1 if one[prev, r] else w0) * P[d, q, r]
             for r in range(B):
                 o = go[d, r] == left
                 x = P[d, q, r] * ((r1 if o else r0) if one[prev, r] else cold)
@@ -379,9 +419,17 @@ def _leaf_edge(g, n, d, first, K, node_int, node_float, node_points, go, one, P,
         for q in range(K):
             r1 = node_points[g, RATIO_ONE, q]
             r0 = node_points[g, RATIO_ZERO, q]
+            w = node_points[n, LEAF_DOT_ONE, q]
             if first == 0:
                 for r in range(B):
-                    G[d, q, r] = P[d, q, r] * (r1 if go[d, r] == left else r0)
+                    p = P[d, q, r]
+                    dot[d, r] += w * p
+                    G[d, q, r] = p * (r1 if go[d, r] == left else r0)
+            elif need_dot:
+                for r in range(B):
+                    p = P[d, q, r]
+                    dot[d, r] += w * p
+                    G[d, q, r] += p * (r1 if go[d, r] == left else r0)
             else:
                 for r in range(B):
                     G[d, q, r] += P[d, q, r] * (r1 if go[d, r] == left else r0)
@@ -423,27 +471,45 @@ def _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B)
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _score_edge(g, d, K, node_int, node_float, node_points, one, Gd, S, H, h, phi, B):
-    """Score the edge into node g (depth d) whose subtree sums to ``Gd``.
+def _score_edge(g, d, mode, K, node_int, node_float, node_points, one, G, S, H, h, phi, B):
+    """Score the edge into internal node g (depth d) whose subtree sums to ``G[d]``.
 
     h = integral of G / F over the leaves whose last split on the edge's feature
     is this edge, plus the h of later edges on it; phi += (change in o - z) * h.
+    ``G[d]`` goes to the parent's slot: copied (mode 0), added (1) or not (2).
     """
     prev = node_int[g, PREV_DEPTH]
+    Gd = G[d]
+    Gp = G[d - 1]
     if node_int[g, HAS_NEXT] == 1:
         for r in range(B):
             h[r] = H[d, r]
-        for q in range(K):
-            w1 = node_points[g, WEIGHT_ONE, q]
-            w0 = node_points[g, WEIGHT_ZERO, q]
-            for r in range(B):
-                h[r] += (w1 if one[d, r] else w0) * (Gd[q, r] - S[d, q, r])
     else:
         for r in range(B):
             h[r] = 0.0
-        for q in range(K):
-            w1 = node_points[g, WEIGHT_ONE, q]
-            w0 = node_points[g, WEIGHT_ZERO, q]
+    for q in range(K):
+        w1 = node_points[g, WEIGHT_ONE, q]
+        w0 = node_points[g, WEIGHT_ZERO, q]
+        if node_int[g, HAS_NEXT] == 1:
+            for r in range(B):
+                h[r] += (w1 if one[d, r] else w0) * (Gd[q, r] - S[d, q, r])
+            if mode == 0:
+                for r in range(B):
+                    Gp[q, r] = Gd[q, r]
+            elif mode == 1:
+                for r in range(B):
+                    Gp[q, r] += Gd[q, r]
+        elif mode == 0:
+            for r in range(B):
+                x = Gd[q, r]
+                h[r] += (w1 if one[d, r] else w0) * x
+                Gp[q, r] = x
+        elif mode == 1:
+            for r in range(B):
+                x = Gd[q, r]
+                h[r] += (w1 if one[d, r] else w0) * x
+                Gp[q, r] += x
+        else:
             for r in range(B):
                 h[r] += (w1 if one[d, r] else w0) * Gd[q, r]
     f = node_int[g, EDGE_FEATURE]
@@ -462,7 +528,19 @@ def _score_edge(g, d, K, node_int, node_float, node_points, one, Gd, S, H, h, ph
 
 
 @njit(cache=True, parallel=True, fastmath={"contract"})
-def _explain_rows(X, out, block, expected_value, tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth):
+def _explain_rows(
+    X,
+    out,
+    block,
+    expected_value,
+    tree_start,
+    tree_points,
+    node_int,
+    node_float,
+    node_points,
+    cat_bits,
+    max_depth,
+):
     n_rows, n_features = X.shape
     n_blocks = (n_rows + block - 1) // block
     for b in prange(n_blocks):
@@ -474,7 +552,18 @@ def _explain_rows(X, out, block, expected_value, tree_start, tree_points, node_i
                 v = X[r0 + r, f]
                 xt[f, r] = 0.0 if (v <= K_ZERO_THRESHOLD and v >= -K_ZERO_THRESHOLD) else v
         phi = np.zeros((n_features, B))
-        _explain_block(tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth, xt, phi, B)
+        _explain_block(
+            tree_start,
+            tree_points,
+            node_int,
+            node_float,
+            node_points,
+            cat_bits,
+            max_depth,
+            xt,
+            phi,
+            B,
+        )
         for r in range(B):
             for f in range(n_features):
                 out[r0 + r, f] = phi[f, r]

@@ -100,7 +100,11 @@ def run_scoring(
     scorer, meta = load_scorer(model_uri, uri=tracking_uri)
     also, also_meta = (None, None) if also_uri is None else load_scorer(also_uri, uri=tracking_uri)
     if config.is_flat:
-        raise NotImplementedError  # replaced by the flat branch below
+        return _run_flat_scoring(
+            data, config=config, scorer=scorer, meta=meta, also=also, also_meta=also_meta, as_of=as_of,
+            out_dir=out_dir, fmt=fmt, top_reasons=top_reasons, chunk_size=chunk_size, tolerance=tolerance,
+            tracking_uri=tracking_uri, log_to_mlflow=log_to_mlflow, model_uri=model_uri, started=started,
+        )
     tables, rejects, open_ids, report = _load_event_inputs(data, config, as_of)
     n_in = int(len(open_ids)) + int(len(rejects))
     options = dict(model_meta=meta, also_meta=also_meta, top_reasons=top_reasons, chunk_size=chunk_size, tolerance=tolerance)
@@ -172,6 +176,53 @@ def run_scoring(
         "duration_seconds": round(time.perf_counter() - started, 3),
     }
     manifest = write_outputs(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
+    for line in drift_warnings(drift):
+        _eprint(f"warning: {line}")
+    if log_to_mlflow:
+        log_scoring_run(model_name=meta.get("name", scorer.name), model_version=str(meta.get("version", "")), manifest=manifest, uri=tracking_uri)
+    return manifest
+
+
+def _run_flat_scoring(
+    data: Path, *, config: RunConfig, scorer: Any, meta: dict, also: Any, also_meta: dict | None,
+    as_of: pd.Timestamp, out_dir: str | Path, fmt: str, top_reasons: int | None, chunk_size: int,
+    tolerance: int, tracking_uri: str | None, log_to_mlflow: bool, model_uri: str, started: float,
+) -> dict[str, Any]:
+    """Flat mode: every row of the export is a lead to score (the label column may be absent)."""
+    from leadml.scoring import reject_unseen_categories, score_features
+    from leadml.tracking import log_scoring_run
+    from leadml.trainingset import build_scoring_set
+
+    scoring_set = build_scoring_set(config, data, as_of=as_of, spec=scorer.spec)
+    features = scoring_set.frame
+    n_in = len(features)
+    kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
+    scores = score_features(
+        kept, scorer, as_of=as_of, also=also, model_meta=meta, also_meta=also_meta,
+        top_reasons=top_reasons, chunk_size=chunk_size,
+    )
+    if len(scores) + len(rejects) != n_in:
+        raise CountMismatchError(f"rows in {n_in:,} ≠ scored {len(scores):,} + rejected {len(rejects):,}")
+    drift = None
+    if scorer.reference is not None and len(kept):
+        X, _ = scorer.model_matrix(kept)
+        order = scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
+        drift = scorer.reference.compare(X, order)
+    scores["scored_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    manifest = {
+        "as_of": str(as_of),
+        "mode": "flat",
+        "models": {"main": {"uri": model_uri, **meta}},
+        "target": scorer.target,
+        "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
+        "tiers": tier_counts(scores),
+        "mql": int(scores["mql"].sum()),
+        "expected_conversions": float(scores["probability"].sum()),
+        "unseen_categories": unseen,
+        "drift": drift,
+        "duration_seconds": round(time.perf_counter() - started, 3),
+    }
+    manifest = write_outputs(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)  # type: ignore[arg-type]
     for line in drift_warnings(drift):
         _eprint(f"warning: {line}")
     if log_to_mlflow:

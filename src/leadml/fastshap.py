@@ -99,7 +99,11 @@ def tree_contributions(
     n_rows = len(X)
     parts = []
     for start in range(0, n_rows, chunk_size):
-        rows = X.iloc[start : start + chunk_size] if isinstance(X, pd.DataFrame) else X[start : start + chunk_size]
+        rows = (
+            X.iloc[start : start + chunk_size]
+            if isinstance(X, pd.DataFrame)
+            else X[start : start + chunk_size]
+        )
         parts.append(np.asarray(booster.predict(rows, pred_contrib=True)))
     return np.concatenate(parts) if parts else np.asarray(booster.predict(X, pred_contrib=True))
 
@@ -117,7 +121,11 @@ def _unsupported_reason(header: dict[str, str], trees: list[ParsedTree | None]) 
     linear = [i for i, t in enumerate(trees) if t is None]
     if linear:
         return f"linear_tree models are not supported (trees {linear[:5]} have linear leaves)"
-    empty = [i for i, t in enumerate(trees) if t is not None and t.num_leaves > 1 and (t.internal_count <= 0).any()]
+    empty = [
+        i
+        for i, t in enumerate(trees)
+        if t is not None and t.num_leaves > 1 and (t.internal_count <= 0).any()
+    ]
     if empty:
         return f"trees {empty[:5]} have internal nodes with a zero data count"
     return ""
@@ -163,19 +171,27 @@ def _check_shape(X: pd.DataFrame | np.ndarray, feature_names: list[str]) -> int:
         if columns != feature_names:
             missing = [c for c in feature_names if c not in columns]
             extra = [c for c in columns if c not in feature_names]
-            detail = f"missing {missing[:10]}, unexpected {extra[:10]}" if missing or extra else "same names, other order"
+            detail = (
+                f"missing {missing[:10]}, unexpected {extra[:10]}"
+                if missing or extra
+                else "same names, other order"
+            )
             raise ValueError(
                 f"X columns do not match the booster's {len(feature_names)} features ({detail})"
             )
         return len(X)
     if isinstance(X, np.ndarray):
         if X.ndim != 2 or X.shape[1] != len(feature_names):
-            raise ValueError(f"X must be 2-D with {len(feature_names)} columns, got shape {X.shape}")
+            raise ValueError(
+                f"X must be 2-D with {len(feature_names)} columns, got shape {X.shape}"
+            )
         return X.shape[0]
     raise TypeError(f"X must be a pandas DataFrame or numpy array, got {type(X).__name__}")
 
 
-def _as_float_matrix(X: pd.DataFrame | np.ndarray, pandas_categorical: list[list] | None) -> np.ndarray:
+def _as_float_matrix(
+    X: pd.DataFrame | np.ndarray, pandas_categorical: list[list] | None
+) -> np.ndarray:
     """C-contiguous float64 matrix holding the values LightGBM's predict would read.
 
     Category columns become codes of the categories fixed at training (unknown
@@ -190,10 +206,16 @@ def _as_float_matrix(X: pd.DataFrame | np.ndarray, pandas_categorical: list[list
             f"X has {len(cat_cols)} category columns {cat_cols[:10]}, "
             f"the booster was trained with {len(known)}"
         )
-    bad = [c for c, dtype in X.dtypes.items() if c not in cat_cols and not (
-        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
+    bad = [
+        c
+        for c, dtype in X.dtypes.items()
+        if c not in cat_cols
+        and not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ]
     if bad:
-        raise ValueError(f"X columns must be numeric, bool or category; got other dtypes in {bad[:10]}")
+        raise ValueError(
+            f"X columns must be numeric, bool or category; got other dtypes in {bad[:10]}"
+        )
     out = np.empty(X.shape, dtype=np.float64)
     categories = dict(zip(cat_cols, known, strict=True))
     for j, column in enumerate(X.columns):

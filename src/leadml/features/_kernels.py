@@ -516,7 +516,7 @@ def take_category(cat: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     depends on rows outside ``rows`` (a lead created later adds no category).
     """
     codes = np.asarray(cat.codes).astype(np.int32)
-    if codes.size == 0:
+    if codes.size == 0 or len(cat.categories) == 0:
         return pd.Categorical.from_codes(np.full(rows.size, -1, dtype=np.int32), categories=cat.categories[:0])
     taken = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1)
     used = np.bincount(taken[taken >= 0], minlength=len(cat.categories)) > 0

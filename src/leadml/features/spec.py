@@ -150,12 +150,23 @@ class FeatureSpec:
         split, label) always are.
         """
         self.check_columns(frame, strict=strict)
-        numeric = self.numeric
-        # numerics fill one (features x rows) float64 block: no consolidation copy later
-        store = np.empty((len(numeric), len(frame)), dtype=np.float64)
-        for row, name in enumerate(numeric):
-            store[row] = self._numeric(name, frame[name])
-        pieces = [pd.DataFrame(store.T, columns=list(numeric), index=frame.index, copy=False)]
+        # Numerics: a column selection shares the frame's blocks and astype converts
+        # whole blocks (float64 ones are not even copied); only columns of a
+        # non-numeric dtype go one by one, to name the offending values.
+        numeric = list(self.numeric)
+        textual = [
+            n
+            for n in numeric
+            if not (
+                pd.api.types.is_numeric_dtype(frame[n].dtype)
+                or pd.api.types.is_bool_dtype(frame[n].dtype)
+            )
+        ]
+        typed = [n for n in numeric if n not in set(textual)]
+        pieces = [frame[typed].astype(np.float64)]
+        if textual:
+            converted = {n: self._numeric(n, frame[n]) for n in textual}
+            pieces.append(pd.DataFrame(converted, index=frame.index))
         categoricals: dict[str, pd.Categorical] = {}
         unseen: dict[str, dict[str, Any]] = {}
         for column in self.columns:
