@@ -31,7 +31,7 @@ PURGED = "purged"
 
 @dataclass(frozen=True)
 class SplitResult:
-    """The part of each row (``"purged"`` for rows in a gap), and the boundaries used."""
+    """The part of each row (a categorical: ``"purged"`` for rows in a gap), and the boundaries used."""
 
     assignment: pd.Series
     purged: int
@@ -130,17 +130,20 @@ def split_by_order(
             break
         n_kept = kept
 
-    labels = np.full(n, PURGED, dtype=object)
+    # parts as category codes: millions of rows, five values
+    purged_code = len(PARTS)
+    codes_sorted = np.full(n, purged_code, dtype=np.int8)
     boundaries: dict[str, Any] = {}
-    for part, s, e in zip(PARTS, starts, ends, strict=False):
-        labels[s:e] = part
+    for code, (part, s, e) in enumerate(zip(PARTS, starts, ends, strict=True)):
+        codes_sorted[s:e] = code
         boundaries[part] = (int(t[s]), int(t[e - 1])) if e > s else None
-    assignment = np.empty(n, dtype=object)
-    assignment[sorter] = labels
+    codes = np.empty(n, dtype=np.int8)
+    codes[sorter] = codes_sorted
     index = order.index if isinstance(order, pd.Series) else pd.RangeIndex(n)
+    assignment = pd.Categorical.from_codes(codes, categories=[*PARTS, PURGED])
     return SplitResult(
-        assignment=pd.Series(assignment, index=index, name="split", dtype="str"),
-        purged=int((labels == PURGED).sum()),
+        assignment=pd.Series(assignment, index=index, name="split"),
+        purged=int((codes_sorted == purged_code).sum()),
         boundaries=boundaries,
     )
 

@@ -131,6 +131,15 @@ def _stamp(value: Any) -> Any:
     return value
 
 
+def _by_time_then_lead(snapshots: pd.DataFrame) -> np.ndarray:
+    """Row order by as_of, then lead_id: the training set never depends on input row order."""
+    lead = snapshots["lead_id"].to_numpy()
+    if lead.dtype.kind not in "iu":
+        lead = pd.factorize(snapshots["lead_id"], sort=True)[0]
+    as_of = snapshots["as_of"].to_numpy(dtype="datetime64[us]").view(np.int64)
+    return np.lexsort((lead, as_of))
+
+
 def _parts(frame: pd.DataFrame) -> dict[str, Any]:
     """Per-part sizes, positives, rates and as_of ranges (purged rows are already gone)."""
     parts = split_summary(frame["split"], frame["as_of"], frame["label"])
@@ -152,7 +161,7 @@ def _assemble(
                 {
                     "lead_id": features["lead_id"].to_numpy(),
                     "as_of": features["as_of"].to_numpy(),
-                    "split": split.to_numpy(),
+                    "split": split.array,
                     "label": label.astype(np.int8),
                 }
             ),
@@ -192,9 +201,8 @@ def _event_training_set(
         kept["as_of"], fractions=config.split, gap=pd.Timedelta(days=config.purge_days)
     )
     in_part = (split.assignment != PURGED).to_numpy()
-    kept = kept.loc[in_part].assign(split=split.assignment[in_part].to_numpy())
-    # a stable, input-order-free row order: by time, then lead
-    kept = kept.sort_values(["as_of", "lead_id"], kind="stable", ignore_index=True)
+    kept = kept.loc[in_part].assign(split=split.assignment[in_part].cat.remove_categories(PURGED))
+    kept = kept.iloc[_by_time_then_lead(kept)].reset_index(drop=True)
     features = build_features(tables, kept[["lead_id", "as_of"]], dataset, include=include)
     catalogue = event_catalogue(dataset).extended(included_columns(tables, include))
     frame, spec, unseen = _assemble(features, kept["label"].to_numpy(), kept["split"], catalogue)
@@ -233,7 +241,7 @@ def _flat_training_set(
     split = split_by_order(order, fractions=config.split, gap=_flat_gap(config, order))
     in_part = (split.assignment != PURGED).to_numpy()
     features = features.loc[in_part].reset_index(drop=True)
-    assignment = split.assignment[in_part].reset_index(drop=True)
+    assignment = split.assignment[in_part].cat.remove_categories(PURGED).reset_index(drop=True)
     label = label[in_part]
     catalogue = flat_catalogue(dataset, include=include)
     frame, spec, unseen = _assemble(features, label, assignment, catalogue)
@@ -308,7 +316,9 @@ def build_scoring_set(
         if data is None:
             raise ValueError("flat mode: give the flat file (data=...)")
         raw = _read_flat(data, dataset, require_label=False)
-        frame = flat_features(raw, dataset).assign(as_of=when)
+        # a file to score needs no time column: every row is scored as of `as_of`
+        untimed = dataset.model_copy(update={"time": None})
+        frame = flat_features(raw, untimed).assign(as_of=when)
         n_open = len(frame)
     else:
         dataset = config.dataset

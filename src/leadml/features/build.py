@@ -68,6 +68,8 @@ def included_columns(tables: Tables, include: Sequence[str]) -> list[FeatureInfo
     """Catalogue entries for extra leads/accounts columns re-admitted by name (for the audit)."""
     entries = []
     for name in include:
+        if name in KEY_COLUMNS or name in ("account_id", "created_at"):
+            raise ValueError(f"cannot include {name!r}: it is a key, not a candidate feature")
         frame = tables.leads if name in tables.leads.columns else tables.accounts
         if name not in frame.columns:
             raise ValueError(

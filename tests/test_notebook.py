@@ -1,0 +1,35 @@
+"""The walkthrough notebook executes top to bottom on a small demo set."""
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT, TRAINING
+
+NOTEBOOK = ROOT / "notebooks" / "01-train-and-explain.ipynb"
+
+
+def test_notebook_is_committed_without_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.slow
+def test_notebook_executes_on_small_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEADML_NOTEBOOK_LEADS", "4000")
+    monkeypatch.setenv("LEADML_TRAINING_DIR", str(TRAINING))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "\n".join(
+        out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+        for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+    )
+    assert "4,000 leads" in text
+    assert "roc_auc" in text and "oracle" in text
+    assert "probability" in text and "points" in text
+    assert not any(out.get("output_type") == "error" for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
