@@ -89,24 +89,41 @@ def _columns(*specs: tuple) -> tuple[ColumnContract, ...]:
 
 CONTRACT: dict[str, tuple[ColumnContract, ...]] = {
     "accounts": _columns(
-        ("account_id", "id", True), ("name", "text"), ("industry", "category"),
-        ("employees", "number"), ("annual_revenue", "number"), ("country", "category"),
+        ("account_id", "id", True),
+        ("name", "text"),
+        ("industry", "category"),
+        ("employees", "number"),
+        ("annual_revenue", "number"),
+        ("country", "category"),
     ),
     "leads": _columns(
-        ("lead_id", "id", True), ("account_id", "id", True), ("created_at", "timestamp", True),
-        ("source", "category", False, "source"), ("first_name", "text"), ("last_name", "text"),
-        ("job_title", "text"), ("seniority", "category", False, "seniority"), ("department", "category"),
-        ("email_status", "category", False, "email_status"), ("owner", "text"),
+        ("lead_id", "id", True),
+        ("account_id", "id", True),
+        ("created_at", "timestamp", True),
+        ("source", "category", False, "source"),
+        ("first_name", "text"),
+        ("last_name", "text"),
+        ("job_title", "text"),
+        ("seniority", "category", False, "seniority"),
+        ("department", "category"),
+        ("email_status", "category", False, "email_status"),
+        ("owner", "text"),
     ),
     "events": _columns(
-        ("lead_id", "id", True), ("ts", "timestamp", True), ("event_type", "category", True, "event_types"),
+        ("lead_id", "id", True),
+        ("ts", "timestamp", True),
+        ("event_type", "category", True, "event_types"),
     ),
     "intent": _columns(
-        ("account_id", "id", True), ("ts", "timestamp", True),
-        ("signal_type", "category", True, "signal_types"), ("strength", "number"),
+        ("account_id", "id", True),
+        ("ts", "timestamp", True),
+        ("signal_type", "category", True, "signal_types"),
+        ("strength", "number"),
     ),
     "outcomes": _columns(
-        ("lead_id", "id", True), ("stage", "category", True, "stages"), ("ts", "timestamp", True),
+        ("lead_id", "id", True),
+        ("stage", "category", True, "stages"),
+        ("ts", "timestamp", True),
     ),
 }
 KEYS: dict[str, str] = {"accounts": "account_id", "leads": "lead_id"}
@@ -117,7 +134,9 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("outcomes", "lead_id", "leads"),
 )
 NON_NEGATIVE: tuple[tuple[str, str], ...] = (
-    ("accounts", "employees"), ("accounts", "annual_revenue"), ("intent", "strength"),
+    ("accounts", "employees"),
+    ("accounts", "annual_revenue"),
+    ("intent", "strength"),
 )
 # The funnel runs mql < sql < opportunity < won; lost and disqualified end it.
 FUNNEL: tuple[str, ...] = ("mql", "sql", "opportunity", "won")
@@ -222,11 +241,18 @@ class _Inspection:
     """One pass over the raw tables: typed columns, key positions, then checks or typed tables."""
 
     def __init__(
-        self, raw: Tables, dataset: EventDataset, *, as_of: pd.Timestamp | None = None,
-        future_rows: FutureRows = "error", config_file: str = "training/dataset.yaml",
+        self,
+        raw: Tables,
+        dataset: EventDataset,
+        *,
+        as_of: pd.Timestamp | None = None,
+        future_rows: FutureRows = "error",
+        config_file: str = "training/dataset.yaml",
     ) -> None:
         if future_rows not in ("error", "warning", "ignore"):
-            raise ValueError(f"future_rows={future_rows!r}; expected 'error', 'warning' or 'ignore'")
+            raise ValueError(
+                f"future_rows={future_rows!r}; expected 'error', 'warning' or 'ignore'"
+            )
         self.raw = dict(raw.items())
         self.dataset = dataset
         self.as_of = _naive_utc(as_of)
@@ -251,10 +277,18 @@ class _Inspection:
             for name in dict.fromkeys(names):
                 where = [i for i, c in enumerate(names) if c == name]
                 if len(where) > 1:
-                    self._add(table, name, "columns", "error", 0, [], (
-                        f"{table}: column {name!r} appears {len(where)} times (after mapping "
-                        f"tables.{table}.columns in {self.config_file}); keep one"
-                    ))
+                    self._add(
+                        table,
+                        name,
+                        "columns",
+                        "error",
+                        0,
+                        [],
+                        (
+                            f"{table}: column {name!r} appears {len(where)} times (after mapping "
+                            f"tables.{table}.columns in {self.config_file}); keep one"
+                        ),
+                    )
                 self.column_of[(table, name)] = frame.iloc[:, where[0]]
             for name in [*contract, *(c for c in spec.columns if c not in contract)]:
                 if name in names:
@@ -265,26 +299,46 @@ class _Inspection:
                 hint = f"did you mean {match[0]!r}? " if match else ""
                 where = f"(map it in {self.config_file} under tables.{table}.columns)"
                 if name in contract and contract[name].required:
-                    self._add(table, name, "columns", "error", len(frame), [], (
-                        f"{table}: required column {name!r} is missing{mapped}; found columns: {names}; "
-                        f"{hint}{where}"
-                    ))
+                    self._add(
+                        table,
+                        name,
+                        "columns",
+                        "error",
+                        len(frame),
+                        [],
+                        (
+                            f"{table}: required column {name!r} is missing{mapped}; found columns: {names}; "
+                            f"{hint}{where}"
+                        ),
+                    )
                 else:
-                    self._add(table, name, "columns", "warning", 0, [], (
-                        f"{table}: optional column {name!r} is missing{mapped}; features that use it "
-                        f"will be missing" + (f"; {hint}{where}" if match else "")
-                    ))
+                    self._add(
+                        table,
+                        name,
+                        "columns",
+                        "warning",
+                        0,
+                        [],
+                        (
+                            f"{table}: optional column {name!r} is missing{mapped}; features that use it "
+                            f"will be missing" + (f"; {hint}{where}" if match else "")
+                        ),
+                    )
 
     def _parse(self) -> None:
         parsers = {"id": parse_ids, "timestamp": parse_timestamps, "number": parse_numbers}
         for table, columns in CONTRACT.items():
             for col in columns:
                 if col.kind in parsers and (table, col.name) in self.column_of:
-                    self.parsed[(table, col.name)] = parsers[col.kind](self.column_of[(table, col.name)])
+                    self.parsed[(table, col.name)] = parsers[col.kind](
+                        self.column_of[(table, col.name)]
+                    )
         # A key and its references must share a dtype: text on all sides if any is text.
         self.key_kind: dict[str, str] = {}
         for key_table, key in KEYS.items():
-            family = [(key_table, key)] + [(t, c) for t, c, target in REFERENCES if target == key_table]
+            family = [(key_table, key)] + [
+                (t, c) for t, c, target in REFERENCES if target == key_table
+            ]
             present = [m for m in family if m in self.parsed]
             kind = "str" if any(self.parsed[m].kind == "str" for m in present) else "int"
             for m in present:
@@ -295,10 +349,14 @@ class _Inspection:
         for key_table, key in KEYS.items():
             if (key_table, key) in self.parsed:
                 self.index[key_table] = KeyIndex(self.parsed[(key_table, key)])
-                self.pos[(key_table, key)] = self.index[key_table].positions(self.parsed[(key_table, key)])
+                self.pos[(key_table, key)] = self.index[key_table].positions(
+                    self.parsed[(key_table, key)]
+                )
         for table, column, target in REFERENCES:
             if target in self.index and (table, column) in self.parsed:
-                self.pos[(table, column)] = self.index[target].positions(self.parsed[(table, column)])
+                self.pos[(table, column)] = self.index[target].positions(
+                    self.parsed[(table, column)]
+                )
 
     # -- attribution -----------------------------------------------------------------------
     def _lead_ids(self, table: str, rows: np.ndarray) -> tuple:
@@ -306,7 +364,10 @@ class _Inspection:
         if "leads" not in self.index:
             return ()
         if table in ("accounts", "intent"):
-            accounts, lead_accounts = self.pos.get((table, "account_id")), self.pos.get(("leads", "account_id"))
+            accounts, lead_accounts = (
+                self.pos.get((table, "account_id")),
+                self.pos.get(("leads", "account_id")),
+            )
             if accounts is None or lead_accounts is None:
                 return ()
             hit = np.unique(accounts[rows])
@@ -326,14 +387,31 @@ class _Inspection:
         return tuple(sorted(jsonable(v) for v in ids))
 
     def _add(
-        self, table: str, column: str | None, check: str, severity: Severity, n_rows: int,
-        examples: list[dict[str, Any]], message: str, rows: np.ndarray | None = None,
+        self,
+        table: str,
+        column: str | None,
+        check: str,
+        severity: Severity,
+        n_rows: int,
+        examples: list[dict[str, Any]],
+        message: str,
+        rows: np.ndarray | None = None,
         lead_ids: tuple = (),
     ) -> None:
         if severity == "error" and rows is not None:
             lead_ids = self._lead_ids(table, rows)
-        self.issues.append(Issue(table, column, check, severity, int(n_rows), examples, message,
-                                 lead_ids if severity == "error" else ()))
+        self.issues.append(
+            Issue(
+                table,
+                column,
+                check,
+                severity,
+                int(n_rows),
+                examples,
+                message,
+                lead_ids if severity == "error" else (),
+            )
+        )
 
     # -- checks ----------------------------------------------------------------------------
     def report(self) -> ValidationReport:
@@ -360,8 +438,16 @@ class _Inspection:
                 missing = self._missing(table, col.name)
                 n = int(missing.sum())
                 if n:
-                    self._add(table, col.name, "missing", "error", n, [],
-                              f"{table}.{col.name}: {plural(n, 'row')} {_has(n)} no {col.name}", rows=missing)
+                    self._add(
+                        table,
+                        col.name,
+                        "missing",
+                        "error",
+                        n,
+                        [],
+                        f"{table}.{col.name}: {plural(n, 'row')} {_has(n)} no {col.name}",
+                        rows=missing,
+                    )
 
     def _check_types(self) -> None:
         for (table, column), parsed in self.parsed.items():
@@ -375,15 +461,32 @@ class _Inspection:
                 hint = ISO_HINT
                 if pd.api.types.is_numeric_dtype(raw.dtype):
                     hint = "numbers are not read as timestamps (epoch?): write ISO 8601 text or a datetime type"
-                self._add(table, column, "type", "error", n_rows, ex.to_json(), (
-                    f"{table}.{column}: {plural(k, 'value')} {_are(k)} not "
-                    f"{'a parseable timestamp' if k == 1 else 'parseable timestamps'}: {ex.text()}; {hint}"
-                ), rows=parsed.invalid)
+                self._add(
+                    table,
+                    column,
+                    "type",
+                    "error",
+                    n_rows,
+                    ex.to_json(),
+                    (
+                        f"{table}.{column}: {plural(k, 'value')} {_are(k)} not "
+                        f"{'a parseable timestamp' if k == 1 else 'parseable timestamps'}: {ex.text()}; {hint}"
+                    ),
+                    rows=parsed.invalid,
+                )
             else:
-                self._add(table, column, "type", "warning", n_rows, ex.to_json(), (
-                    f"{table}.{column}: {plural(k, 'value')} {_are(k)} not {'a number' if k == 1 else 'numbers'}: "
-                    f"{ex.text()}; {'it is' if k == 1 else 'they are'} read as missing"
-                ))
+                self._add(
+                    table,
+                    column,
+                    "type",
+                    "warning",
+                    n_rows,
+                    ex.to_json(),
+                    (
+                        f"{table}.{column}: {plural(k, 'value')} {_are(k)} not {'a number' if k == 1 else 'numbers'}: "
+                        f"{ex.text()}; {'it is' if k == 1 else 'they are'} read as missing"
+                    ),
+                )
 
     def _check_unique_keys(self) -> None:
         for table, key in KEYS.items():
@@ -398,10 +501,19 @@ class _Inspection:
             rows[present[repeated]] = True
             ex = value_examples(parsed.values[rows])
             k, n_rows = ex.n_distinct, int(rows.sum())
-            self._add(table, key, "unique", "error", n_rows, ex.to_json(), (
-                f"{table}.{key}: {plural(k, key)} {'appears' if k == 1 else 'appear'} more than once "
-                f"({plural(n_rows, 'row')}): {ex.text()}; each {key} must be unique"
-            ), rows=rows)
+            self._add(
+                table,
+                key,
+                "unique",
+                "error",
+                n_rows,
+                ex.to_json(),
+                (
+                    f"{table}.{key}: {plural(k, key)} {'appears' if k == 1 else 'appear'} more than once "
+                    f"({plural(n_rows, 'row')}): {ex.text()}; each {key} must be unique"
+                ),
+                rows=rows,
+            )
 
     def _check_references(self) -> None:
         for table, column, target in REFERENCES:
@@ -417,10 +529,19 @@ class _Inspection:
             if parsed.kind == "int" and parsed.missing[unknown].any():
                 shown = shown.astype("Int64").mask(parsed.missing[unknown])
             ex = value_examples(shown)
-            self._add(table, column, "foreign_key", "error", n_rows, ex.to_json(), (
-                f"{table}.{column}: {plural(n_rows, 'row')} {'references' if n_rows == 1 else 'reference'} "
-                f"{plural(ex.n_distinct, KEYS[target])} not in {target}: {ex.text()}"
-            ), rows=unknown)
+            self._add(
+                table,
+                column,
+                "foreign_key",
+                "error",
+                n_rows,
+                ex.to_json(),
+                (
+                    f"{table}.{column}: {plural(n_rows, 'row')} {'references' if n_rows == 1 else 'reference'} "
+                    f"{plural(ex.n_distinct, KEYS[target])} not in {target}: {ex.text()}"
+                ),
+                rows=unknown,
+            )
 
     def _check_vocabularies(self) -> None:
         for table, columns in CONTRACT.items():
@@ -435,14 +556,26 @@ class _Inspection:
                 if not unknown.any():
                     continue
                 ex = value_examples(raw[unknown])
-                hints = [f"{m[0]!r} for {v!r}" for v, _ in ex.pairs
-                         if isinstance(v, str) and (m := close_matches(v, vocabulary))]
+                hints = [
+                    f"{m[0]!r} for {v!r}"
+                    for v, _ in ex.pairs
+                    if isinstance(v, str) and (m := close_matches(v, vocabulary))
+                ]
                 severity: Severity = "error" if col.vocabulary in STRICT_VOCABULARIES else "warning"
-                self._add(table, col.name, "vocabulary", severity, int(unknown.sum()), ex.to_json(), (
-                    f"{table}.{col.name}: {plural(ex.n_distinct, 'value')} not in the vocabulary: {ex.text()}; "
-                    f"expected one of: {', '.join(vocabulary)}"
-                    + (f"; did you mean {', '.join(hints)}?" if hints else "")
-                ), rows=unknown)
+                self._add(
+                    table,
+                    col.name,
+                    "vocabulary",
+                    severity,
+                    int(unknown.sum()),
+                    ex.to_json(),
+                    (
+                        f"{table}.{col.name}: {plural(ex.n_distinct, 'value')} not in the vocabulary: {ex.text()}; "
+                        f"expected one of: {', '.join(vocabulary)}"
+                        + (f"; did you mean {', '.join(hints)}?" if hints else "")
+                    ),
+                    rows=unknown,
+                )
 
     def _check_ranges(self) -> None:
         for table, column in NON_NEGATIVE:
@@ -452,16 +585,29 @@ class _Inspection:
             values = parsed.values.to_numpy()
             for rows, severity, what, expected in (
                 (values < 0, "error", "negative", "expected a number >= 0"),
-                (values > 1 if column == "strength" else None, "warning", "above 1",
-                 "expected a strength within [0, 1]"),
+                (
+                    values > 1 if column == "strength" else None,
+                    "warning",
+                    "above 1",
+                    "expected a strength within [0, 1]",
+                ),
             ):
                 if rows is None or not rows.any():
                     continue
                 ex = value_examples(parsed.values[rows])
                 k = ex.n_distinct
-                self._add(table, column, "range", severity, int(rows.sum()), ex.to_json(), (
-                    f"{table}.{column}: {plural(k, 'value')} {_are(k)} {what}: {ex.text()}; {expected}"
-                ), rows=rows)
+                self._add(
+                    table,
+                    column,
+                    "range",
+                    severity,
+                    int(rows.sum()),
+                    ex.to_json(),
+                    (
+                        f"{table}.{column}: {plural(k, 'value')} {_are(k)} {what}: {ex.text()}; {expected}"
+                    ),
+                    rows=rows,
+                )
 
     def _check_future_rows(self) -> None:
         if self.as_of is None or self.future_rows == "ignore":
@@ -476,10 +622,18 @@ class _Inspection:
                 n_rows = int(after.sum())
                 if n_rows:
                     ex = value_examples(parsed.values[after].dt.normalize())
-                    self._add(table, col.name, "future", self.future_rows, n_rows, ex.to_json(), (
-                        f"{table}.{col.name}: {plural(n_rows, 'row')} {_are(n_rows)} after as_of "
-                        f"{format_timestamp(self.as_of)}: {ex.text()}"
-                    ))
+                    self._add(
+                        table,
+                        col.name,
+                        "future",
+                        self.future_rows,
+                        n_rows,
+                        ex.to_json(),
+                        (
+                            f"{table}.{col.name}: {plural(n_rows, 'row')} {_are(n_rows)} after as_of "
+                            f"{format_timestamp(self.as_of)}: {ex.text()}"
+                        ),
+                    )
 
     def _check_stage_order(self) -> None:
         positions, ts = self.pos.get(("outcomes", "lead_id")), self.parsed.get(("outcomes", "ts"))
@@ -505,32 +659,53 @@ class _Inspection:
         last[row, group % n_stages] = times["max"].to_numpy()
         for i, later in enumerate(funnel):
             for j, earlier in enumerate(funnel[:i]):
-                bad = (first[:, i] != _NEVER) & (first[:, j] != _NEVER) & (first[:, i] < first[:, j])
-                self._add_stage_order(leads[bad], (later, first[bad, i]), (earlier, first[bad, j]),
-                                      f"reach{{es}} {later!r} before {earlier!r}")
+                bad = (
+                    (first[:, i] != _NEVER) & (first[:, j] != _NEVER) & (first[:, i] < first[:, j])
+                )
+                self._add_stage_order(
+                    leads[bad],
+                    (later, first[bad, i]),
+                    (earlier, first[bad, j]),
+                    f"reach{{es}} {later!r} before {earlier!r}",
+                )
         for t, end in enumerate(terminal, start=len(funnel)):
             for s, stage in enumerate(stages):
                 if s == t:
                     continue
                 bad = (first[:, t] != _NEVER) & (last[:, s] > first[:, t])
-                self._add_stage_order(leads[bad], (end, first[bad, t]), (stage, last[bad, s]),
-                                      f"reach{{es}} {stage!r} after {end!r}, which ends the funnel")
+                self._add_stage_order(
+                    leads[bad],
+                    (end, first[bad, t]),
+                    (stage, last[bad, s]),
+                    f"reach{{es}} {stage!r} after {end!r}, which ends the funnel",
+                )
 
-    def _add_stage_order(self, positions: np.ndarray, a: tuple[str, np.ndarray],
-                         b: tuple[str, np.ndarray], what: str) -> None:
+    def _add_stage_order(
+        self, positions: np.ndarray, a: tuple[str, np.ndarray], b: tuple[str, np.ndarray], what: str
+    ) -> None:
         if not positions.size:
             return
         keys = self.index["leads"].keys.to_numpy()[positions]
         order = np.argsort(keys, kind="stable")[:5]
-        examples = [{"lead_id": jsonable(keys[o]), a[0]: _iso(a[1][o]), b[0]: _iso(b[1][o])} for o in order]
+        examples = [
+            {"lead_id": jsonable(keys[o]), a[0]: _iso(a[1][o]), b[0]: _iso(b[1][o])} for o in order
+        ]
         shown = ", ".join(
             f"{format_value(keys[o])} ({a[0]} {format_timestamp(_ts(a[1][o]))}, "
-            f"{b[0]} {format_timestamp(_ts(b[1][o]))})" for o in order
+            f"{b[0]} {format_timestamp(_ts(b[1][o]))})"
+            for o in order
         ) + (", ..." if positions.size > len(order) else "")
         n = int(positions.size)
-        self._add("outcomes", "stage", "stage_order", "error", n, examples,
-                  f"outcomes.stage: {plural(n, 'lead')} {what.format(es='es' if n == 1 else '')}: {shown}",
-                  lead_ids=self._ids_at(positions))
+        self._add(
+            "outcomes",
+            "stage",
+            "stage_order",
+            "error",
+            n,
+            examples,
+            f"outcomes.stage: {plural(n, 'lead')} {what.format(es='es' if n == 1 else '')}: {shown}",
+            lead_ids=self._ids_at(positions),
+        )
 
     def _check_before_created(self) -> None:
         created = self.parsed.get(("leads", "created_at"))
@@ -550,10 +725,18 @@ class _Inspection:
             if not n_rows:
                 continue
             ex = value_examples(pd.Series(index.keys.to_numpy()[positions[early]], copy=False))
-            self._add(table, "ts", "before_created", "warning", n_rows, ex.to_json("lead_id"), (
-                f"{table}.ts: {plural(n_rows, 'row')} of {plural(ex.n_distinct, 'lead')} {_are(n_rows)} "
-                f"before the lead's created_at: {ex.text()}"
-            ))
+            self._add(
+                table,
+                "ts",
+                "before_created",
+                "warning",
+                n_rows,
+                ex.to_json("lead_id"),
+                (
+                    f"{table}.ts: {plural(n_rows, 'row')} of {plural(ex.n_distinct, 'lead')} {_are(n_rows)} "
+                    f"before the lead's created_at: {ex.text()}"
+                ),
+            )
 
     def _missing(self, table: str, column: str) -> np.ndarray:
         if (table, column) in self.parsed:
@@ -599,7 +782,9 @@ class _Inspection:
 
     def _empty(self, col: ColumnContract, table: str, n: int) -> Any:
         if col.kind == "id":
-            family = table if table in KEYS and KEYS[table] == col.name else _target(table, col.name)
+            family = (
+                table if table in KEYS and KEYS[table] == col.name else _target(table, col.name)
+            )
             kind = self.key_kind.get(family, "int")
             return np.zeros(n, dtype=np.int64) if kind == "int" else _no_text(n)
         if col.kind == "timestamp":
@@ -646,15 +831,21 @@ def _are(n: int) -> str:
 
 
 def validate_tables(
-    raw: Tables, dataset: EventDataset, *, as_of: pd.Timestamp | None = None,
-    future_rows: FutureRows = "error", config_file: str = "training/dataset.yaml",
+    raw: Tables,
+    dataset: EventDataset,
+    *,
+    as_of: pd.Timestamp | None = None,
+    future_rows: FutureRows = "error",
+    config_file: str = "training/dataset.yaml",
 ) -> ValidationReport:
     """Check the raw tables (contract column names) against the contract.
 
     ``as_of``: timestamps after it are reported with severity ``future_rows``.
     ``config_file`` is only named in messages ("map it in … under tables.leads.columns").
     """
-    return _Inspection(raw, dataset, as_of=as_of, future_rows=future_rows, config_file=config_file).report()
+    return _Inspection(
+        raw, dataset, as_of=as_of, future_rows=future_rows, config_file=config_file
+    ).report()
 
 
 def coerce_tables(raw: Tables, dataset: EventDataset) -> Tables:
@@ -663,8 +854,12 @@ def coerce_tables(raw: Tables, dataset: EventDataset) -> Tables:
 
 
 def load_tables(
-    data_dir: str | Path, dataset: EventDataset, *, as_of: pd.Timestamp | None = None,
-    future_rows: FutureRows = "error", config_file: str = "training/dataset.yaml",
+    data_dir: str | Path,
+    dataset: EventDataset,
+    *,
+    as_of: pd.Timestamp | None = None,
+    future_rows: FutureRows = "error",
+    config_file: str = "training/dataset.yaml",
 ) -> tuple[Tables, ValidationReport]:
     """Read, check and type the tables in one pass; the caller decides what errors mean.
 
@@ -674,7 +869,9 @@ def load_tables(
         report.raise_for_errors()
     """
     raw = read_raw_tables(data_dir, dataset)
-    inspection = _Inspection(raw, dataset, as_of=as_of, future_rows=future_rows, config_file=config_file)
+    inspection = _Inspection(
+        raw, dataset, as_of=as_of, future_rows=future_rows, config_file=config_file
+    )
     report = inspection.report()
     return inspection.typed(), report
 
@@ -686,7 +883,10 @@ def _is_positive(value: Any, positive: tuple[Any, ...]) -> bool:
 
 
 def validate_flat(
-    frame: pd.DataFrame, dataset: FlatDataset, *, require_label: bool = True,
+    frame: pd.DataFrame,
+    dataset: FlatDataset,
+    *,
+    require_label: bool = True,
     config_file: str = "the flat dataset config",
 ) -> ValidationReport:
     """Check a one-row-per-lead table: declared columns present, label values known,
@@ -697,14 +897,24 @@ def validate_flat(
     issues: list[Issue] = []
     names = [str(c) for c in frame.columns]
 
-    def add(column: str | None, check: str, severity: Severity, n_rows: int,
-            examples: list[dict[str, Any]], message: str) -> None:
+    def add(
+        column: str | None,
+        check: str,
+        severity: Severity,
+        n_rows: int,
+        examples: list[dict[str, Any]],
+        message: str,
+    ) -> None:
         issues.append(Issue("flat", column, check, severity, int(n_rows), examples, message))
 
     declared = [
-        (dataset.id, "id", True), (dataset.label, "label", require_label), (dataset.time, "time", True),
-        *((c, "numeric", True) for c in dataset.numeric), *((c, "categorical", True) for c in dataset.categorical),
-        *((c, "exclude", False) for c in dataset.exclude), *((c, "post_outcome", False) for c in dataset.post_outcome),
+        (dataset.id, "id", True),
+        (dataset.label, "label", require_label),
+        (dataset.time, "time", True),
+        *((c, "numeric", True) for c in dataset.numeric),
+        *((c, "categorical", True) for c in dataset.categorical),
+        *((c, "exclude", False) for c in dataset.exclude),
+        *((c, "post_outcome", False) for c in dataset.post_outcome),
     ]
     declared_names = {name for name, _, _ in declared if name is not None}
     undeclared = [c for c in names if c not in declared_names]
@@ -712,35 +922,79 @@ def validate_flat(
         if name is None or name in names:
             continue
         match = close_matches(name, undeclared)
-        add(name, "columns", "error" if required else "warning", len(frame) if required else 0, [], (
-            f"flat: declared {role} column {name!r} is missing; in the file but not in the config: "
-            f"{undeclared}" + (f"; did you mean {match[0]!r}?" if match else "") + f" (fix it in {config_file})"
-        ))
+        add(
+            name,
+            "columns",
+            "error" if required else "warning",
+            len(frame) if required else 0,
+            [],
+            (
+                f"flat: declared {role} column {name!r} is missing; in the file but not in the config: "
+                f"{undeclared}"
+                + (f"; did you mean {match[0]!r}?" if match else "")
+                + f" (fix it in {config_file})"
+            ),
+        )
 
     if dataset.label in names:
         label = frame[dataset.label]
         n_missing = int(label.isna().sum())
         if n_missing:
-            add(dataset.label, "missing", "error", n_missing, [],
-                f"flat.{dataset.label}: {plural(n_missing, 'row')} {_has(n_missing)} no label")
+            add(
+                dataset.label,
+                "missing",
+                "error",
+                n_missing,
+                [],
+                f"flat.{dataset.label}: {plural(n_missing, 'row')} {_has(n_missing)} no label",
+            )
         ex = value_examples(label.dropna())
         positive = [_is_positive(v, dataset.positive) for v, _ in ex.pairs]
         expected = f"positive values are {list(dataset.positive)} (set 'positive' in {config_file})"
         if ex.n_distinct > 2:
-            add(dataset.label, "label", "error", len(label), ex.to_json(), (
-                f"flat.{dataset.label}: the label has {ex.n_distinct} distinct values: {ex.text()}; "
-                f"expected two, one positive and one negative; {expected}"
-            ))
+            add(
+                dataset.label,
+                "label",
+                "error",
+                len(label),
+                ex.to_json(),
+                (
+                    f"flat.{dataset.label}: the label has {ex.n_distinct} distinct values: {ex.text()}; "
+                    f"expected two, one positive and one negative; {expected}"
+                ),
+            )
         elif ex.n_distinct and not any(positive):
-            add(dataset.label, "label", "error", len(label), ex.to_json(),
-                f"flat.{dataset.label}: no label value is positive: {ex.text()}; {expected}")
+            add(
+                dataset.label,
+                "label",
+                "error",
+                len(label),
+                ex.to_json(),
+                f"flat.{dataset.label}: no label value is positive: {ex.text()}; {expected}",
+            )
         elif ex.n_distinct and all(positive):
-            add(dataset.label, "label", "error", len(label), ex.to_json(),
-                f"flat.{dataset.label}: every label value is positive: {ex.text()}; {expected}")
+            add(
+                dataset.label,
+                "label",
+                "error",
+                len(label),
+                ex.to_json(),
+                f"flat.{dataset.label}: every label value is positive: {ex.text()}; {expected}",
+            )
 
-    checks = [(c, parse_numbers, "a number", "numbers", "declared numeric") for c in dataset.numeric]
+    checks = [
+        (c, parse_numbers, "a number", "numbers", "declared numeric") for c in dataset.numeric
+    ]
     if dataset.time is not None:
-        checks.append((dataset.time, parse_timestamps, "a parseable timestamp", "parseable timestamps", ISO_HINT))
+        checks.append(
+            (
+                dataset.time,
+                parse_timestamps,
+                "a parseable timestamp",
+                "parseable timestamps",
+                ISO_HINT,
+            )
+        )
     for column, parse, one, many, expected in checks:
         if column not in names:
             continue
@@ -748,8 +1002,14 @@ def validate_flat(
         if parsed.invalid.any():
             ex = value_examples(frame[column][parsed.invalid])
             k = ex.n_distinct
-            add(column, "type", "error", int(parsed.invalid.sum()), ex.to_json(),
-                f"flat.{column}: {plural(k, 'value')} {_are(k)} not {one if k == 1 else many}: {ex.text()}; {expected}")
+            add(
+                column,
+                "type",
+                "error",
+                int(parsed.invalid.sum()),
+                ex.to_json(),
+                f"flat.{column}: {plural(k, 'value')} {_are(k)} not {one if k == 1 else many}: {ex.text()}; {expected}",
+            )
 
     if dataset.id is not None and dataset.id in names:
         ids = frame[dataset.id]
@@ -757,8 +1017,15 @@ def validate_flat(
         if repeated.any():
             ex = value_examples(ids[repeated])
             k, n_rows = ex.n_distinct, int(repeated.sum())
-            add(dataset.id, "unique", "error", n_rows, ex.to_json(), (
-                f"flat.{dataset.id}: {plural(k, 'id')} {'appears' if k == 1 else 'appear'} more than once "
-                f"({plural(n_rows, 'row')}): {ex.text()}; each {dataset.id} must be unique"
-            ))
+            add(
+                dataset.id,
+                "unique",
+                "error",
+                n_rows,
+                ex.to_json(),
+                (
+                    f"flat.{dataset.id}: {plural(k, 'id')} {'appears' if k == 1 else 'appear'} more than once "
+                    f"({plural(n_rows, 'row')}): {ex.text()}; each {dataset.id} must be unique"
+                ),
+            )
     return ValidationReport(tuple(issues), {"flat": len(frame)})

@@ -211,7 +211,9 @@ def _false(n: int) -> np.ndarray:
 def _arrow(values: pd.Series) -> pa.ChunkedArray | pa.Array:
     """The Arrow string array behind a column (zero copy for pandas' ``str``)."""
     inner = getattr(values.array, "_pa_array", None)
-    if inner is None or not (pa.types.is_string(inner.type) or pa.types.is_large_string(inner.type)):
+    if inner is None or not (
+        pa.types.is_string(inner.type) or pa.types.is_large_string(inner.type)
+    ):
         inner = text_column(values).array._pa_array
     return inner
 
@@ -251,12 +253,20 @@ def parse_ids(values: pd.Series) -> ParsedColumn:
     missing = values.isna().to_numpy()
     dtype = values.dtype
     if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        ints = values.to_numpy(dtype=np.int64, na_value=0) if missing.any() else values.to_numpy(np.int64)
+        ints = (
+            values.to_numpy(dtype=np.int64, na_value=0)
+            if missing.any()
+            else values.to_numpy(np.int64)
+        )
         return ParsedColumn(_series(ints, values), missing, _false(n), "int")
     if pd.api.types.is_float_dtype(dtype):
         floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
         present = floats[~missing]
-        if np.all(np.isfinite(present)) and np.all(present == np.floor(present)) and np.all(np.abs(present) < 2**53):
+        if (
+            np.all(np.isfinite(present))
+            and np.all(present == np.floor(present))
+            and np.all(np.abs(present) < 2**53)
+        ):
             ints = np.where(missing, 0, np.nan_to_num(floats)).astype(np.int64)
             return ParsedColumn(_series(ints, values), missing, _false(n), "int")
     return ParsedColumn(text_column(values), missing, _false(n), "str")
@@ -267,7 +277,11 @@ def ids_as_text(column: ParsedColumn) -> ParsedColumn:
     if column.kind == "str":
         return column
     arr = pa.array(column.values.to_numpy(), mask=column.missing if column.missing.any() else None)
-    text = pd.Series(pd.array(pc.cast(arr, pa.string()), dtype=STRING), index=column.values.index, name=column.values.name)
+    text = pd.Series(
+        pd.array(pc.cast(arr, pa.string()), dtype=STRING),
+        index=column.values.index,
+        name=column.values.name,
+    )
     return ParsedColumn(text, column.missing, column.invalid, "str")
 
 
@@ -299,11 +313,13 @@ def parse_timestamps(values: pd.Series) -> ParsedColumn:
     elif isinstance(dtype, pd.CategoricalDtype):
         categories = parse_timestamps(pd.Series(dtype.categories)).values.to_numpy()
         codes = values.cat.codes.to_numpy()
-        typed = _series(np.where(codes >= 0, categories[np.maximum(codes, 0)], np.datetime64("NaT")), values)
+        typed = _series(
+            np.where(codes >= 0, categories[np.maximum(codes, 0)], np.datetime64("NaT")), values
+        )
     elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         # Epoch numbers are ambiguous (s? ms?): refuse them rather than guess.
         typed = _series(np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"), values)
-    elif dtype == object:
+    elif pd.api.types.is_object_dtype(dtype):
         typed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
         typed = _series(typed.array.asi8.view(f"datetime64[{typed.dtype.unit}]"), values)
     else:
@@ -322,7 +338,9 @@ def parse_numbers(values: pd.Series) -> ParsedColumn:
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         typed = values.astype(np.float64) if values.dtype != np.float64 else values
         return ParsedColumn(typed, missing, _false(n), "number")
-    typed = pd.to_numeric(values.astype(object) if values.dtype == bool else values, errors="coerce")
+    typed = pd.to_numeric(
+        values.astype(object) if values.dtype == bool else values, errors="coerce"
+    )
     typed = _series(typed.to_numpy(dtype=np.float64, na_value=np.nan), values)
     return ParsedColumn(typed, missing, typed.isna().to_numpy() & ~missing, "number")
 
@@ -352,7 +370,9 @@ def vocabulary_codes(values: pd.Series, vocabulary: Sequence[str]) -> np.ndarray
     if isinstance(values.dtype, pd.CategoricalDtype):
         mapping = pd.Index(list(vocabulary)).get_indexer(values.cat.categories.astype(STRING))
         return np.append(mapping, -1).astype(np.int64)[values.cat.codes.to_numpy()]
-    found = pc.index_in(_arrow(text_column(values)), value_set=pa.array(list(vocabulary), pa.string()))
+    found = pc.index_in(
+        _arrow(text_column(values)), value_set=pa.array(list(vocabulary), pa.string())
+    )
     if isinstance(found, pa.ChunkedArray):
         found = found.combine_chunks()
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -391,7 +411,9 @@ class KeyIndex:
         elif self.kind == "str" and refs.kind == "str":
             out = self._text_positions(refs.values)
         else:
-            raise TypeError(f"key kinds differ ({self.kind} vs {refs.kind}): convert both to text first")
+            raise TypeError(
+                f"key kinds differ ({self.kind} vs {refs.kind}): convert both to text first"
+            )
         out[refs.missing] = -1
         return out
 
@@ -413,7 +435,11 @@ class KeyIndex:
 
     def _text_positions(self, refs: pd.Series) -> np.ndarray:
         key_words, ref_words = _fixed_width_words(self._keys), _fixed_width_words(refs)
-        if key_words is not None and ref_words is not None and key_words.shape[1] == ref_words.shape[1]:
+        if (
+            key_words is not None
+            and ref_words is not None
+            and key_words.shape[1] == ref_words.shape[1]
+        ):
             out = _word_positions(key_words, ref_words)
             if out is not None:
                 return out
@@ -436,10 +462,16 @@ def _fixed_width_words(values: pd.Series) -> np.ndarray | None:
     for chunk in chunks:
         if len(chunk) == 0:
             continue
-        if chunk.null_count or not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+        if (
+            chunk.null_count
+            or not pa.types.is_string(chunk.type)
+            and not pa.types.is_large_string(chunk.type)
+        ):
             return None
         offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=offset_type)[chunk.offset : chunk.offset + len(chunk) + 1]
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=offset_type)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
         lengths = np.diff(offsets)
         if lengths[0] == 0 or (lengths != lengths[0]).any() or width not in (None, int(lengths[0])):
             return None
@@ -459,6 +491,7 @@ def _fixed_width_words(values: pd.Series) -> np.ndarray | None:
 
 def _word_positions(key_words: np.ndarray, ref_words: np.ndarray) -> np.ndarray | None:
     """Positions of reference words among key words (exact); None on a key hash collision."""
+
     def hashed(words: np.ndarray) -> np.ndarray:
         h = words[:, 0].copy()
         for j in range(1, words.shape[1]):
@@ -491,4 +524,3 @@ def _mixed(values: np.ndarray) -> np.ndarray:
     z *= np.uint64(0x94D049BB133111EB)
     z ^= z >> np.uint64(31)
     return z
-
