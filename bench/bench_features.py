@@ -90,7 +90,9 @@ def main() -> None:
     )
     parser.add_argument("--config", type=Path, default=ROOT / "training" / "sql.yaml")
     parser.add_argument("--as-of", default=None, help="scoring as_of (default: the data's end)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of the leadml build (best reported)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs of the leadml build (best reported)"
+    )
     parser.add_argument("--skip-pandas", action="store_true", help="skip the pandas reference")
     parser.add_argument("--skip-training", action="store_true", help="skip the training-set build")
     args = parser.parse_args()

@@ -72,7 +72,13 @@ def test_row_order_with_a_gap_in_rows() -> None:
     no_gap = split_by_order(
         rows, fractions={"train": 0.6, "valid": 0.1, "calib": 0.1, "test": 0.2}
     ).assignment
-    assert no_gap.value_counts().to_dict() == {"train": 60, "test": 20, "valid": 10, "calib": 10, "purged": 0}
+    assert no_gap.value_counts().to_dict() == {
+        "train": 60,
+        "test": 20,
+        "valid": 10,
+        "calib": 10,
+        "purged": 0,
+    }
 
 
 def test_summary_gives_sizes_positives_rates_and_ranges() -> None:

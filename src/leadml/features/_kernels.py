@@ -16,8 +16,8 @@ from __future__ import annotations
 import functools
 import os
 import types
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -189,7 +189,9 @@ def vocab_codes(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
         return codes(pa_array)
     bounds = np.linspace(0, len(pa_array), n_pieces + 1).astype(np.int64)
     with ThreadPoolExecutor(max_workers=n_pieces) as pool:
-        parts = pool.map(lambda i: codes(pa_array.slice(bounds[i], bounds[i + 1] - bounds[i])), range(n_pieces))
+        parts = pool.map(
+            lambda i: codes(pa_array.slice(bounds[i], bounds[i + 1] - bounds[i])), range(n_pieces)
+        )
         return np.concatenate(list(parts))
 
 
@@ -517,7 +519,9 @@ def take_category(cat: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     """
     codes = np.asarray(cat.codes).astype(np.int32)
     if codes.size == 0 or len(cat.categories) == 0:
-        return pd.Categorical.from_codes(np.full(rows.size, -1, dtype=np.int32), categories=cat.categories[:0])
+        return pd.Categorical.from_codes(
+            np.full(rows.size, -1, dtype=np.int32), categories=cat.categories[:0]
+        )
     taken = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1)
     used = np.bincount(taken[taken >= 0], minlength=len(cat.categories)) > 0
     remap = np.full(len(cat.categories), -1, dtype=np.int32)

@@ -177,7 +177,9 @@ def build_features(
         else:
             static[entry.name] = take_category(as_category(raw, len(frame)), rows)
 
-    names = event_catalogue(dataset).names + tuple(e.name for e in included_columns(tables, include))
+    names = event_catalogue(dataset).names + tuple(
+        e.name for e in included_columns(tables, include)
+    )
     # concat and column selection share the kernels' arrays: no copy of the big blocks
     out = pd.concat([pd.DataFrame(static), behaviour, signals, account], axis=1)
     return out[["lead_id", "as_of", *names]]

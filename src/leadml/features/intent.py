@@ -60,7 +60,9 @@ def intent_features(
     # 2-D blocks go in as they are (no copy); column order is the catalogue's job
     return pd.concat(
         [
-            pd.DataFrame(counts.T, columns=[f"n_{t}_{w}d" for t in types for w in windows], copy=False),
+            pd.DataFrame(
+                counts.T, columns=[f"n_{t}_{w}d" for t in types for w in windows], copy=False
+            ),
             pd.DataFrame(days_since.T, columns=[f"days_since_{t}" for t in types], copy=False),
             pd.DataFrame({"days_since_intent": days_since_any}, copy=False),
         ],

@@ -197,7 +197,9 @@ class FeatureSpec:
                     "count": int(lost.sum()),
                     "examples": [str(v) for v in _examples(text[lost])],
                 }
-            categoricals[column.name] = pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype)
+            categoricals[column.name] = pd.Categorical.from_codes(
+                codes.astype(np.int32), dtype=dtype
+            )
         if categoricals:
             pieces.append(pd.DataFrame(categoricals, index=frame.index))
         return pd.concat(pieces, axis=1)[list(self.names)], unseen
