@@ -52,7 +52,9 @@ def champion(demo_data, sql_config, sql_training_set, tracking_uri):
     from leadml.tracking import promote
     from leadml.training_run import run_training
 
-    report = run_training(sql_config, demo_data, tracking_uri=tracking_uri, training_set=sql_training_set)
+    report = run_training(
+        sql_config, demo_data, tracking_uri=tracking_uri, training_set=sql_training_set
+    )
     decision = promote("leadml-sql", uri=tracking_uri, margins=sql_config.promotion)
     assert decision.promoted, decision.message()
     return report

@@ -39,7 +39,10 @@ def test_counts_add_up_across_partitions():
     profile = DriftProfile.from_training(train, rng.random(20_000))
     batch, scores = _frame(rng, 10_000, shift=0.3), rng.random(10_000)
     whole = profile.compare(batch, scores)
-    halves = [profile.counts(batch.iloc[:4000], scores[:4000]), profile.counts(batch.iloc[4000:], scores[4000:])]
+    halves = [
+        profile.counts(batch.iloc[:4000], scores[:4000]),
+        profile.counts(batch.iloc[4000:], scores[4000:]),
+    ]
     summed = {k: halves[0][k] + halves[1][k] for k in halves[0]}
     split = profile.compare_counts(summed)
     assert split["features"] == pytest.approx(whole["features"], rel=1e-3)

@@ -16,7 +16,9 @@ def model():
     X = pd.DataFrame(
         {
             "n_demo_request_90d": rng.poisson(0.2, n).astype(float),
-            "days_since_demo_request": np.where(rng.random(n) < 0.2, rng.integers(0, 60, n), np.nan),
+            "days_since_demo_request": np.where(
+                rng.random(n) < 0.2, rng.integers(0, 60, n), np.nan
+            ),
             "employees": rng.lognormal(6, 1.5, n),
             "source": pd.Categorical(rng.choice(["referral", "paid_search", "purchased_list"], n)),
         }
@@ -37,8 +39,16 @@ def model():
             "source": "source",
         },
         group_family={"demo_request": "behaviour", "company_size": "fit", "source": "fit"},
-        group_main={"demo_request": "n_demo_request_90d", "company_size": "employees", "source": "source"},
-        group_label={"demo_request": "Demo request", "company_size": "Company size", "source": "Source"},
+        group_main={
+            "demo_request": "n_demo_request_90d",
+            "company_size": "employees",
+            "source": "source",
+        },
+        group_label={
+            "demo_request": "Demo request",
+            "company_size": "Company size",
+            "source": "Source",
+        },
         mode="flat",
     )
     return booster, X, catalogue
@@ -48,14 +58,26 @@ def test_points_add_up_exactly_and_probability_is_sigmoid_of_log_odds(model):
     booster, X, catalogue = model
     calibration = PlattCalibration(slope=0.9, intercept=0.1)
     bias = booster.predict(X.iloc[:1], pred_contrib=True)[0, -1]
-    scale = PointsScale(base=50, pdo=20, reference_log_odds=float(calibration.log_odds(np.array([bias]))[0]))
-    ex = explain_rows(booster, X, calibration=calibration, scale=scale, catalogue=catalogue, chunk_size=1000, keep_feature_points=True)
+    scale = PointsScale(
+        base=50, pdo=20, reference_log_odds=float(calibration.log_odds(np.array([bias]))[0])
+    )
+    ex = explain_rows(
+        booster,
+        X,
+        calibration=calibration,
+        scale=scale,
+        catalogue=catalogue,
+        chunk_size=1000,
+        keep_feature_points=True,
+    )
     assert ex.base_points == pytest.approx(50.0)
     np.testing.assert_allclose(ex.base_points + ex.feature_points.sum(axis=1), ex.points, atol=1e-6)
     np.testing.assert_allclose(ex.group_points.sum(axis=1) + ex.base_points, ex.points, atol=1e-6)
     np.testing.assert_allclose(ex.family_points.sum(axis=1) + ex.base_points, ex.points, atol=1e-6)
     np.testing.assert_allclose(ex.probability, sigmoid(ex.log_odds), atol=1e-12)
-    np.testing.assert_allclose(ex.probability, calibration.probability(booster.predict(X, raw_score=True)), atol=1e-9)
+    np.testing.assert_allclose(
+        ex.probability, calibration.probability(booster.predict(X, raw_score=True)), atol=1e-9
+    )
     # grouped points are the sum of their features' points
     np.testing.assert_allclose(
         ex.group_points["demo_request"],
@@ -68,7 +90,9 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
     booster, X, catalogue = model
     calibration = PlattCalibration(slope=1.0, intercept=0.0)
     scale = PointsScale(base=50, pdo=20, reference_log_odds=0.0)
-    ex = explain_rows(booster, X.iloc[:500], calibration=calibration, scale=scale, catalogue=catalogue)
+    ex = explain_rows(
+        booster, X.iloc[:500], calibration=calibration, scale=scale, catalogue=catalogue
+    )
     reasons, other = format_reasons(ex, X.iloc[:500], catalogue, k=1)
     for i, text in enumerate(reasons):
         parsed = json.loads(text)
@@ -83,13 +107,24 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
 def test_flat_reason_text_names_the_label_and_value(model):
     _, _, catalogue = model
     assert catalogue.render("source", {"source": "referral"}, "en", 3.0) == "Source: referral"
-    assert catalogue.render("company_size", {"employees": 1200.0}, "en", 3.0) == "Company size: 1,200"
-    assert catalogue.render("company_size", {"employees": float("nan")}, "fr", 3.0) == "Company size: inconnu"
+    assert (
+        catalogue.render("company_size", {"employees": 1200.0}, "en", 3.0) == "Company size: 1,200"
+    )
+    assert (
+        catalogue.render("company_size", {"employees": float("nan")}, "fr", 3.0)
+        == "Company size: inconnu"
+    )
 
 
 def test_catalogue_must_cover_every_feature():
     with pytest.raises(ValueError, match="features without a group"):
-        ReasonCatalogue(features=("a", "b"), feature_group={"a": "g"}, group_family={"g": "fit"}, group_main={}, group_label={})
+        ReasonCatalogue(
+            features=("a", "b"),
+            feature_group={"a": "g"},
+            group_family={"g": "fit"},
+            group_main={},
+            group_label={},
+        )
 
 
 def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_set):
@@ -104,6 +139,8 @@ def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_s
         canonical = canonical_reason_values(frame[cols]).to_dict(orient="records")
         for lang in ("en", "fr"):
             for a, b in zip(raw, canonical, strict=True):
-                assert catalogue.render(group, a, lang, 1.0) == catalogue.render(group, b, lang, 1.0)
+                assert catalogue.render(group, a, lang, 1.0) == catalogue.render(
+                    group, b, lang, 1.0
+                )
                 checked += 1
     assert checked > 50_000

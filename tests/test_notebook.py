@@ -24,12 +24,21 @@ def test_notebook_executes_on_small_data(tmp_path, monkeypatch):
     monkeypatch.setenv("LEADML_NOTEBOOK_LEADS", "4000")
     monkeypatch.setenv("LEADML_TRAINING_DIR", str(TRAINING))
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     text = "\n".join(
         out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
-        for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
     )
     assert "4,000 leads" in text
     assert "roc_auc" in text and "oracle" in text
     assert "probability" in text and "points" in text
-    assert not any(out.get("output_type") == "error" for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+    assert not any(
+        out.get("output_type") == "error"
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+    )

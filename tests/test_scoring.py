@@ -23,8 +23,14 @@ def dataset_config():
 
 def _score(data, out, config, tracking_uri, **kwargs):
     return run_scoring(
-        data, config=config, model_uri=MODEL, as_of=AS_OF, out_dir=out, tracking_uri=tracking_uri,
-        progress=False, **kwargs,
+        data,
+        config=config,
+        model_uri=MODEL,
+        as_of=AS_OF,
+        out_dir=out,
+        tracking_uri=tracking_uri,
+        progress=False,
+        **kwargs,
     )
 
 
@@ -42,19 +48,35 @@ def test_every_open_lead_is_scored_once_with_reasons_that_add_up(first_run):
     assert counts["in"] == counts["scored"] + counts["rejected"] == len(scores)
     assert scores["lead_id"].is_unique
     assert (out / "_SUCCESS").exists()
-    assert json.loads((out / "manifest.json").read_text())["files"]["scores.parquet"] == manifest["files"]["scores.parquet"]
+    assert (
+        json.loads((out / "manifest.json").read_text())["files"]["scores.parquet"]
+        == manifest["files"]["scores.parquet"]
+    )
     for row in scores.sample(200, random_state=0).itertuples():
         reasons = json.loads(row.reasons)
-        assert row.base_points + sum(r["points"] for r in reasons) + row.other_points == pytest.approx(row.points, abs=1e-6)
-        assert row.base_points + row.score_fit + row.score_persona + row.score_behaviour + row.score_intent == pytest.approx(row.points, abs=1e-6)
+        assert row.base_points + sum(
+            r["points"] for r in reasons
+        ) + row.other_points == pytest.approx(row.points, abs=1e-6)
+        assert (
+            row.base_points
+            + row.score_fit
+            + row.score_persona
+            + row.score_behaviour
+            + row.score_intent
+            == pytest.approx(row.points, abs=1e-6)
+        )
     assert set(scores["tier"]) <= {"hot", "warm", "cold"}
-    assert manifest["tiers"] == {t: int((scores["tier"] == t).sum()) for t in ("hot", "warm", "cold")}
+    assert manifest["tiers"] == {
+        t: int((scores["tier"] == t).sum()) for t in ("hot", "warm", "cold")
+    }
     assert manifest["expected_conversions"] == pytest.approx(scores["probability"].sum())
     csv = pd.read_csv(out / "scores.csv")
     np.testing.assert_allclose(csv["probability"], scores["probability"])
 
 
-def test_a_rerun_gives_identical_rows_apart_from_scored_at(first_run, demo_data, dataset_config, tracking_uri, tmp_path):
+def test_a_rerun_gives_identical_rows_apart_from_scored_at(
+    first_run, demo_data, dataset_config, tracking_uri, tmp_path
+):
     out, _ = first_run
     _score(demo_data, tmp_path, dataset_config, tracking_uri, log_to_mlflow=False)
     a = pd.read_parquet(out / "scores.parquet").drop(columns="scored_at")
@@ -62,7 +84,9 @@ def test_a_rerun_gives_identical_rows_apart_from_scored_at(first_run, demo_data,
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_bad_rows_are_rejected_with_their_reason_and_no_lead_is_lost(champion, demo_data, dataset_config, tracking_uri, tmp_path):
+def test_bad_rows_are_rejected_with_their_reason_and_no_lead_is_lost(
+    champion, demo_data, dataset_config, tracking_uri, tmp_path
+):
     data = tmp_path / "data"
     data.mkdir()
     for name in ("accounts", "intent", "outcomes"):
@@ -73,13 +97,32 @@ def test_bad_rows_are_rejected_with_their_reason_and_no_lead_is_lost(champion, d
     bad_date, bad_event, unseen = int(open_leads[0]), int(open_leads[1]), int(open_leads[2])
     leads = leads.astype({"created_at": object, "source": object, "seniority": object})
     leads.loc[leads["lead_id"] == bad_date, "created_at"] = "not a date"
-    leads.loc[leads["lead_id"] == unseen, ["source", "seniority"]] = ["carrier_pigeon", "galactic_emperor"]
+    leads.loc[leads["lead_id"] == unseen, ["source", "seniority"]] = [
+        "carrier_pigeon",
+        "galactic_emperor",
+    ]
     leads.to_csv(data / "leads.csv", index=False)
-    typo = pd.DataFrame({"lead_id": [bad_event], "ts": [pd.Timestamp("2025-06-01")], "event_type": ["pricng_view"]})
-    orphan = pd.DataFrame({"lead_id": [99_999_999], "ts": [pd.Timestamp("2025-06-01")], "event_type": ["pricing_view"]})
+    typo = pd.DataFrame(
+        {"lead_id": [bad_event], "ts": [pd.Timestamp("2025-06-01")], "event_type": ["pricng_view"]}
+    )
+    orphan = pd.DataFrame(
+        {
+            "lead_id": [99_999_999],
+            "ts": [pd.Timestamp("2025-06-01")],
+            "event_type": ["pricing_view"],
+        }
+    )
     pd.concat([events, typo, orphan]).to_parquet(data / "events.parquet")
     # the vocabulary of the unseen lead's seniority is not declared strictly, so it reaches the model
-    config = RunConfig(dataset=dataset_config.dataset.model_copy(update={"vocabularies": dataset_config.dataset.vocabularies.model_copy(update={"seniority": None, "source": None})}))
+    config = RunConfig(
+        dataset=dataset_config.dataset.model_copy(
+            update={
+                "vocabularies": dataset_config.dataset.vocabularies.model_copy(
+                    update={"seniority": None, "source": None}
+                )
+            }
+        )
+    )
     manifest = _score(data, tmp_path / "out", config, tracking_uri, log_to_mlflow=False)
     rejects = pd.read_parquet(tmp_path / "out" / "rejects.parquet")
     scores = pd.read_parquet(tmp_path / "out" / "scores.parquet")
@@ -92,7 +135,9 @@ def test_bad_rows_are_rejected_with_their_reason_and_no_lead_is_lost(champion, d
     assert not scores["lead_id"].isin([bad_date, bad_event, unseen]).any()
 
 
-def test_a_crash_while_writing_leaves_the_previous_output_intact(first_run, demo_data, dataset_config, tracking_uri, tmp_path, monkeypatch):
+def test_a_crash_while_writing_leaves_the_previous_output_intact(
+    first_run, demo_data, dataset_config, tracking_uri, tmp_path, monkeypatch
+):
     out = tmp_path / "out"
     shutil.copytree(first_run[0], out)
     before = (out / "scores.parquet").read_bytes()
@@ -123,7 +168,9 @@ def test_a_crash_while_writing_leaves_the_previous_output_intact(first_run, demo
     assert (out2 / "scores.parquet").read_bytes() == before
 
 
-def test_drift_is_reported_for_a_shifted_input(champion, demo_data, dataset_config, tracking_uri, tmp_path, capsys):
+def test_drift_is_reported_for_a_shifted_input(
+    champion, demo_data, dataset_config, tracking_uri, tmp_path, capsys
+):
     data = tmp_path / "shifted"
     shutil.copytree(demo_data, data)
     accounts = pd.read_parquet(data / "accounts.parquet")
@@ -135,8 +182,12 @@ def test_drift_is_reported_for_a_shifted_input(champion, demo_data, dataset_conf
     assert "drift: feature 'employees'" in capsys.readouterr().err
 
 
-def test_dask_local_cluster_gives_the_same_rows(first_run, demo_data, dataset_config, tracking_uri, tmp_path):
-    _score(demo_data, tmp_path, dataset_config, tracking_uri, scheduler="local", log_to_mlflow=False)
+def test_dask_local_cluster_gives_the_same_rows(
+    first_run, demo_data, dataset_config, tracking_uri, tmp_path
+):
+    _score(
+        demo_data, tmp_path, dataset_config, tracking_uri, scheduler="local", log_to_mlflow=False
+    )
     a = pd.read_parquet(first_run[0] / "scores.parquet").drop(columns="scored_at")
     b = pd.read_parquet(tmp_path / "scores.parquet").drop(columns="scored_at")
     pd.testing.assert_frame_equal(a, b)

@@ -43,10 +43,20 @@ def _wait(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
 
 
 @pytest.mark.slow
-def test_rest_endpoint_returns_the_batch_jobs_scores_and_reasons(champion, demo_data, tracking_uri, tmp_path):
+def test_rest_endpoint_returns_the_batch_jobs_scores_and_reasons(
+    champion, demo_data, tracking_uri, tmp_path
+):
     config = RunConfig(dataset=load_dataset_config(TRAINING / "dataset.yaml"))
-    run_scoring(demo_data, config=config, model_uri="models:/leadml-sql@champion", as_of=AS_OF,
-                out_dir=tmp_path / "scores", tracking_uri=tracking_uri, progress=False, log_to_mlflow=False)
+    run_scoring(
+        demo_data,
+        config=config,
+        model_uri="models:/leadml-sql@champion",
+        as_of=AS_OF,
+        out_dir=tmp_path / "scores",
+        tracking_uri=tracking_uri,
+        progress=False,
+        log_to_mlflow=False,
+    )
     batch = pd.read_parquet(tmp_path / "scores" / "scores.parquet").set_index("lead_id")
     from leadml.tracking import load_scorer
 
@@ -57,18 +67,40 @@ def test_rest_endpoint_returns_the_batch_jobs_scores_and_reasons(champion, demo_
     payload = {
         "dataframe_split": {
             "columns": list(features.columns),
-            "data": json.loads(features.astype(object).where(features.notna(), None).to_json(orient="values")),
+            "data": json.loads(
+                features.astype(object).where(features.notna(), None).to_json(orient="values")
+            ),
         }
     }
     port = _free_port()
     bindir = str(Path(sys.executable).parent)  # uvicorn, which mlflow runs, lives beside python
-    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
-           "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false"}
+    env = {
+        **os.environ,
+        "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",
+    }
     mlflow_bin = Path(sys.executable).parent / "mlflow"
     proc = subprocess.Popen(
-        [str(mlflow_bin), "models", "serve", "-m", "models:/leadml-sql@champion", "--env-manager", "local",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            str(mlflow_bin),
+            "models",
+            "serve",
+            "-m",
+            "models:/leadml-sql@champion",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         _wait(f"http://127.0.0.1:{port}/ping", proc)

@@ -10,14 +10,18 @@ import pytest
 from leadml.tracking import ensure_store, load_scorer, promote
 
 
-def test_loading_by_alias_needs_no_pickle_and_matches_in_process(champion, sql_training_set, tracking_uri, monkeypatch):
+def test_loading_by_alias_needs_no_pickle_and_matches_in_process(
+    champion, sql_training_set, tracking_uri, monkeypatch
+):
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
     ensure_store(tracking_uri)
     served = mlflow.pyfunc.load_model("models:/leadml-sql@champion")
     X, _ = sql_training_set.part("test")
     rows = X.head(300)
     # REST clients send strings for categoricals: the served model gets plain values
-    payload = rows.astype({c: object for c in rows.columns if isinstance(rows[c].dtype, pd.CategoricalDtype)})
+    payload = rows.astype(
+        {c: object for c in rows.columns if isinstance(rows[c].dtype, pd.CategoricalDtype)}
+    )
     remote = served.predict(payload)
     scorer, meta = load_scorer("models:/leadml-sql@champion", uri=tracking_uri)
     local = scorer.score_frame(rows).reset_index(drop=True)
@@ -25,14 +29,30 @@ def test_loading_by_alias_needs_no_pickle_and_matches_in_process(champion, sql_t
     np.testing.assert_allclose(remote["probability"], local["probability"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(remote["points"], local["points"], atol=1e-9)
     assert remote["reasons"].tolist() == local["reasons"].tolist()
-    assert set(remote.columns) >= {"probability", "points", "tier", "score_fit", "score_intent", "reasons"}
+    assert set(remote.columns) >= {
+        "probability",
+        "points",
+        "tier",
+        "score_fit",
+        "score_intent",
+        "reasons",
+    }
 
 
-def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(champion, demo_data, sql_config, sql_training_set, tracking_uri):
+def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(
+    champion, demo_data, sql_config, sql_training_set, tracking_uri
+):
     from leadml.training_run import run_training
 
     weak = sql_config.model_copy(
-        update={"model": sql_config.model.model_copy(update={"num_boost_round": 1, "params": {**sql_config.model.params, "num_leaves": 2}})}
+        update={
+            "model": sql_config.model.model_copy(
+                update={
+                    "num_boost_round": 1,
+                    "params": {**sql_config.model.params, "num_leaves": 2},
+                }
+            )
+        }
     )
     report = run_training(weak, demo_data, tracking_uri=tracking_uri, training_set=sql_training_set)
     assert report["champion"]["roc_auc"] == pytest.approx(champion["model"]["roc_auc"], abs=1e-9)
@@ -40,27 +60,42 @@ def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(champion, dem
     assert not decision.promoted
     assert "roc_auc" in decision.message() and "champion" in decision.message()
     client = mlflow.MlflowClient(tracking_uri)
-    assert str(client.get_model_version_by_alias("leadml-sql", "champion").version) == champion["mlflow"]["version"]
+    assert (
+        str(client.get_model_version_by_alias("leadml-sql", "champion").version)
+        == champion["mlflow"]["version"]
+    )
     # people can force it, and it is recorded; rolling back is moving the alias back
     forced = promote("leadml-sql", uri=tracking_uri, force=True)
     assert forced.promoted
     assert client.get_model_version("leadml-sql", forced.version).tags["leadml.forced"] == "true"
     rollback = promote("leadml-sql", version=champion["mlflow"]["version"], uri=tracking_uri)
     assert rollback.promoted
-    assert str(client.get_model_version_by_alias("leadml-sql", "champion").version) == champion["mlflow"]["version"]
+    assert (
+        str(client.get_model_version_by_alias("leadml-sql", "champion").version)
+        == champion["mlflow"]["version"]
+    )
 
 
 def test_the_run_logs_config_fingerprint_figures_and_model_card(champion, tracking_uri):
     client = mlflow.MlflowClient(tracking_uri)
     run_id = champion["mlflow"]["run_id"]
     names = {a.path for a in client.list_artifacts(run_id)}
-    assert {"config.json", "data_fingerprint.json", "metrics.json", "model_card.md", "figures", "explanations"} <= names
+    assert {
+        "config.json",
+        "data_fingerprint.json",
+        "metrics.json",
+        "model_card.md",
+        "figures",
+        "explanations",
+    } <= names
     figures = {a.path for a in client.list_artifacts(run_id, "figures")}
     assert {"figures/reliability.png", "figures/gains.png", "figures/shap_beeswarm.png"} <= figures
     metrics = client.get_run(run_id).data.metrics
     assert metrics["test_model_roc_auc"] == pytest.approx(champion["model"]["roc_auc"])
     assert "test_baseline_roc_auc" in metrics and "test_oracle_roc_auc" in metrics
-    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="data_fingerprint.json", tracking_uri=tracking_uri)
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="data_fingerprint.json", tracking_uri=tracking_uri
+    )
     fingerprint = json.loads(open(local).read())
     assert len(fingerprint["inputs_sha256"]) == 64
 

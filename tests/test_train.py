@@ -14,10 +14,12 @@ def test_training_twice_gives_the_same_model_text_and_probabilities(sql_training
 
 
 def test_report_beats_the_grid_and_is_calibrated(champion):
-    model, baseline = champion["model"], champion["baseline"]
+    model, baseline, oracle = champion["model"], champion["baseline"], champion["oracle"]
     assert model["roc_auc"] > baseline["roc_auc"] + 0.05
-    assert model["ece"] < 0.03
-    assert champion["oracle"]["roc_auc"] > model["roc_auc"]
+    assert model["lift_top_decile"] >= 1.3 * baseline["lift_top_decile"]
+    assert model["ece"] <= 0.02
+    # the oracle knows the generator's hidden state: an upper bound the model gets close to
+    assert 0.93 * oracle["roc_auc"] <= model["roc_auc"] < oracle["roc_auc"]
     for key in ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile"):
         assert key in model and key in baseline and key in champion["oracle"]
     assert champion["n_test"] == champion["sizes"]["test"]["n"]

@@ -38,8 +38,12 @@ def _progress_bar(total: int, enabled: bool):
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     progress = Progress(
-        TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} leads"),
-        TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        TextColumn("scoring"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} leads"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
     )
     progress.start()
     task = progress.add_task("score", total=total)
@@ -71,7 +75,9 @@ def _load_event_inputs(data: Path, config: RunConfig, as_of: pd.Timestamp):
             events=tables.events[~tables.events["lead_id"].isin(bad)].reset_index(drop=True),
             outcomes=tables.outcomes[~tables.outcomes["lead_id"].isin(bad)].reset_index(drop=True),
         )
-    open_ids = scoring_snapshots(tables.leads, tables.outcomes, as_of=as_of, closed_stages=config.dataset.closed_stages)["lead_id"]
+    open_ids = scoring_snapshots(
+        tables.leads, tables.outcomes, as_of=as_of, closed_stages=config.dataset.closed_stages
+    )["lead_id"]
     return tables, rejects, open_ids, report
 
 
@@ -101,13 +107,32 @@ def run_scoring(
     also, also_meta = (None, None) if also_uri is None else load_scorer(also_uri, uri=tracking_uri)
     if config.is_flat:
         return _run_flat_scoring(
-            data, config=config, scorer=scorer, meta=meta, also=also, also_meta=also_meta, as_of=as_of,
-            out_dir=out_dir, fmt=fmt, top_reasons=top_reasons, chunk_size=chunk_size, tolerance=tolerance,
-            tracking_uri=tracking_uri, log_to_mlflow=log_to_mlflow, model_uri=model_uri, started=started,
+            data,
+            config=config,
+            scorer=scorer,
+            meta=meta,
+            also=also,
+            also_meta=also_meta,
+            as_of=as_of,
+            out_dir=out_dir,
+            fmt=fmt,
+            top_reasons=top_reasons,
+            chunk_size=chunk_size,
+            tolerance=tolerance,
+            tracking_uri=tracking_uri,
+            log_to_mlflow=log_to_mlflow,
+            model_uri=model_uri,
+            started=started,
         )
     tables, rejects, open_ids, report = _load_event_inputs(data, config, as_of)
     n_in = int(len(open_ids)) + int(len(rejects))
-    options = dict(model_meta=meta, also_meta=also_meta, top_reasons=top_reasons, chunk_size=chunk_size, tolerance=tolerance)
+    options = dict(
+        model_meta=meta,
+        also_meta=also_meta,
+        top_reasons=top_reasons,
+        chunk_size=chunk_size,
+        tolerance=tolerance,
+    )
     if scheduler:
         from leadml.distributed import score_partitions_on_dask
 
@@ -119,16 +144,27 @@ def run_scoring(
                 also_dir = Path(tmp) / "also"
                 also.save(also_dir)
             results = score_partitions_on_dask(
-                tables, config, scorer_dir=scorer_dir, also_dir=also_dir, as_of=as_of,
-                scheduler=scheduler, options=options,
+                tables,
+                config,
+                scorer_dir=scorer_dir,
+                also_dir=also_dir,
+                as_of=as_of,
+                scheduler=scheduler,
+                options=options,
             )
     else:
         advance, close = _progress_bar(len(open_ids), progress)
         try:
-            results = [score_open_leads(tables, config, scorer, also=also, as_of=as_of, progress=advance, **options)]
+            results = [
+                score_open_leads(
+                    tables, config, scorer, also=also, as_of=as_of, progress=advance, **options
+                )
+            ]
         finally:
             close()
-    scores = pd.concat([r[0] for r in results], ignore_index=True).sort_values("lead_id", kind="stable", ignore_index=True)
+    scores = pd.concat([r[0] for r in results], ignore_index=True).sort_values(
+        "lead_id", kind="stable", ignore_index=True
+    )
     scores["tier"] = assign_tiers(scores["probability"].to_numpy(), scorer.tiers)
     rejects = pd.concat([rejects, *[r[1] for r in results]], ignore_index=True)
     rejects = rejects.sort_values("lead_id", kind="stable", ignore_index=True)
@@ -149,7 +185,11 @@ def run_scoring(
     scored_ids = set(scores["lead_id"].tolist())
     rejected_ids = set(rejects["lead_id"].tolist())
     expected = set(pd.Series(open_ids).tolist()) | set(report.rejected_leads()["lead_id"].tolist())
-    if len(scores) + len(rejects) != n_in or scored_ids | rejected_ids != expected or scored_ids & rejected_ids:
+    if (
+        len(scores) + len(rejects) != n_in
+        or scored_ids | rejected_ids != expected
+        or scored_ids & rejected_ids
+    ):
         raise CountMismatchError(
             f"open leads in {n_in:,} ≠ scored {len(scores):,} + rejected {len(rejects):,}; "
             f"missing {sorted(expected - scored_ids - rejected_ids)[:5]}, "
@@ -161,10 +201,18 @@ def run_scoring(
     manifest = {
         "as_of": str(as_of),
         "scored_at": str(scored_at),
-        "models": {"main": {"uri": model_uri, **meta}, **({"also": {"uri": also_uri, **also_meta}} if also else {})},
+        "models": {
+            "main": {"uri": model_uri, **meta},
+            **({"also": {"uri": also_uri, **also_meta}} if also else {}),
+        },
         "target": scorer.target,
         "horizon_days": scorer.horizon_days,
-        "tier_thresholds": {"hot": scorer.tiers.hot, "warm": scorer.tiers.warm, "hot_top_n": scorer.tiers.hot_top_n, "hot_top_pct": scorer.tiers.hot_top_pct},
+        "tier_thresholds": {
+            "hot": scorer.tiers.hot,
+            "warm": scorer.tiers.warm,
+            "hot_top_n": scorer.tiers.hot_top_n,
+            "hot_top_pct": scorer.tiers.hot_top_pct,
+        },
         "points_scale": scorer.scale.to_dict(),
         "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
         "tiers": tiers,
@@ -179,14 +227,33 @@ def run_scoring(
     for line in drift_warnings(drift):
         _eprint(f"warning: {line}")
     if log_to_mlflow:
-        log_scoring_run(model_name=meta.get("name", scorer.name), model_version=str(meta.get("version", "")), manifest=manifest, uri=tracking_uri)
+        log_scoring_run(
+            model_name=meta.get("name", scorer.name),
+            model_version=str(meta.get("version", "")),
+            manifest=manifest,
+            uri=tracking_uri,
+        )
     return manifest
 
 
 def _run_flat_scoring(
-    data: Path, *, config: RunConfig, scorer: Any, meta: dict, also: Any, also_meta: dict | None,
-    as_of: pd.Timestamp, out_dir: str | Path, fmt: str, top_reasons: int | None, chunk_size: int,
-    tolerance: int, tracking_uri: str | None, log_to_mlflow: bool, model_uri: str, started: float,
+    data: Path,
+    *,
+    config: RunConfig,
+    scorer: Any,
+    meta: dict,
+    also: Any,
+    also_meta: dict | None,
+    as_of: pd.Timestamp,
+    out_dir: str | Path,
+    fmt: str,
+    top_reasons: int | None,
+    chunk_size: int,
+    tolerance: int,
+    tracking_uri: str | None,
+    log_to_mlflow: bool,
+    model_uri: str,
+    started: float,
 ) -> dict[str, Any]:
     """Flat mode: every row of the export is a lead to score (the label column may be absent)."""
     from leadml.scoring import reject_unseen_categories, score_features
@@ -198,15 +265,25 @@ def _run_flat_scoring(
     n_in = len(features)
     kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
     scores = score_features(
-        kept, scorer, as_of=as_of, also=also, model_meta=meta, also_meta=also_meta,
-        top_reasons=top_reasons, chunk_size=chunk_size,
+        kept,
+        scorer,
+        as_of=as_of,
+        also=also,
+        model_meta=meta,
+        also_meta=also_meta,
+        top_reasons=top_reasons,
+        chunk_size=chunk_size,
     )
     if len(scores) + len(rejects) != n_in:
-        raise CountMismatchError(f"rows in {n_in:,} ≠ scored {len(scores):,} + rejected {len(rejects):,}")
+        raise CountMismatchError(
+            f"rows in {n_in:,} ≠ scored {len(scores):,} + rejected {len(rejects):,}"
+        )
     drift = None
     if scorer.reference is not None and len(kept):
         X, _ = scorer.model_matrix(kept)
-        order = scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
+        order = (
+            scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
+        )
         drift = scorer.reference.compare(X, order)
     scores["scored_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
     manifest = {
@@ -226,5 +303,10 @@ def _run_flat_scoring(
     for line in drift_warnings(drift):
         _eprint(f"warning: {line}")
     if log_to_mlflow:
-        log_scoring_run(model_name=meta.get("name", scorer.name), model_version=str(meta.get("version", "")), manifest=manifest, uri=tracking_uri)
+        log_scoring_run(
+            model_name=meta.get("name", scorer.name),
+            model_version=str(meta.get("version", "")),
+            manifest=manifest,
+            uri=tracking_uri,
+        )
     return manifest

@@ -265,7 +265,9 @@ class RunConfig(_Frozen):
     @property
     def purge_days(self) -> int:
         """Gap between split parts: the label horizon unless set."""
-        return self.split.purge_days if self.split.purge_days is not None else self.target.horizon_days
+        return (
+            self.split.purge_days if self.split.purge_days is not None else self.target.horizon_days
+        )
 
     @property
     def is_flat(self) -> bool:

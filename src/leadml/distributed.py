@@ -26,11 +26,15 @@ _SCORERS: dict[str, Any] = {}
 def partition_tables(tables: Tables, n_partitions: int) -> list[Tables]:
     """Split the tables into ``n_partitions`` parts by a stable hash of the account id."""
     account_part = pd.Series(
-        pd.util.hash_pandas_object(tables.accounts["account_id"], index=False).to_numpy() % n_partitions,
+        pd.util.hash_pandas_object(tables.accounts["account_id"], index=False).to_numpy()
+        % n_partitions,
         index=tables.accounts["account_id"].to_numpy(),
     )
     lead_part = pd.Series(
-        account_part.reindex(tables.leads["account_id"].to_numpy()).fillna(-1).to_numpy().astype(int),
+        account_part.reindex(tables.leads["account_id"].to_numpy())
+        .fillna(-1)
+        .to_numpy()
+        .astype(int),
         index=tables.leads["lead_id"].to_numpy(),
     )
     parts = []
@@ -43,9 +47,15 @@ def partition_tables(tables: Tables, n_partitions: int) -> list[Tables]:
             Tables(
                 accounts=tables.accounts[accounts_mask].reset_index(drop=True),
                 leads=tables.leads[leads_mask].reset_index(drop=True),
-                events=tables.events[tables.events["lead_id"].isin(lead_ids)].reset_index(drop=True),
-                intent=tables.intent[tables.intent["account_id"].isin(account_ids)].reset_index(drop=True),
-                outcomes=tables.outcomes[tables.outcomes["lead_id"].isin(lead_ids)].reset_index(drop=True),
+                events=tables.events[tables.events["lead_id"].isin(lead_ids)].reset_index(
+                    drop=True
+                ),
+                intent=tables.intent[tables.intent["account_id"].isin(account_ids)].reset_index(
+                    drop=True
+                ),
+                outcomes=tables.outcomes[tables.outcomes["lead_id"].isin(lead_ids)].reset_index(
+                    drop=True
+                ),
             )
         )
     return parts
@@ -90,7 +100,9 @@ def score_partitions_on_dask(
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler)

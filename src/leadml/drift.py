@@ -65,19 +65,35 @@ class DriftProfile:
     bins: Mapping[str, dict[str, Any]]
 
     @classmethod
-    def from_training(cls, X: pd.DataFrame, scores: np.ndarray, *, n_bins: int = 10) -> DriftProfile:
+    def from_training(
+        cls, X: pd.DataFrame, scores: np.ndarray, *, n_bins: int = 10
+    ) -> DriftProfile:
         bins: dict[str, dict[str, Any]] = {}
         for column in X.columns:
             values = X[column]
-            if isinstance(values.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(values):
+            if isinstance(values.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
+                values
+            ):
                 top = values.astype(object).dropna().astype(str).value_counts().index[:30].tolist()
-                bins[column] = {"kind": "categorical", "categories": top, "shares": _categorical_shares(values, top).tolist()}
+                bins[column] = {
+                    "kind": "categorical",
+                    "categories": top,
+                    "shares": _categorical_shares(values, top).tolist(),
+                }
             else:
                 arr = values.to_numpy(dtype=float, na_value=np.nan)
                 edges = _numeric_bins(arr, n_bins)
-                bins[column] = {"kind": "numeric", "edges": edges, "shares": _numeric_shares(arr, edges).tolist()}
+                bins[column] = {
+                    "kind": "numeric",
+                    "edges": edges,
+                    "shares": _numeric_shares(arr, edges).tolist(),
+                }
         score_edges = _numeric_bins(np.asarray(scores, dtype=float), n_bins)
-        bins["__score__"] = {"kind": "numeric", "edges": score_edges, "shares": _numeric_shares(scores, score_edges).tolist()}
+        bins["__score__"] = {
+            "kind": "numeric",
+            "edges": score_edges,
+            "shares": _numeric_shares(scores, score_edges).tolist(),
+        }
         return cls(bins=bins)
 
     def counts(self, X: pd.DataFrame, scores: np.ndarray) -> dict[str, np.ndarray]:
@@ -94,10 +110,14 @@ class DriftProfile:
             if ref["kind"] == "categorical":
                 shares = _categorical_shares(X[column], ref["categories"])
             else:
-                shares = _numeric_shares(X[column].to_numpy(dtype=float, na_value=np.nan), ref["edges"])
+                shares = _numeric_shares(
+                    X[column].to_numpy(dtype=float, na_value=np.nan), ref["edges"]
+                )
             out[column] = np.rint(shares * n)
         score_ref = self.bins["__score__"]
-        out["__score__"] = np.rint(_numeric_shares(np.asarray(scores, dtype=float), score_ref["edges"]) * n)
+        out["__score__"] = np.rint(
+            _numeric_shares(np.asarray(scores, dtype=float), score_ref["edges"]) * n
+        )
         return out
 
     def compare_counts(self, counts: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -109,7 +129,9 @@ class DriftProfile:
             return population_stability_index(self.bins[name]["shares"], shares)
 
         features = {c: psi(c) for c in sorted(counts) if c != "__score__"}
-        flagged = sorted((c for c, v in features.items() if v > DRIFT_WARNING), key=lambda c: -features[c])
+        flagged = sorted(
+            (c for c, v in features.items() if v > DRIFT_WARNING), key=lambda c: -features[c]
+        )
         return {
             "threshold": DRIFT_WARNING,
             "score_psi": psi("__score__"),

@@ -56,7 +56,9 @@ class ReasonCatalogue:
             raise ValueError(f"reason catalogue: features without a group: {unknown}")
         bad = {g: f for g, f in self.group_family.items() if f not in FAMILIES}
         if bad:
-            raise ValueError(f"reason catalogue: unknown families {bad}; expected one of {FAMILIES}")
+            raise ValueError(
+                f"reason catalogue: unknown families {bad}; expected one of {FAMILIES}"
+            )
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -129,7 +131,9 @@ class Explanation:
     feature_points: pd.DataFrame | None = field(default=None, repr=False)
 
 
-def contributions(booster: lgb.Booster, X: pd.DataFrame, *, chunk_size: int = 100_000) -> np.ndarray:
+def contributions(
+    booster: lgb.Booster, X: pd.DataFrame, *, chunk_size: int = 100_000
+) -> np.ndarray:
     """Exact TreeSHAP of the raw margin: (n, n_features + 1), bias last (``pred_contrib`` layout)."""
     try:
         from leadml.fastshap import tree_contributions
@@ -226,7 +230,9 @@ def canonical_reason_values(values: pd.DataFrame) -> pd.DataFrame:
             out[column] = np.where(x.isna(), np.nan, (x != 0).astype(float))
         elif column == "engagement_trend":
             x = pd.to_numeric(v, errors="coerce").astype(float)
-            out[column] = np.where(x.isna(), np.nan, np.where(x > 0.5, 1.0, np.where(x < -0.5, -1.0, 0.0)))
+            out[column] = np.where(
+                x.isna(), np.nan, np.where(x > 0.5, 1.0, np.where(x < -0.5, -1.0, 0.0))
+            )
         else:
             out[column] = v
     return pd.DataFrame(out, index=values.index)

@@ -85,7 +85,9 @@ def read_raw_tables(data_dir: str | Path, dataset: EventDataset) -> Tables:
         spec = dataset.tables[name]
         path = find_table_file(data_dir, spec.file)
         frame = _read_any(path, sep=dataset.csv.sep, encoding=dataset.csv.encoding)
-        rename = {src: dst for dst, src in spec.columns.items() if src in frame.columns and src != dst}
+        rename = {
+            src: dst for dst, src in spec.columns.items() if src in frame.columns and src != dst
+        }
         frames[name] = frame.rename(columns=rename)
     return Tables(**frames)
 

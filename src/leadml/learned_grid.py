@@ -24,13 +24,19 @@ COUNT_EDGES = (0, 1, 3, 10)
 
 def _is_count(values: pd.Series) -> bool:
     v = values.dropna()
-    return bool(len(v)) and bool((v >= 0).all()) and bool((v == np.floor(v)).all()) and v.max() <= 1000
+    return (
+        bool(len(v)) and bool((v >= 0).all()) and bool((v == np.floor(v)).all()) and v.max() <= 1000
+    )
 
 
 def bin_values(values: pd.Series, *, max_bins: int = 5) -> pd.Series:
     """Readable bin labels for one signal's values: categories as they are, small counts as
     0 / 1–2 / 3–9 / 10+, other numbers by quantile; missing values get their own bin."""
-    if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object or pd.api.types.is_string_dtype(values):
+    if (
+        isinstance(values.dtype, pd.CategoricalDtype)
+        or values.dtype == object
+        or pd.api.types.is_string_dtype(values)
+    ):
         labels = values.astype(object).where(values.notna(), "missing").astype(str)
         return labels
     numeric = pd.to_numeric(values, errors="coerce").astype(float)
@@ -54,8 +60,12 @@ def bin_values(values: pd.Series, *, max_bins: int = 5) -> pd.Series:
         if quantiles.size < 2:
             out[present] = f"{quantiles[0]:,.4g}"
             return out
-        labels = [f"{a:,.4g} – {b:,.4g}" for a, b in zip(quantiles[:-1], quantiles[1:], strict=True)]
-        cut = pd.cut(numeric[present], bins=quantiles, include_lowest=True, labels=labels, duplicates="drop")
+        labels = [
+            f"{a:,.4g} – {b:,.4g}" for a, b in zip(quantiles[:-1], quantiles[1:], strict=True)
+        ]
+        cut = pd.cut(
+            numeric[present], bins=quantiles, include_lowest=True, labels=labels, duplicates="drop"
+        )
     out[present] = cut.astype(str)
     return out
 
@@ -66,10 +76,17 @@ class LearnedGrid:
     fidelity: dict[str, float]
 
     def to_markdown(self, *, hand_grid: pd.DataFrame | None = None) -> str:
-        lines = ["# Learned point grid", "", "Mean points the model gives each signal, by value, on the test part.", ""]
+        lines = [
+            "# Learned point grid",
+            "",
+            "Mean points the model gives each signal, by value, on the test part.",
+            "",
+        ]
         lines += ["| family | signal | value | leads | points |", "|---|---|---|---:|---:|"]
         for row in self.table.itertuples(index=False):
-            lines.append(f"| {row.family} | {row.label} | {row.bin} | {row.n:,} | {row.points:+.1f} |")
+            lines.append(
+                f"| {row.family} | {row.label} | {row.bin} | {row.n:,} | {row.points:+.1f} |"
+            )
         lines += ["", "## Fidelity on the test part", ""]
         for key, value in self.fidelity.items():
             lines.append(f"- {key}: {value:.4f}")
@@ -125,7 +142,9 @@ def learn_grid(
                     "points": float(mean),
                 }
             )
-    table = pd.DataFrame(rows, columns=["group", "label", "family", "feature", "bin", "n", "points"])
+    table = pd.DataFrame(
+        rows, columns=["group", "label", "family", "feature", "bin", "n", "points"]
+    )
     y_true = np.asarray(y_true)
     fidelity = {
         "spearman_with_model": float(spearmanr(grid_sum, model_points).statistic),

@@ -33,7 +33,13 @@ def _metric_table(report: dict[str, Any]) -> list[str]:
 def _segment_table(model: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     for segment, rows in (model.get("by_segment") or {}).items():
-        lines += ["", f"**By {segment}**", "", "| value | leads | converted | rate | mean predicted |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"**By {segment}**",
+            "",
+            "| value | leads | converted | rate | mean predicted |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for row in rows[:12]:
             lines.append(
                 f"| {row.get('segment', row.get('value'))} | {row.get('n', 0):,} | {row.get('positives', 0):,} | "

@@ -58,11 +58,18 @@ def reject_unseen_categories(
     rejected = per_row > tolerance
     reasons = []
     for i in np.flatnonzero(rejected):
-        values = [f"{c}={features[c].iloc[i]!r}" for c, bad in zip(categorical, lost[i], strict=True) if bad]
+        values = [
+            f"{c}={features[c].iloc[i]!r}"
+            for c, bad in zip(categorical, lost[i], strict=True)
+            if bad
+        ]
         reasons.append(
-            f"{len(values)} categorical values unseen at training (tolerance {tolerance}): " + ", ".join(values)
+            f"{len(values)} categorical values unseen at training (tolerance {tolerance}): "
+            + ", ".join(values)
         )
-    rejects = pd.DataFrame({"lead_id": features.loc[rejected, "lead_id"].to_numpy(), "reason": reasons})
+    rejects = pd.DataFrame(
+        {"lead_id": features.loc[rejected, "lead_id"].to_numpy(), "reason": reasons}
+    )
     details = {
         column: {"rows": int(info["count"]), "examples": {str(v): None for v in info["examples"]}}
         for column, info in unseen.items()
@@ -87,7 +94,9 @@ def score_features(
     parts = []
     for start in range(0, len(features), chunk_size):
         chunk = features.iloc[start : start + chunk_size]
-        scored = scorer.score_frame(chunk, top_reasons=top_reasons, chunk_size=chunk_size, tiers=tiers)
+        scored = scorer.score_frame(
+            chunk, top_reasons=top_reasons, chunk_size=chunk_size, tiers=tiers
+        )
         if also is not None:
             scored["probability_won"] = also.probability(chunk)
         parts.append(scored)
@@ -149,7 +158,9 @@ def drift_warnings(drift: dict[str, Any] | None) -> list[str]:
         for name in drift.get("flagged", [])
     ]
     if drift.get("score_psi", 0.0) > DRIFT_WARNING:
-        lines.insert(0, f"drift: score PSI {drift['score_psi']:.3f} > {DRIFT_WARNING} vs training data")
+        lines.insert(
+            0, f"drift: score PSI {drift['score_psi']:.3f} > {DRIFT_WARNING} vs training data"
+        )
     return lines
 
 
@@ -216,6 +227,8 @@ def score_open_leads(
     counts: dict[str, np.ndarray] = {}
     if scorer.reference is not None and len(kept):
         X, _ = scorer.model_matrix(kept)
-        probability = scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
+        probability = (
+            scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
+        )
         counts = scorer.reference.counts(X, probability)
     return scores, rejects, unseen, counts

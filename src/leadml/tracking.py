@@ -102,7 +102,9 @@ def _signature(spec: Any):
 
     inputs = Schema(
         [
-            ColSpec("string" if column.kind == "categorical" else "double", column.name, required=False)
+            ColSpec(
+                "string" if column.kind == "categorical" else "double", column.name, required=False
+            )
             for column in spec.columns
         ]
     )
@@ -173,7 +175,9 @@ def log_training_run(
     client = MlflowClient()
     client.set_registered_model_alias(name, "challenger", version)
     client.set_model_version_tag(name, version, "run_id", run_id)
-    return RegisteredModel(run_id=run_id, name=name, version=version, model_uri=f"models:/{name}/{version}")
+    return RegisteredModel(
+        run_id=run_id, name=name, version=version, model_uri=f"models:/{name}/{version}"
+    )
 
 
 def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[str, str]]:
@@ -264,13 +268,17 @@ def promote(
         try:
             candidate = client.get_model_version_by_alias(name, "challenger")
         except MlflowException as exc:
-            raise ValueError(f"model {name!r} has no 'challenger' version: run `leadml train` first") from exc
+            raise ValueError(
+                f"model {name!r} has no 'challenger' version: run `leadml train` first"
+            ) from exc
     else:
         candidate = client.get_model_version(name, str(version))
     reasons: list[str] = []
     rollback = version is not None
     if champion is not None and str(champion.version) == str(candidate.version):
-        return PromotionDecision(True, name, str(candidate.version), str(champion.version), ("already champion",))
+        return PromotionDecision(
+            True, name, str(candidate.version), str(champion.version), ("already champion",)
+        )
     if not rollback and not force:
         metric = margins.metric
         metrics = _run_metrics(candidate.run_id)
@@ -279,7 +287,10 @@ def promote(
         if model_value is None:
             reasons.append(f"the challenger's run has no test_model_{metric} metric")
         else:
-            if baseline_value is not None and model_value < baseline_value + margins.min_gain_over_baseline:
+            if (
+                baseline_value is not None
+                and model_value < baseline_value + margins.min_gain_over_baseline
+            ):
                 reasons.append(
                     f"{metric} {model_value:.4f} does not beat the rule baseline's {baseline_value:.4f} "
                     f"by the required {margins.min_gain_over_baseline:+.4f}"
@@ -303,13 +314,22 @@ def promote(
                         f"(version {champion.version}) by the required {margins.min_gain_over_champion:+.4f}"
                     )
         if reasons:
-            return PromotionDecision(False, name, candidate.version, getattr(champion, "version", None), tuple(reasons))
+            return PromotionDecision(
+                False, name, candidate.version, getattr(champion, "version", None), tuple(reasons)
+            )
     client.set_registered_model_alias(name, "champion", candidate.version)
-    client.set_model_version_tag(name, candidate.version, "leadml.promoted_by", "force" if force else ("rollback" if rollback else "gate"))
+    client.set_model_version_tag(
+        name,
+        candidate.version,
+        "leadml.promoted_by",
+        "force" if force else ("rollback" if rollback else "gate"),
+    )
     if force:
         client.set_model_version_tag(name, candidate.version, "leadml.forced", "true")
     note = "forced past the gate" if force else ("rollback" if rollback else "passed the gate")
-    return PromotionDecision(True, name, candidate.version, getattr(champion, "version", None), (note,))
+    return PromotionDecision(
+        True, name, candidate.version, getattr(champion, "version", None), (note,)
+    )
 
 
 def log_scoring_run(

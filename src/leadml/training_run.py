@@ -58,7 +58,10 @@ def _segments(test: pd.DataFrame, config: RunConfig) -> dict[str, np.ndarray]:
         candidates = [c for c in config.dataset.categorical if c in test.columns][:2]
     else:
         candidates = [c for c in ("source", "industry") if c in test.columns]
-    return {c: test[c].astype(object).where(test[c].notna(), "missing").astype(str).to_numpy() for c in candidates}
+    return {
+        c: test[c].astype(object).where(test[c].notna(), "missing").astype(str).to_numpy()
+        for c in candidates
+    }
 
 
 def _oracle(config: RunConfig, data: Path, test: pd.DataFrame) -> np.ndarray | None:
@@ -85,7 +88,11 @@ def _oracle(config: RunConfig, data: Path, test: pd.DataFrame) -> np.ndarray | N
 
 
 def evaluate_test_part(
-    scores: dict[str, np.ndarray], y: np.ndarray, *, segments: dict[str, np.ndarray], config: RunConfig
+    scores: dict[str, np.ndarray],
+    y: np.ndarray,
+    *,
+    segments: dict[str, np.ndarray],
+    config: RunConfig,
 ) -> dict[str, dict[str, Any]]:
     """The shared evaluation of every scorer on the same test rows."""
     return {
@@ -100,7 +107,9 @@ def evaluate_test_part(
     }
 
 
-def _champion_probability(config: RunConfig, test: pd.DataFrame, uri: str | None) -> tuple[np.ndarray | None, str | None]:
+def _champion_probability(
+    config: RunConfig, test: pd.DataFrame, uri: str | None
+) -> tuple[np.ndarray | None, str | None]:
     from leadml.tracking import load_scorer
 
     try:
@@ -125,7 +134,9 @@ def _baseline(config: RunConfig, training_set: Any):
     return PointGridClassifier(grid=grid).fit(X_train, y_train)
 
 
-def _figures(folder: Path, y: np.ndarray, scores: dict[str, np.ndarray], reports: dict[str, Any]) -> dict[str, Path]:
+def _figures(
+    folder: Path, y: np.ndarray, scores: dict[str, np.ndarray], reports: dict[str, Any]
+) -> dict[str, Path]:
     from leadml import plots
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -150,7 +161,11 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
     import matplotlib.pyplot as plt
     import shap
 
-    data = X.apply(lambda c: c.cat.codes.where(c.notna(), np.nan) if isinstance(c.dtype, pd.CategoricalDtype) else c)
+    data = X.apply(
+        lambda c: (
+            c.cat.codes.where(c.notna(), np.nan) if isinstance(c.dtype, pd.CategoricalDtype) else c
+        )
+    )
     values = shap.Explanation(
         values=explanation.feature_points.to_numpy(),
         base_values=np.full(len(X), explanation.base_points),
@@ -180,7 +195,11 @@ def _input_example(X: pd.DataFrame) -> pd.DataFrame:
             mode = values.dropna().astype(str).mode()
             row[column] = mode.iloc[0] if len(mode) else None
         else:
-            row[column] = float(np.nanmedian(values.to_numpy(dtype=float, na_value=np.nan))) if values.notna().any() else np.nan
+            row[column] = (
+                float(np.nanmedian(values.to_numpy(dtype=float, na_value=np.nan)))
+                if values.notna().any()
+                else np.nan
+            )
     return pd.DataFrame([row])
 
 
@@ -206,7 +225,9 @@ def run_training(
         _log(f"building the training set from {data} …")
         training_set = build_training_set(config, data)
     built = time.perf_counter()
-    _log(f"training set: {len(training_set.frame):,} snapshots in {built - started:.1f}s; training LightGBM …")
+    _log(
+        f"training set: {len(training_set.frame):,} snapshots in {built - started:.1f}s; training LightGBM …"
+    )
     result: TrainResult = train_scorer(training_set, config)
     _log(f"boosting: {result.best_iteration} trees in {result.boosting_seconds:.1f}s; evaluating …")
     after_boost = time.perf_counter()
@@ -218,7 +239,9 @@ def run_training(
     baseline = _baseline(config, training_set)
     if baseline is not None:
         scores["baseline"] = baseline.predict_proba(X_test)[:, 1]
-    champion_prob, champion_version = _champion_probability(config, X_test, tracking_uri) if log_to_mlflow else (None, None)
+    champion_prob, champion_version = (
+        _champion_probability(config, X_test, tracking_uri) if log_to_mlflow else (None, None)
+    )
     if champion_prob is not None:
         scores["champion"] = champion_prob
     oracle = _oracle(config, data, test)
@@ -263,7 +286,10 @@ def run_training(
         **{name: {k: v for k, v in rep.items()} for name, rep in reports.items()},
         "learned_grid_fidelity": grid.fidelity,
         "mean_abs_points_by_group": importance_by_group.round(4).to_dict(),
-        "timings": {"training_set_seconds": round(built - started, 2), "boosting_seconds": round(result.boosting_seconds, 2)},
+        "timings": {
+            "training_set_seconds": round(built - started, 2),
+            "boosting_seconds": round(result.boosting_seconds, 2),
+        },
     }
 
     if log_to_mlflow:
@@ -301,15 +327,20 @@ def run_training(
                 tags=tags,
                 uri=tracking_uri,
             )
-        report["mlflow"] = {"run_id": registered.run_id, "model": registered.name, "version": registered.version}
+        report["mlflow"] = {
+            "run_id": registered.run_id,
+            "model": registered.name,
+            "version": registered.version,
+        }
     report["timings"]["after_boosting_seconds"] = round(time.perf_counter() - after_boost, 2)
     if report_path is not None:
         write_json_atomic(report_path, report)
     return report
 
 
-
-def run_baseline(config: RunConfig, data: str | Path, *, report_path: str | Path | None = None) -> dict[str, Any]:
+def run_baseline(
+    config: RunConfig, data: str | Path, *, report_path: str | Path | None = None
+) -> dict[str, Any]:
     """Evaluate the hand-tuned point grid on the out-of-time test part (and the oracle when known)."""
     from leadml.trainingset import build_training_set
 
@@ -317,7 +348,9 @@ def run_baseline(config: RunConfig, data: str | Path, *, report_path: str | Path
     training_set = build_training_set(config, data)
     baseline = _baseline(config, training_set)
     if baseline is None:
-        raise ValueError(f"{config.source}: no point_grid configured; add `point_grid: point_grid.yaml`")
+        raise ValueError(
+            f"{config.source}: no point_grid configured; add `point_grid: point_grid.yaml`"
+        )
     test = training_set.frame[training_set.frame["split"] == "test"].reset_index(drop=True)
     X_test, y_test = training_set.part("test")
     scores = {"baseline": baseline.predict_proba(X_test)[:, 1]}

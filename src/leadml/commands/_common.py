@@ -23,7 +23,11 @@ def load_config(path: Path) -> RunConfig:
     """A run config, or defaults around a bare dataset config."""
     try:
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if text and ("\ntables:" in f"\n{text}" or "\nmode: flat" in f"\n{text}") and "\ndataset:" not in f"\n{text}":
+        if (
+            text
+            and ("\ntables:" in f"\n{text}" or "\nmode: flat" in f"\n{text}")
+            and "\ndataset:" not in f"\n{text}"
+        ):
             return RunConfig(dataset=load_dataset_config(path), source=str(path))
         return load_run_config(path)
     except ConfigError as exc:

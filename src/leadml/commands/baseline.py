@@ -17,11 +17,15 @@ SHOWN = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile")
 
 
 def baseline(
-    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
-    config: Annotated[Path, typer.Option("--config", help="Run config naming the point grid.")] = Path(
-        "training/sql.yaml"
-    ),
-    report: Annotated[Path | None, typer.Option("--report", help="Write the metrics JSON here.")] = None,
+    data: Annotated[
+        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    ],
+    config: Annotated[
+        Path, typer.Option("--config", help="Run config naming the point grid.")
+    ] = Path("training/sql.yaml"),
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the metrics JSON here.")
+    ] = None,
 ) -> None:
     """Score the point grid beside the oracle (synthetic data) with the shared evaluation."""
     from leadml.schema import DataValidationError
@@ -36,7 +40,16 @@ def baseline(
         if name in result:
             shown = "  ".join(f"{k} {result[name][k]:.3f}" for k in SHOWN)
             print(f"{name:>9}  {shown}", file=sys.stderr)
-    print(json.dumps({name: {k: result[name][k] for k in SHOWN} for name in ("baseline", "oracle") if name in result} | {"n_test": result["n_test"]}))
+    print(
+        json.dumps(
+            {
+                name: {k: result[name][k] for k in SHOWN}
+                for name in ("baseline", "oracle")
+                if name in result
+            }
+            | {"n_test": result["n_test"]}
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -36,10 +36,16 @@ def explain(
     lead_id: Annotated[str, typer.Option("--lead-id", help="The lead to explain.")],
     data: Annotated[Path, typer.Option("--data", help="Data folder (event mode).")],
     as_of: Annotated[str, typer.Option("--as-of", help="Scoring date (default: now).")] = "now",
-    model: Annotated[str, typer.Option("--model", help="Model URI.")] = "models:/leadml-sql@champion",
-    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path("training/dataset.yaml"),
+    model: Annotated[
+        str, typer.Option("--model", help="Model URI.")
+    ] = "models:/leadml-sql@champion",
+    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path(
+        "training/dataset.yaml"
+    ),
     activities: Annotated[int, typer.Option("--activities", help="Latest activities to show.")] = 8,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the card as JSON on stdout.")
+    ] = False,
     tracking_uri: Annotated[str | None, typer.Option("--tracking-uri")] = None,
 ) -> None:
     """Probability, points, tier, sub-scores, reasons with points and latest activities of one lead."""
@@ -60,7 +66,9 @@ def explain(
     scoring = build_scoring_set(run_config, None, as_of=when, spec=scorer.spec, tables=sub)
     row = scoring.frame[scoring.frame["lead_id"] == key]
     if row.empty:
-        raise fail(f"lead {lead_id!r} is not open as of {when:%Y-%m-%d} (already SQL, won, lost or disqualified, or not created yet)")
+        raise fail(
+            f"lead {lead_id!r} is not open as of {when:%Y-%m-%d} (already SQL, won, lost or disqualified, or not created yet)"
+        )
     scored = scorer.score_frame(row).iloc[0]
     reasons = json.loads(scored["reasons"])
     events = sub.events[(sub.events["lead_id"] == key) & (sub.events["ts"] < when)]
@@ -73,29 +81,47 @@ def explain(
         "points": float(scored["points"]),
         "tier": scored["tier"],
         "base_points": float(scored["base_points"]),
-        "sub_scores": {f: float(scored[f"score_{f}"]) for f in ("fit", "persona", "behaviour", "intent")},
+        "sub_scores": {
+            f: float(scored[f"score_{f}"]) for f in ("fit", "persona", "behaviour", "intent")
+        },
         "reasons": reasons,
         "other_points": float(scored["other_points"]),
-        "latest_activities": [{"ts": str(t), "event_type": e} for t, e in zip(latest["ts"], latest["event_type"], strict=True)],
+        "latest_activities": [
+            {"ts": str(t), "event_type": e}
+            for t, e in zip(latest["ts"], latest["event_type"], strict=True)
+        ],
     }
     if as_json:
         print(json.dumps(card, indent=2))
         return
     console = Console()
     lead = sub.leads[sub.leads["lead_id"] == key].iloc[0]
-    name = " ".join(str(lead.get(c, "")) for c in ("first_name", "last_name") if pd.notna(lead.get(c)))
-    console.print(f"[bold]{name or 'lead'} ({lead_id})[/bold] — as of {when:%Y-%m-%d}, {card['model']}")
+    name = " ".join(
+        str(lead.get(c, "")) for c in ("first_name", "last_name") if pd.notna(lead.get(c))
+    )
+    console.print(
+        f"[bold]{name or 'lead'} ({lead_id})[/bold] — as of {when:%Y-%m-%d}, {card['model']}"
+    )
     console.print(
         f"probability [bold]{card['probability']:.1%}[/bold] · points [bold]{card['points']:.0f}[/bold] · tier [bold]{card['tier']}[/bold]"
     )
-    console.print("sub-scores: " + " · ".join(f"{k} {v:+.1f}" for k, v in card["sub_scores"].items()))
-    table = Table("reason", "points", title=f"from base {card['base_points']:.0f} to {card['points']:.0f} points")
+    console.print(
+        "sub-scores: " + " · ".join(f"{k} {v:+.1f}" for k, v in card["sub_scores"].items())
+    )
+    table = Table(
+        "reason",
+        "points",
+        title=f"from base {card['base_points']:.0f} to {card['points']:.0f} points",
+    )
     for reason in reasons:
         table.add_row(reason["text"], f"{reason['points']:+.1f}")
     table.add_row("other factors", f"{card['other_points']:+.1f}")
     console.print(table)
     if card["latest_activities"]:
-        console.print("latest activities: " + "; ".join(f"{a['ts'][:10]} {a['event_type']}" for a in card["latest_activities"]))
+        console.print(
+            "latest activities: "
+            + "; ".join(f"{a['ts'][:10]} {a['event_type']}" for a in card["latest_activities"])
+        )
 
 
 def register(app: typer.Typer) -> None:

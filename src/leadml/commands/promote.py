@@ -18,7 +18,9 @@ def promote(
     version: Annotated[
         str | None, typer.Option("--version", help="Move champion to this version (rollback).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Skip the gate (recorded as a tag).")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Skip the gate (recorded as a tag).")
+    ] = False,
     config: Annotated[
         Path | None, typer.Option("--config", help="Run config holding the promotion margins.")
     ] = None,
@@ -30,7 +32,9 @@ def promote(
 
     margins = load_config(config).promotion if config is not None else None
     try:
-        decision = tracking.promote(model, version=version, force=force, margins=margins, uri=tracking_uri)
+        decision = tracking.promote(
+            model, version=version, force=force, margins=margins, uri=tracking_uri
+        )
     except ValueError as exc:
         raise fail(str(exc)) from exc
     print(decision.message(), file=sys.stderr)

@@ -22,19 +22,48 @@ class OutputFormat(str, Enum):
 
 
 def score(
-    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
-    model: Annotated[str, typer.Option("--model", help="Model URI, e.g. models:/leadml-sql@champion.")] = "models:/leadml-sql@champion",
-    as_of: Annotated[str, typer.Option("--as-of", help="Scoring date (e.g. 2026-01-01, or 'now').")] = "now",
+    data: Annotated[
+        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    ],
+    model: Annotated[
+        str, typer.Option("--model", help="Model URI, e.g. models:/leadml-sql@champion.")
+    ] = "models:/leadml-sql@champion",
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="Scoring date (e.g. 2026-01-01, or 'now').")
+    ] = "now",
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/scores"),
-    also: Annotated[str | None, typer.Option("--also", help="A second model, e.g. models:/leadml-won@champion.")] = None,
-    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path("training/dataset.yaml"),
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="parquet, csv or both.")] = OutputFormat.parquet,
-    top_reasons: Annotated[int | None, typer.Option("--top-reasons", help="Reasons per sign (default: the model's).")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Leads per chunk (bounds memory).")] = 100_000,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="'local' for a Dask LocalCluster, or a scheduler address.")] = None,
-    unseen_tolerance: Annotated[int, typer.Option("--unseen-tolerance", help="Unseen category values a lead may have before it is rejected.")] = 1,
+    also: Annotated[
+        str | None, typer.Option("--also", help="A second model, e.g. models:/leadml-won@champion.")
+    ] = None,
+    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path(
+        "training/dataset.yaml"
+    ),
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="parquet, csv or both.")
+    ] = OutputFormat.parquet,
+    top_reasons: Annotated[
+        int | None, typer.Option("--top-reasons", help="Reasons per sign (default: the model's).")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="Leads per chunk (bounds memory).")
+    ] = 100_000,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="'local' for a Dask LocalCluster, or a scheduler address."
+        ),
+    ] = None,
+    unseen_tolerance: Annotated[
+        int,
+        typer.Option(
+            "--unseen-tolerance",
+            help="Unseen category values a lead may have before it is rejected.",
+        ),
+    ] = 1,
     tracking_uri: Annotated[str | None, typer.Option("--tracking-uri")] = None,
-    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")] = False,
+    no_mlflow: Annotated[
+        bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")
+    ] = False,
 ) -> None:
     """Score and explain every open lead as of a date; write scores, rejects, a manifest and _SUCCESS."""
     from leadml.batch import CountMismatchError, run_scoring

@@ -10,20 +10,31 @@ import typer
 
 __all__ = ["register"]
 
-COLUMNS = (("roc_auc", "ROC-AUC", "{:.3f}"), ("pr_auc", "PR-AUC", "{:.3f}"), ("brier", "Brier", "{:.4f}"),
-           ("ece", "ECE", "{:.4f}"), ("lift_top_decile", "lift@10%", "{:.2f}"))
+COLUMNS = (
+    ("roc_auc", "ROC-AUC", "{:.3f}"),
+    ("pr_auc", "PR-AUC", "{:.3f}"),
+    ("brier", "Brier", "{:.4f}"),
+    ("ece", "ECE", "{:.4f}"),
+    ("lift_top_decile", "lift@10%", "{:.2f}"),
+)
 
 
 def summarize(
-    reports: Annotated[list[Path], typer.Argument(help="Report JSON files written by `leadml train --report`.")],
-    scores: Annotated[Path | None, typer.Option("--scores", help="A `leadml score` output folder.")] = None,
+    reports: Annotated[
+        list[Path], typer.Argument(help="Report JSON files written by `leadml train --report`.")
+    ],
+    scores: Annotated[
+        Path | None, typer.Option("--scores", help="A `leadml score` output folder.")
+    ] = None,
 ) -> None:
     """Print the test metrics of each model beside the rule baseline and the oracle."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    table = Table("target", "scorer", *[label for _, label, _ in COLUMNS], title="Out-of-time test part")
+    table = Table(
+        "target", "scorer", *[label for _, label, _ in COLUMNS], title="Out-of-time test part"
+    )
     for path in reports:
         report = json.loads(path.read_text())
         for name in ("model", "champion", "baseline", "oracle"):

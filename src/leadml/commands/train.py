@@ -15,15 +15,22 @@ __all__ = ["register"]
 
 
 def train(
-    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")],
-    config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")] = Path(
-        "training/sql.yaml"
-    ),
+    data: Annotated[
+        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    ],
+    config: Annotated[
+        Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")
+    ] = Path("training/sql.yaml"),
     tracking_uri: Annotated[
-        str | None, typer.Option("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db).")
+        str | None,
+        typer.Option("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
     ] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Write the metrics JSON here.")] = None,
-    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Train and evaluate without logging.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the metrics JSON here.")
+    ] = None,
+    no_mlflow: Annotated[
+        bool, typer.Option("--no-mlflow", help="Train and evaluate without logging.")
+    ] = False,
 ) -> None:
     """Train LightGBM + Platt on the out-of-time training set; compare with the rule
     baseline, the champion and (on synthetic data) the oracle; log and register it as
@@ -34,7 +41,11 @@ def train(
     run_config = load_config(config)
     try:
         result = run_training(
-            run_config, data, tracking_uri=tracking_uri, report_path=report, log_to_mlflow=not no_mlflow
+            run_config,
+            data,
+            tracking_uri=tracking_uri,
+            report_path=report,
+            log_to_mlflow=not no_mlflow,
         )
     except (DataValidationError, FileNotFoundError, ValueError) as exc:
         raise fail(str(exc), code=1) from exc
@@ -49,9 +60,23 @@ def train(
     print("\n".join(rows), file=sys.stderr)
     if "mlflow" in result:
         m = result["mlflow"]
-        print(f"registered {m['model']} version {m['version']} as 'challenger' (run {m['run_id']})", file=sys.stderr)
+        print(
+            f"registered {m['model']} version {m['version']} as 'challenger' (run {m['run_id']})",
+            file=sys.stderr,
+        )
     summary = {k: result[k] for k in ("model", "baseline", "oracle", "champion") if k in result}
-    print(json.dumps({name: {k: v[k] for k in ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile")} for name, v in summary.items()} | {"n_test": result["n_test"], **({"mlflow": result["mlflow"]} if "mlflow" in result else {})}))
+    print(
+        json.dumps(
+            {
+                name: {k: v[k] for k in ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile")}
+                for name, v in summary.items()
+            }
+            | {
+                "n_test": result["n_test"],
+                **({"mlflow": result["mlflow"]} if "mlflow" in result else {}),
+            }
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -23,7 +23,9 @@ class LeadScoringModel(PythonModel):
 
         self.scorer = LeadScorer.load(**context.artifacts)
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
         top = (params or {}).get("top_reasons")
         scores = self.scorer.score_frame(model_input, top_reasons=None if top is None else int(top))
         return scores.reset_index(drop=True)

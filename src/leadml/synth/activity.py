@@ -92,6 +92,9 @@ def draw_events(
         days = np.abs(latent.buying_moment_days[rows] + rng.normal(0.0, spread, rows.size))
         out.add(rows, days, event_type)
 
+    requested = np.flatnonzero(~np.isnan(latent.demo_request_days))
+    out.add(requested, latent.demo_request_days[requested], "demo_request")
+
     # the channel's own first touch, seconds to minutes after creation
     for source, event_types in (
         ("demo_form", ("demo_request", "form_submit")),

@@ -140,8 +140,17 @@ class GeneratorParams:
     authority_manager_buying: float = 0.3
     authority_individual: float = -0.3
     authority_student: float = -2.0
-    effect_in_market: float = 0.9
+    effect_in_market: float = 1.0
     effect_interest: float = 1.8
+    # demo requests: a hand-raise around the buying moment, far likelier with high interest
+    # (P = 1 - exp(-rate * exp(slope * interest))); sales answers it, so it raises p_sql by
+    # itself and the SQL never comes before it (demo_form leads request at creation: their
+    # channel's own touch, carried by the source effect)
+    demo_request_rate: float = 0.015
+    demo_request_interest_slope: float = 2.0
+    demo_request_spread_days: float = 2.0
+    effect_demo_request: float = 2.0
+    sql_delay_after_demo_median_days: float = 12.0  # the demo is held, then the lead qualifies
     factor_email_status: dict[str, float] = field(
         default_factory=lambda: _by(EMAIL_STATUS, (1.0, 0.7, 0.15, 0.9))
     )
@@ -185,7 +194,6 @@ class GeneratorParams:
         default_factory=lambda: {
             "pricing_view": (2.0, 0.9, 2.5),
             "demo_page_view": (1.0, 0.9, 3.0),
-            "demo_request": (0.005, 2.6, 2.0),
             "form_submit": (0.4, 0.8, 3.0),
             "whitepaper_download": (0.4, 0.6, 7.0),
             "webinar_registration": (0.2, 0.6, 7.0),

@@ -89,6 +89,7 @@ class Latent:
     buying_moment_days: np.ndarray
     first_touch_hours: np.ndarray
     unsubscribe_days: np.ndarray  # NaN for leads who never unsubscribe
+    demo_request_days: np.ndarray  # NaN for leads who never request a demo (besides demo forms)
     logit_parts: dict[str, np.ndarray]  # additive parts of logit(p_sql) before the factors
     factors: dict[str, np.ndarray]  # multipliers on p_sql
     p_sql: np.ndarray
@@ -225,6 +226,15 @@ def draw_latent(
         unsubscribes, rng.exponential(params.unsubscribe_mean_days, n), np.nan
     )
 
+    requests_demo = rng.random(n) < -np.expm1(
+        -params.demo_request_rate * np.exp(params.demo_request_interest_slope * interest)
+    )
+    demo_request_days = np.where(
+        requests_demo,
+        np.abs(buying_moment + params.demo_request_spread_days * rng.standard_normal(n)),
+        np.nan,
+    )
+
     size = company_size_effect(accounts.employees[leads.account], params)
     authority = authority_effect(leads.seniority, leads.department, params)
     effect_source = np.array([params.effect_source[s] for s in SOURCES])
@@ -234,6 +244,7 @@ def draw_latent(
         "authority": authority,
         "intent": params.effect_in_market * in_market,
         "engagement": params.effect_interest * interest,
+        "demo_request": params.effect_demo_request * requests_demo,
     }
     factor_email = np.array([params.factor_email_status[s] for s in EMAIL_STATUS])
     factors = {
@@ -261,13 +272,21 @@ def draw_latent(
         buying_moment_days=buying_moment,
         first_touch_hours=first_touch_hours,
         unsubscribe_days=unsubscribe_days,
+        demo_request_days=demo_request_days,
         logit_parts=logit_parts,
         factors=factors,
         p_sql=p_sql,
         p_won_given_sql=p_won,
         # a rep must have talked to the lead: SQL comes after the buying moment and the first touch
-        sql_shift_days=np.maximum(buying_moment, first_touch_hours / 24.0),
-        sql_mu=np.full(n, np.log(params.sql_delay_median_days)),
+        # (and after the demo request, when there is one: sales answers it)
+        sql_shift_days=np.fmax(
+            np.maximum(buying_moment, first_touch_hours / 24.0), demo_request_days
+        ),
+        sql_mu=np.log(
+            np.where(
+                requests_demo, params.sql_delay_after_demo_median_days, params.sql_delay_median_days
+            )
+        ),
         sql_sigma=np.full(n, params.sql_delay_log_sigma),
         won_shape=np.full(n, params.won_delay_shape),
         won_scale_days=params.won_delay_scale_days

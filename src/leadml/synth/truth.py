@@ -32,6 +32,7 @@ TRUTH_COLUMNS: dict[str, str] = {
     "buying_moment_days": "the buying moment: centre of the burst of buying behaviour, days after creation",
     "first_touch_hours": "delay of the rep's first sales_touch, hours",
     "unsubscribe_days": "when the lead unsubscribes (NaN: never), days after creation",
+    "demo_request_days": "when the lead requests a demo outside a demo form (NaN: never), days after creation",
     "employees_true": "the account's true size (the accounts table hides about 10 %)",
 }
 
@@ -62,6 +63,7 @@ def truth_table(lead_ids: np.ndarray, accounts: Accounts, leads: Leads, latent: 
         "buying_moment_days": latent.buying_moment_days,
         "first_touch_hours": latent.first_touch_hours,
         "unsubscribe_days": latent.unsubscribe_days,
+        "demo_request_days": latent.demo_request_days,
         "employees_true": accounts.employees[leads.account],
     }
     columns |= {f"logit_{name}": part for name, part in latent.logit_parts.items()}
@@ -76,10 +78,14 @@ def _drivers(p: GeneratorParams) -> list[dict[str, Any]]:
             "name": "demo_request",
             "direction": "+",
             "family": "behaviour",
-            "mechanism": "proxy",
+            "mechanism": "cause",
             "events": ["demo_request"],
-            "description": "Demo requests cluster around the buying moment at a rate rising steeply with latent "
-            "interest (demo_form leads also request one at creation); interest raises p_sql.",
+            "effect": {"logit": p.effect_demo_request},
+            "description": "A hand-raise near the buying moment, far likelier with high latent interest "
+            f"(P = 1 - exp(-{p.demo_request_rate:g} exp({p.demo_request_interest_slope:g} x interest))); "
+            f"sales answers it: +{p.effect_demo_request:g} on logit(p_sql) and the SQL never comes before "
+            "it. demo_form leads request one at creation: their channel's own touch, carried by the "
+            "source effect.",
         },
         {
             "name": "pricing_interest",
