@@ -54,22 +54,38 @@ def main() -> None:
             model = str(tmp / "model")
             scorer.save(model)
             (Path(model) / "model.txt").exists()
-            print(f"model: {scorer.booster.num_trees()} trees, {len(scorer.spec.names)} features", file=sys.stderr)
+            print(
+                f"model: {scorer.booster.num_trees()} trees, {len(scorer.spec.names)} features",
+                file=sys.stderr,
+            )
         data = args.data
         if data is None:
             data = tmp / "data"
             t = time.perf_counter()
             write_demo_data(data, SynthSpec(n_leads=args.leads, seed=11))
-            print(f"demo data: {args.leads:,} leads in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+            print(
+                f"demo data: {args.leads:,} leads in {time.perf_counter() - t:.1f}s",
+                file=sys.stderr,
+            )
         events = len(pd.read_parquet(data / "events.parquet", columns=["lead_id"]))
         config = RunConfig(dataset=load_dataset_config(ROOT / "training" / "dataset.yaml"))
-        runs = [("single process", None)] + ([] if args.no_dask else [("Dask LocalCluster, 2 workers", "local")])
-        print(f"machine: {os.cpu_count()} cores; {args.leads:,} leads, {events:,} events; as_of {AS_OF:%Y-%m-%d}")
+        runs = [("single process", None)] + (
+            [] if args.no_dask else [("Dask LocalCluster, 2 workers", "local")]
+        )
+        print(
+            f"machine: {os.cpu_count()} cores; {args.leads:,} leads, {events:,} events; as_of {AS_OF:%Y-%m-%d}"
+        )
         for label, scheduler in runs:
             t = time.perf_counter()
             manifest = run_scoring(
-                data, config=config, model_uri=model, as_of=AS_OF, out_dir=tmp / f"out-{scheduler or 'single'}",
-                scheduler=scheduler, log_to_mlflow=False, progress=False,
+                data,
+                config=config,
+                model_uri=model,
+                as_of=AS_OF,
+                out_dir=tmp / f"out-{scheduler or 'single'}",
+                scheduler=scheduler,
+                log_to_mlflow=False,
+                progress=False,
             )
             seconds = time.perf_counter() - t
             n = manifest["counts"]["in"]

@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=260_000, help="demo leads (≈ 3.8 training rows each)")
+    parser.add_argument(
+        "--leads", type=int, default=260_000, help="demo leads (≈ 3.8 training rows each)"
+    )
     parser.add_argument("--data", type=Path, help="an existing demo data folder")
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -42,15 +44,23 @@ def main() -> None:
         if args.data is None:
             t = time.perf_counter()
             write_demo_data(data, SynthSpec(n_leads=args.leads, seed=7))
-            print(f"demo data: {args.leads:,} leads in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+            print(
+                f"demo data: {args.leads:,} leads in {time.perf_counter() - t:.1f}s",
+                file=sys.stderr,
+            )
         t = time.perf_counter()
         training_set = build_training_set(config, data)
         build_s = time.perf_counter() - t
         X_train, y_train = training_set.part("train")
-        print(f"training set: {len(training_set.frame):,} rows × {X_train.shape[1]} features in {build_s:.1f}s", file=sys.stderr)
+        print(
+            f"training set: {len(training_set.frame):,} rows × {X_train.shape[1]} features in {build_s:.1f}s",
+            file=sys.stderr,
+        )
 
         t = time.perf_counter()
-        report = run_training(config, data, tracking_uri=f"sqlite:///{tmp}/mlflow.db", training_set=training_set)
+        report = run_training(
+            config, data, tracking_uri=f"sqlite:///{tmp}/mlflow.db", training_set=training_set
+        )
         total_s = time.perf_counter() - t
         boosting_s = report["timings"]["boosting_seconds"]
         after_s = report["timings"]["after_boosting_seconds"]
@@ -69,15 +79,25 @@ def main() -> None:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"machine: {os.cpu_count()} cores")
-    print(f"training rows (all parts): {len(training_set.frame):,}; train part {len(y_train):,} × {X_train.shape[1]} features")
+    print(
+        f"training rows (all parts): {len(training_set.frame):,}; train part {len(y_train):,} × {X_train.shape[1]} features"
+    )
     print(f"training-set build:         {build_s:8.1f} s")
-    print(f"leadml boosting:            {boosting_s:8.1f} s  ({report['best_iteration']} trees kept)")
-    print(f"LightGBM direct, same data: {direct_s:8.1f} s  ({direct.best_iteration} best iteration)")
-    print(f"after boosting (calibration, evaluation, figures, SHAP, logging, registry): {after_s:.1f} s "
-          f"= {100 * after_s / boosting_s:.0f} % of boosting (target ≤ 25 %)")
+    print(
+        f"leadml boosting:            {boosting_s:8.1f} s  ({report['best_iteration']} trees kept)"
+    )
+    print(
+        f"LightGBM direct, same data: {direct_s:8.1f} s  ({direct.best_iteration} best iteration)"
+    )
+    print(
+        f"after boosting (calibration, evaluation, figures, SHAP, logging, registry): {after_s:.1f} s "
+        f"= {100 * after_s / boosting_s:.0f} % of boosting (target ≤ 25 %)"
+    )
     print(f"whole `leadml train` after the build: {total_s:.1f} s; peak RSS {peak:.2f} GiB")
-    print(f"test: model ROC-AUC {report['model']['roc_auc']:.3f}, grid {report['baseline']['roc_auc']:.3f}, "
-          f"oracle {report.get('oracle', {}).get('roc_auc', float('nan')):.3f}")
+    print(
+        f"test: model ROC-AUC {report['model']['roc_auc']:.3f}, grid {report['baseline']['roc_auc']:.3f}, "
+        f"oracle {report.get('oracle', {}).get('roc_auc', float('nan')):.3f}"
+    )
 
 
 if __name__ == "__main__":

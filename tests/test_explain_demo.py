@@ -2,10 +2,8 @@
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import BANK_CSV, TRAINING
 
 # truth.json driver -> the reason groups that carry it

@@ -1,13 +1,9 @@
 """The walkthrough notebook executes top to bottom on a small demo set."""
 
-import os
-from pathlib import Path
-
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import ROOT, TRAINING
+from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "notebooks" / "01-train-and-explain.ipynb"
 

@@ -6,11 +6,11 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TRAINING
 
 from leadml.batch import run_scoring
 from leadml.config import RunConfig, load_dataset_config
 from leadml.io import atomic_path
-from conftest import TRAINING
 
 AS_OF = pd.Timestamp("2026-01-01")
 MODEL = "models:/leadml-sql@champion"

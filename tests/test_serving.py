@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TRAINING
 
 from leadml.batch import run_scoring
 from leadml.config import RunConfig, load_dataset_config
 from leadml.trainingset import build_scoring_set
-
-from conftest import TRAINING
 
 AS_OF = pd.Timestamp("2026-01-01")
 

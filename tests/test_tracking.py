@@ -1,6 +1,7 @@
 import json
 import multiprocessing
 import os
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -96,7 +97,7 @@ def test_the_run_logs_config_fingerprint_figures_and_model_card(champion, tracki
     local = mlflow.artifacts.download_artifacts(
         run_id=run_id, artifact_path="data_fingerprint.json", tracking_uri=tracking_uri
     )
-    fingerprint = json.loads(open(local).read())
+    fingerprint = json.loads(Path(local).read_text())
     assert len(fingerprint["inputs_sha256"]) == 64
 
 

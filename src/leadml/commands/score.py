@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +15,7 @@ from leadml.commands._common import fail, load_config, parse_as_of
 __all__ = ["register"]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
     both = "both"
