@@ -191,3 +191,21 @@ def test_dask_local_cluster_gives_the_same_rows(
     a = pd.read_parquet(first_run[0] / "scores.parquet").drop(columns="scored_at")
     b = pd.read_parquet(tmp_path / "scores.parquet").drop(columns="scored_at")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_drift_warnings_name_the_worst_features_first_and_count_the_rest():
+    from leadml.scoring import drift_warnings
+
+    drift = {
+        "score_psi": 0.5,
+        "features": {f"f{i}": 0.21 + i / 100 for i in range(12)},
+        "flagged": [f"f{i}" for i in range(12)],
+    }
+    lines = drift_warnings(drift, max_features=3)
+    assert lines[0].startswith("drift: score PSI 0.500 > 0.2")
+    assert lines[1:4] == [
+        f"drift: feature 'f{i}' PSI {0.21 + i / 100:.3f} > 0.2 vs training data"
+        for i in (11, 10, 9)
+    ]
+    assert lines[4] == "drift: 9 more features above PSI 0.2 (all in manifest.json, under drift)"
+    assert drift_warnings(None) == []

@@ -149,17 +149,29 @@ def write_outputs(
     return manifest
 
 
-def drift_warnings(drift: dict[str, Any] | None) -> list[str]:
-    """Human lines for features (and the score) whose PSI passed the threshold."""
+def drift_warnings(drift: dict[str, Any] | None, *, max_features: int = 8) -> list[str]:
+    """Human lines for the score and the most drifted features (PSI above the threshold).
+
+    At most ``max_features`` feature lines, largest PSI first; the rest are counted (every
+    PSI is in the manifest, under ``drift``).
+    """
     if not drift:
         return []
+    flagged = sorted(drift.get("flagged", []), key=lambda name: -drift["features"][name])
     lines = [
         f"drift: feature {name!r} PSI {drift['features'][name]:.3f} > {DRIFT_WARNING} vs training data"
-        for name in drift.get("flagged", [])
+        for name in flagged[:max_features]
     ]
+    if len(flagged) > max_features:
+        lines.append(
+            f"drift: {len(flagged) - max_features} more features above PSI {DRIFT_WARNING} "
+            "(all in manifest.json, under drift)"
+        )
     if drift.get("score_psi", 0.0) > DRIFT_WARNING:
         lines.insert(
-            0, f"drift: score PSI {drift['score_psi']:.3f} > {DRIFT_WARNING} vs training data"
+            0,
+            f"drift: score PSI {drift['score_psi']:.3f} > {DRIFT_WARNING} vs training data "
+            "(is the scored population like the training snapshots? e.g. lead ages)",
         )
     return lines
 
