@@ -96,6 +96,10 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
     reasons, other = format_reasons(ex, X.iloc[:500], catalogue, k=1)
     for i, text in enumerate(reasons):
         parsed = json.loads(text)
+        assert json.dumps(parsed, ensure_ascii=False) == text  # plain JSON, byte for byte
+        assert [set(r) for r in parsed] == [{"group", "family", "text", "text_fr", "points"}] * len(
+            parsed
+        )
         assert len(parsed) <= 2
         total = ex.base_points + sum(r["points"] for r in parsed) + other[i]
         assert total == pytest.approx(ex.points[i], abs=1e-6)

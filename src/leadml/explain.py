@@ -266,11 +266,9 @@ def format_reasons(
     """
     points = explanation.group_points.to_numpy()
     groups = list(explanation.group_points.columns)
-    n = points.shape[0]
     pos, neg = _top_groups(points, k)
     chosen = np.concatenate([pos, neg], axis=1)
-    texts_en = np.full(chosen.shape, None, dtype=object)
-    texts_fr = np.full(chosen.shape, None, dtype=object)
+    texts = np.full(chosen.shape, None, dtype=object)
     values_frame = features.reset_index(drop=True)
     for gi, group in enumerate(groups):
         rows, slots = np.nonzero(chosen == gi)
@@ -284,30 +282,28 @@ def format_reasons(
             records = sub.iloc[first].to_dict(orient="records")
         else:
             first, inverse, records = np.zeros(1, dtype=int), np.zeros(rows.size, dtype=int), [{}]
-        rendered_en = np.empty(len(records), dtype=object)
-        rendered_fr = np.empty(len(records), dtype=object)
+        # each distinct sentence pair is rendered and JSON-encoded once
+        rendered = np.empty(len(records), dtype=object)
         for u, values in enumerate(records):
             p = float(points[rows[first[u]], gi])
-            rendered_en[u] = catalogue.render(group, values, "en", p)
-            rendered_fr[u] = catalogue.render(group, values, "fr", p)
-        texts_en[rows, slots] = rendered_en[inverse]
-        texts_fr[rows, slots] = rendered_fr[inverse]
+            en = json.dumps(catalogue.render(group, values, "en", p), ensure_ascii=False)
+            fr = json.dumps(catalogue.render(group, values, "fr", p), ensure_ascii=False)
+            rendered[u] = f'"text": {en}, "text_fr": {fr}, "points": '
+        texts[rows, slots] = rendered[inverse]
 
-    families = [catalogue.group_family[g] for g in groups]
     shown = np.where(chosen >= 0, np.take_along_axis(points, np.maximum(chosen, 0), axis=1), 0.0)
     other = explanation.points - explanation.base_points - shown.sum(axis=1)
+    # The JSON is assembled from pre-encoded pieces (json.dumps of a float is its repr):
+    # byte for byte what json.dumps(list_of_dicts, ensure_ascii=False) gives.
+    heads = [
+        f'{{"group": {json.dumps(g, ensure_ascii=False)}, '
+        f'"family": {json.dumps(catalogue.group_family[g], ensure_ascii=False)}, '
+        for g in groups
+    ]
+    chosen_points = shown.tolist()
     out: list[str] = []
-    for i in range(n):
-        reasons = [
-            {
-                "group": groups[gi],
-                "family": families[gi],
-                "text": texts_en[i, j],
-                "text_fr": texts_fr[i, j],
-                "points": float(points[i, gi]),
-            }
-            for j, gi in enumerate(chosen[i])
-            if gi >= 0
-        ]
-        out.append(json.dumps(reasons, ensure_ascii=False))
+    for i, row in enumerate(chosen.tolist()):
+        texts_i, points_i = texts[i], chosen_points[i]
+        items = [f"{heads[gi]}{texts_i[j]}{points_i[j]!r}}}" for j, gi in enumerate(row) if gi >= 0]
+        out.append(f"[{', '.join(items)}]")
     return out, other

@@ -16,6 +16,7 @@ module has no sentence for (flat-mode columns, custom event types) read
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -252,28 +253,38 @@ def _number(values: Mapping[str, Any], key: str) -> float | None:
 
 
 # --- behaviour and intent ---------------------------------------------------------------
-def _windows_of(values: Mapping[str, Any], kind: str) -> dict[int, float]:
+@functools.lru_cache(maxsize=4096)
+def _window_keys(keys: tuple[str, ...], kind: str) -> tuple[tuple[int, str], ...]:
+    """(window in days, feature name) of the ``n_{kind}_{w}d`` counts among ``keys``, by window."""
     pattern = re.compile(rf"^n_{re.escape(kind)}_(\d+)d$")
+    found = ((pattern.match(key), key) for key in keys)
+    return tuple(sorted((int(match.group(1)), key) for match, key in found if match))
+
+
+def _windows_of(values: Mapping[str, Any], kind: str) -> dict[int, float]:
     out = {}
-    for key in values:
-        match = pattern.match(key)
-        if match:
-            count = _number(values, key)
-            out[int(match.group(1))] = 0.0 if count is None else count
-    return dict(sorted(out.items()))
+    for window, key in _window_keys(tuple(values), kind):
+        count = _number(values, key)
+        out[window] = 0.0 if count is None else count
+    return out
 
 
-def _types_in(group: str, values: Mapping[str, Any], known: Mapping[str, list[str]]) -> list[str]:
-    found = [k[len("days_since_") :] for k in values if k.startswith("days_since_")]
+@functools.lru_cache(maxsize=4096)
+def _types_among(keys: tuple[str, ...]) -> tuple[str, ...]:
+    found = [k[len("days_since_") :] for k in keys if k.startswith("days_since_")]
     found = [t for t in found if t not in ("intent", "last_activity")]
     if found:
-        return found
+        return tuple(found)
     pattern = re.compile(r"^n_(.+)_(\d+)d$")
-    for key in values:
+    for key in keys:
         match = pattern.match(key)
         if match and match.group(1) not in found:
             found.append(match.group(1))
-    return found or list(known.get(group, []))
+    return tuple(found)
+
+
+def _types_in(group: str, values: Mapping[str, Any], known: Mapping[str, list[str]]) -> list[str]:
+    return list(_types_among(tuple(values))) or list(known.get(group, []))
 
 
 def _event_phrases(event_type: str, lang: Lang) -> tuple[str, str]:

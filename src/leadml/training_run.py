@@ -332,7 +332,9 @@ def run_training(
             "model": registered.name,
             "version": registered.version,
         }
-    report["timings"]["after_boosting_seconds"] = round(time.perf_counter() - after_boost, 2)
+    report["timings"]["after_boosting_seconds"] = round(
+        result.finishing_seconds + time.perf_counter() - after_boost, 2
+    )
     if report_path is not None:
         write_json_atomic(report_path, report)
     return report
