@@ -110,10 +110,12 @@ def score_features(
             scored["probability_won"] = np.empty(0)
     tiers = tiers or scorer.tiers
     scored["tier"] = assign_tiers(scored["probability"].to_numpy(), tiers)
-    out = pd.DataFrame({"lead_id": features["lead_id"].to_numpy()})
-    out["as_of"] = pd.Timestamp(as_of) if not isinstance(as_of, int | np.integer) else as_of
-    for column in scored.columns:
-        out[column] = scored[column].to_numpy()
+    # the scored columns move over as they are (no round trip of the text columns via numpy)
+    out = scored.reset_index(drop=True)
+    out.insert(0, "lead_id", features["lead_id"].to_numpy())
+    out.insert(
+        1, "as_of", pd.Timestamp(as_of) if not isinstance(as_of, int | np.integer) else as_of
+    )
     out["model_name"] = model_meta.get("name", scorer.name)
     out["model_version"] = str(model_meta.get("version", ""))
     if also is not None:
