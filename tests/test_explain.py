@@ -140,7 +140,7 @@ def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_s
     for group in catalogue.groups:
         cols = [c for c in catalogue.group_features(group) if c in frame.columns]
         raw = frame[cols].to_dict(orient="records")
-        canonical = canonical_reason_values(frame[cols]).to_dict(orient="records")
+        canonical = canonical_reason_values(frame[cols], group).to_dict(orient="records")
         for lang in ("en", "fr"):
             for a, b in zip(raw, canonical, strict=True):
                 assert catalogue.render(group, a, lang, 1.0) == catalogue.render(

@@ -214,7 +214,7 @@ def _first_touch(hours: pd.Series) -> pd.Series:
     return pd.Series(np.where(h.isna(), np.nan, out), index=hours.index)
 
 
-def canonical_reason_values(values: pd.DataFrame) -> pd.DataFrame:
+def canonical_reason_values(values: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
     """Round a group's values to the precision its sentence shows, so that leads whose
     sentences are equal share one rendering (days are told in whole days, a trend as
     rising / flat / falling…). ``tests/test_explain.py`` checks the sentences agree."""
@@ -235,7 +235,12 @@ def canonical_reason_values(values: pd.DataFrame) -> pd.DataFrame:
             )
         else:
             out[column] = v
-    return pd.DataFrame(out, index=values.index)
+    frame = pd.DataFrame(out, index=values.index)
+    if group is None:
+        return frame
+    from leadml.reasons import canonical_event_values
+
+    return canonical_event_values(group, frame)
 
 
 def _top_groups(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -276,7 +281,7 @@ def format_reasons(
             continue
         cols = [c for c in catalogue.group_features(group) if c in values_frame.columns]
         if cols:
-            sub = canonical_reason_values(values_frame[cols].iloc[rows])
+            sub = canonical_reason_values(values_frame[cols].iloc[rows], group)
             keys = pd.util.hash_pandas_object(sub, index=False).to_numpy()
             _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
             records = sub.iloc[first].to_dict(orient="records")

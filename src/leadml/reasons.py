@@ -319,6 +319,52 @@ def _event_sentence(event_type: str, values: Mapping[str, Any], lang: Lang) -> t
     return never, False
 
 
+def renders_as_events(group: str, keys: tuple[str, ...]) -> bool:
+    """Whether ``reason_text`` tells this group event type by event type (``_event_sentence``)."""
+    if group in _GROUPS or group in _GROUP_SIGNALS:
+        return False
+    if any(k.startswith("days_since_") and k[len("days_since_") :] in SIGNAL_GROUPS for k in keys):
+        return False
+    return group in _GROUP_EVENTS or any(k.startswith(("n_", "days_since_")) for k in keys)
+
+
+def canonical_event_values(group: str, values: pd.DataFrame) -> pd.DataFrame:
+    """Keep of each event type only what its sentence tells: the days since the last one, or
+    the count in the shortest window with any (others zeroed), so equal sentences share a key.
+
+    Mirrors ``_event_sentence``; ``tests/test_explain.py`` checks the sentences agree.
+    """
+    keys = tuple(values.columns)
+    if not renders_as_events(group, keys):
+        return values
+    out = values.copy()
+    for event_type in _types_among(keys):
+        windows = [key for _, key in _window_keys(keys, event_type)]
+        days_key = f"days_since_{event_type}"
+        n = len(out)
+        counts = (
+            out[windows].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            if windows
+            else np.zeros((n, 0))
+        )
+        active = counts > 0
+        any_active = active.any(axis=1)
+        days = (
+            pd.to_numeric(out[days_key], errors="coerce").to_numpy(dtype=float)
+            if days_key in out
+            else np.full(n, np.nan)
+        )
+        recency_first = event_type in _EVENTS and event_type in RECENCY_FIRST_EVENTS
+        use_days = ~np.isnan(days) & (recency_first | ~any_active)
+        first = np.where(any_active, active.argmax(axis=1), -1)
+        keep = (np.arange(counts.shape[1])[None, :] == first[:, None]) & ~use_days[:, None]
+        for j, key in enumerate(windows):
+            out[key] = np.where(keep[:, j], counts[:, j], 0.0)
+        if days_key in out:
+            out[days_key] = np.where(use_days, days, np.nan)
+    return out
+
+
 def _join(sentences: list[str], lang: Lang) -> str:
     first, *rest = sentences
     return ("; " if lang == "en" else " ; ").join([first, *(s[:1].lower() + s[1:] for s in rest)])
