@@ -10,6 +10,8 @@ feature spec, so partitions agree with the single-process run row for row.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,11 @@ __all__ = ["partition_tables", "score_partitions_on_dask"]
 _SCORERS: dict[str, Any] = {}
 
 
-def partition_tables(tables: Tables, n_partitions: int) -> list[Tables]:
-    """Split the tables into ``n_partitions`` parts by a stable hash of the account id."""
+def partition_tables(tables: Tables, n_partitions: int) -> Iterator[Tables]:
+    """Split the tables into ``n_partitions`` parts by a stable hash of the account id.
+
+    Parts are made one at a time, so a caller that ships each away holds one copy at most.
+    """
     account_part = pd.Series(
         pd.util.hash_pandas_object(tables.accounts["account_id"], index=False).to_numpy()
         % n_partitions,
@@ -37,28 +42,22 @@ def partition_tables(tables: Tables, n_partitions: int) -> list[Tables]:
         .astype(int),
         index=tables.leads["lead_id"].to_numpy(),
     )
-    parts = []
     for p in range(n_partitions):
         accounts_mask = account_part.to_numpy() == p
         leads_mask = lead_part.to_numpy() == p
         lead_ids = tables.leads["lead_id"].to_numpy()[leads_mask]
         account_ids = tables.accounts["account_id"].to_numpy()[accounts_mask]
-        parts.append(
-            Tables(
-                accounts=tables.accounts[accounts_mask].reset_index(drop=True),
-                leads=tables.leads[leads_mask].reset_index(drop=True),
-                events=tables.events[tables.events["lead_id"].isin(lead_ids)].reset_index(
-                    drop=True
-                ),
-                intent=tables.intent[tables.intent["account_id"].isin(account_ids)].reset_index(
-                    drop=True
-                ),
-                outcomes=tables.outcomes[tables.outcomes["lead_id"].isin(lead_ids)].reset_index(
-                    drop=True
-                ),
-            )
+        yield Tables(
+            accounts=tables.accounts[accounts_mask].reset_index(drop=True),
+            leads=tables.leads[leads_mask].reset_index(drop=True),
+            events=tables.events[tables.events["lead_id"].isin(lead_ids)].reset_index(drop=True),
+            intent=tables.intent[tables.intent["account_id"].isin(account_ids)].reset_index(
+                drop=True
+            ),
+            outcomes=tables.outcomes[tables.outcomes["lead_id"].isin(lead_ids)].reset_index(
+                drop=True
+            ),
         )
-    return parts
 
 
 def _scorer(folder: str) -> Any:
@@ -108,7 +107,8 @@ def score_partitions_on_dask(
         client = Client(scheduler)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        parts = partition_tables(tables, n_partitions or 2 * n_workers)
+        # the partitions travel in the task graph by design (the workers share no disk)
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
         futures = [
             client.submit(
                 _score_partition,
@@ -120,7 +120,7 @@ def score_partitions_on_dask(
                 options,
                 pure=False,
             )
-            for part in parts
+            for part in partition_tables(tables, n_partitions or 2 * n_workers)
         ]
         return client.gather(futures)
     finally:
