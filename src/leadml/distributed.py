@@ -108,20 +108,21 @@ def score_partitions_on_dask(
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         # the partitions travel in the task graph by design (the workers share no disk)
-        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-        futures = [
-            client.submit(
-                _score_partition,
-                part,
-                config,
-                str(scorer_dir),
-                None if also_dir is None else str(also_dir),
-                as_of,
-                options,
-                pure=False,
-            )
-            for part in partition_tables(tables, n_partitions or 2 * n_workers)
-        ]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            futures = [
+                client.submit(
+                    _score_partition,
+                    part,
+                    config,
+                    str(scorer_dir),
+                    None if also_dir is None else str(also_dir),
+                    as_of,
+                    options,
+                    pure=False,
+                )
+                for part in partition_tables(tables, n_partitions or 2 * n_workers)
+            ]
         return client.gather(futures)
     finally:
         client.close()
