@@ -82,6 +82,24 @@ def fit_booster(
     )
 
 
+DRIFT_SAMPLE = 100_000
+
+
+def _drift_reference(
+    X_train: pd.DataFrame, booster: lgb.Booster, calibration: Any, *, seed: int
+) -> DriftProfile:
+    """The drift reference from (a sample of at most ``DRIFT_SAMPLE``) training rows:
+    decile shares are as good from 100k rows as from millions, and cost a fraction."""
+    if len(X_train) > DRIFT_SAMPLE:
+        rows = np.sort(
+            np.random.default_rng(seed).choice(len(X_train), DRIFT_SAMPLE, replace=False)
+        )
+        X_train = X_train.iloc[rows]
+    return DriftProfile.from_training(
+        X_train, calibration.probability(booster.predict(X_train, raw_score=True))
+    )
+
+
 def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
     """Train LightGBM, fit Platt on calib, and return the servable scorer."""
     X_train, y_train = training_set.part("train")
@@ -127,9 +145,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
         name=config.model.registered_name,
         target=config.target.name,
         horizon_days=config.target.horizon_days,
-        reference=DriftProfile.from_training(
-            X_train, calibration.probability(booster.predict(X_train, raw_score=True))
-        ),
+        reference=_drift_reference(X_train, booster, calibration, seed=config.seed),
     )
     importance = pd.DataFrame(
         {
