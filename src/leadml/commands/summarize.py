@@ -35,15 +35,20 @@ def summarize(
     table = Table(
         "target", "scorer", *[label for _, label, _ in COLUMNS], title="Out-of-time test part"
     )
+    captions = []
     for path in reports:
         report = json.loads(path.read_text())
-        for name in ("model", "champion", "baseline", "oracle"):
-            if name in report:
-                table.add_row(
-                    f"{report.get('target', path.stem)} ({report.get('n_test', 0):,} snapshots)",
-                    name,
-                    *[fmt.format(report[name][key]) for key, _, fmt in COLUMNS],
-                )
+        target = report.get("target", path.stem)
+        captions.append(f"{target}: {report.get('n_test', 0):,} test snapshots")
+        shown = [name for name in ("model", "champion", "baseline", "oracle") if name in report]
+        for i, name in enumerate(shown):
+            table.add_row(
+                target if i == 0 else "",
+                name,
+                *[fmt.format(report[name][key]) for key, _, fmt in COLUMNS],
+                end_section=i == len(shown) - 1,
+            )
+    table.caption = "; ".join(captions)
     console.print(table)
     if scores is not None:
         manifest = json.loads((scores / "manifest.json").read_text())
