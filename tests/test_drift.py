@@ -56,3 +56,15 @@ def test_profile_round_trips_through_json_types():
     assert again.compare(batch, rng.random(500))["features"] == pytest.approx(
         profile.compare(batch, rng.random(500))["features"]
     )
+
+
+def test_edges_fall_between_values_so_float_noise_on_ties_keeps_its_bin():
+    cold = 0.0025317555056304  # the score most leads share
+    scores = np.r_[np.full(850, cold), np.linspace(0.003, 0.2, 150)]
+    X = pd.DataFrame({"x": scores})
+    profile = DriftProfile.from_training(X, scores)
+    edges = profile.bins["__score__"]["edges"]
+    assert all(abs(e - cold) > 1e-6 for e in edges)
+    noisy = np.where(scores == cold, np.nextafter(cold, 1.0), scores)  # one ulp off
+    drift = profile.compare(pd.DataFrame({"x": noisy}), noisy)
+    assert drift["score_psi"] < 1e-9 and drift["features"]["x"] < 1e-9

@@ -168,6 +168,15 @@ def test_a_crash_while_writing_leaves_the_previous_output_intact(
     assert (out2 / "scores.parquet").read_bytes() == before
 
 
+def test_the_population_the_model_was_trained_up_to_shows_no_drift(first_run):
+    _, manifest = first_run
+    # AS_OF is the end of the demo data: the drift reference is this very population
+    drift = manifest["drift"]
+    assert drift["score_psi"] < 0.01
+    assert drift["flagged"] == []
+    assert max(drift["features"].values()) < 0.01
+
+
 def test_drift_is_reported_for_a_shifted_input(
     champion, demo_data, dataset_config, tracking_uri, tmp_path, capsys
 ):

@@ -1,8 +1,9 @@
-"""Population stability of features and scores against the model's training data.
+"""Population stability of features and scores against the population the model was trained on.
 
 A reference profile (bin edges and shares per feature, plus the score) is
-computed on the training part, shipped with the model, and compared with each
-scoring batch: ``PSI = Σ (p_batch − p_ref) · ln(p_batch / p_ref)``. Above 0.2
+computed at training time on the leads open at the end of the data (the
+population a scoring run sees; the training rows in flat mode), shipped with
+the model, and compared with each scoring batch: ``PSI = Σ (p_batch − p_ref) · ln(p_batch / p_ref)``. Above 0.2
 the batch no longer looks like training data.
 """
 
@@ -32,11 +33,25 @@ def population_stability_index(expected: np.ndarray, actual: np.ndarray) -> floa
 
 
 def _numeric_bins(values: np.ndarray, n_bins: int) -> list[float]:
+    """Decile edges moved to the midpoint between the distinct values around them.
+
+    An edge on a value would split its ties by float noise: a score that many leads share
+    (the usual cold lead) computed once through ``predict`` and once as a sum of SHAP
+    values can differ in the last bit and land on either side.
+    """
     present = values[~np.isnan(values)]
     if present.size == 0:
         return []
-    edges = np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1))[1:-1])
-    return edges.tolist()
+    quantiles = np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1))[1:-1])
+    distinct = np.unique(present)
+    # values a few ulps apart are one value told twice
+    apart = np.diff(distinct) > 1e-9 * np.maximum(1.0, np.abs(distinct[1:]))
+    distinct = distinct[np.r_[True, apart]]
+    above = np.searchsorted(distinct, quantiles, side="right")
+    inside = above < distinct.size
+    below = distinct[np.maximum(above - 1, 0)]
+    edges = (below[inside] + distinct[above[inside]]) / 2.0
+    return np.unique(edges).tolist()
 
 
 def _numeric_shares(values: np.ndarray, edges: list[float]) -> np.ndarray:

@@ -50,6 +50,9 @@ class TrainingSet:
     spec: FeatureSpec
     catalogue: FeatureCatalogue
     summary: dict[str, Any] = field(default_factory=dict)
+    # The model matrix of (a sample of) the leads open at the end of the data: the
+    # population a scoring run sees, hence the drift reference (event mode; None in flat mode).
+    reference: pd.DataFrame | None = field(default=None, repr=False)
 
     def part(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
         """``(X, y)`` of one part: X in spec order (model dtypes), y as int8."""
@@ -224,9 +227,44 @@ def _event_training_set(
         "unseen_categories_after_train": unseen,
     }
     summary |= _parts(frame)
+    reference = _open_leads_at_end(config, tables, end, spec, include=include)
+    summary["drift_reference_rows"] = int(len(reference))
     return TrainingSet(
-        frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary
+        frame=frame,
+        spec=spec,
+        catalogue=catalogue.select(spec.names),
+        summary=summary,
+        reference=reference,
     )
+
+
+REFERENCE_SAMPLE = 100_000
+
+
+def _open_leads_at_end(
+    config: RunConfig,
+    tables: Tables,
+    end: pd.Timestamp,
+    spec: FeatureSpec,
+    *,
+    include: Sequence[str],
+) -> pd.DataFrame:
+    """Model matrix of (at most ``REFERENCE_SAMPLE``, drawn with the run's seed) leads open at ``end``.
+
+    Training snapshots sample leads at fixed ages; a scoring run sees every open lead at
+    once, old ones included. Drift is judged against the latter, or every run would warn.
+    """
+    dataset = config.dataset
+    assert isinstance(dataset, EventDataset)
+    snapshots = scoring_snapshots(
+        tables.leads, tables.outcomes, as_of=end, closed_stages=dataset.closed_stages
+    )
+    if len(snapshots) > REFERENCE_SAMPLE:
+        rng = np.random.default_rng(config.seed)
+        rows = np.sort(rng.choice(len(snapshots), REFERENCE_SAMPLE, replace=False))
+        snapshots = snapshots.iloc[rows].reset_index(drop=True)
+    X, _ = spec.apply(build_features(tables, snapshots, dataset, include=include))
+    return X
 
 
 def _flat_training_set(
