@@ -97,6 +97,8 @@ def main() -> None:
         f"after boosting (calibration, evaluation, figures, SHAP, logging, registry): {after_s:.1f} s "
         f"= {100 * after_s / boosting_s:.0f} % of boosting (target ≤ 25 %)"
     )
+    for phase, seconds in report["timings"]["after_boosting"].items():
+        print(f"  {phase:<34} {seconds:6.1f} s")
     print(f"whole `leadml train` after the build: {total_s:.1f} s; peak RSS {peak:.2f} GiB")
     print(
         f"test: model ROC-AUC {report['model']['roc_auc']:.3f}, grid {report['baseline']['roc_auc']:.3f}, "

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit, prange
 from sklearn.metrics import average_precision_score
 
 __all__ = [
@@ -482,6 +483,60 @@ def conversion_by_segment(
 # --------------------------------------------------------------------------- bootstrap
 
 
+@njit(cache=True, parallel=True)
+def _bootstrap_auc_and_lift(
+    group: np.ndarray, y: np.ndarray, n_groups: int, k: int, seeds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """ROC-AUC and top-k lift of each bootstrap draw (rows resampled with replacement).
+
+    The same sums as ``_auc_from_groups`` and ``_lift_top_from_groups`` over the group
+    counts of each draw; draws run in parallel, each from its own seed.
+    """
+    n = group.size
+    n_boot = seeds.size
+    aucs = np.full(n_boot, np.nan)
+    lifts = np.full(n_boot, np.nan)
+    for b in prange(n_boot):
+        state = np.uint64(seeds[b])
+        counts = np.zeros(n_groups)
+        positives = np.zeros(n_groups)
+        for _ in range(n):
+            # splitmix64, then a row in [0, n) by multiply-shift of its high 32 bits: each row
+            # is drawn with probability 1/n within a relative n / 2**32 (6e-5 at 250k rows)
+            state += np.uint64(0x9E3779B97F4A7C15)
+            z = state
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            z = z ^ (z >> np.uint64(31))
+            i = np.int64(((z >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+            counts[group[i]] += 1.0
+            positives[group[i]] += y[i]
+        total_pos = positives.sum()
+        total_neg = n - total_pos
+        if total_pos == 0.0 or total_neg == 0.0:
+            continue
+        area = 0.0
+        negatives_so_far = 0.0
+        for g in range(n_groups):  # groups in descending score order
+            negatives = counts[g] - positives[g]
+            negatives_so_far += negatives
+            area += positives[g] * (total_neg - negatives_so_far + 0.5 * negatives)
+        aucs[b] = area / (total_pos * total_neg)
+        if k > 0:
+            rows_before = 0.0
+            positives_before = 0.0
+            top = 0.0
+            for g in range(n_groups):
+                if rows_before + counts[g] >= k:  # the group holding the k-th row, pro rata
+                    rate = positives[g] / counts[g] if counts[g] > 0 else 0.0
+                    top = positives_before + (k - rows_before) * rate
+                    break
+                rows_before += counts[g]
+                positives_before += positives[g]
+            lifts[b] = (top / k) / (total_pos / n)
+    return aucs, lifts
+
+
 def roc_auc_and_lift_intervals(
     y_true: Any,
     y_prob: Any,
@@ -508,13 +563,11 @@ def roc_auc_and_lift_intervals(
     r = _Ranking.of(y, p)
     n = y.size
     k = int(_decile_bounds(n)[1])
-    rng = np.random.default_rng(random_state)
-    aucs = np.full(n_boot, np.nan)
-    lifts = np.full(n_boot, np.nan)
-    for b in range(n_boot):
-        counts, positives = r.resampled(rng.integers(0, n, size=n), y)
-        aucs[b] = _auc_from_groups(counts, positives)
-        lifts[b] = _lift_top_from_groups(counts, positives, k)
+    # draw b is seeded by (random_state, b) alone: the same for every scorer on these rows
+    seeds = np.random.SeedSequence(random_state).generate_state(max(n_boot, 1))[:n_boot]
+    aucs, lifts = _bootstrap_auc_and_lift(
+        r.group.astype(np.int64), y.astype(np.float64), r.scores.size, k, seeds.astype(np.int64)
+    )
     valid = ~np.isnan(aucs)
     tail = (1.0 - level) / 2.0
 
