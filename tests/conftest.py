@@ -12,7 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ROOT / "training"
-BANK_CSV = ROOT.parent / "shared" / "data" / "uci_bank_marketing" / "bank-additional-full.csv"
+# ../shared beside the project (as in CI), else the workplace's copy
+SHARED = next(
+    (p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.is_dir()),
+    ROOT.parent / "shared",
+)
+BANK_CSV = SHARED / "data" / "uci_bank_marketing" / "bank-additional-full.csv"
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import typer
+from conftest import BANK_CSV
 from typer.testing import CliRunner
 
 from leadml.audit import audit_features, single_feature_auc
@@ -16,7 +16,7 @@ from leadml.config import load_run_config
 from leadml.synth import SynthSpec, generate_crm
 from leadml.trainingset import build_training_set
 
-BANK = Path("/work/shared/data/uci_bank_marketing")
+BANK = BANK_CSV.parent
 
 
 def _app() -> typer.Typer:

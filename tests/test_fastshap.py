@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BANK_CSV
 
 from leadml.fastshap import FastTreeExplainer, tree_contributions
 
 TOLERANCE = 1e-9
-BANK_CSV = Path("/work/shared/data/uci_bank_marketing/bank-additional-full.csv")
 
 
 def _max_abs_diff(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, **kwargs) -> float:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BANK_CSV
 
 from leadml.config import FlatDataset, RunConfig, load_run_config
 from leadml.features import FeatureSpec, flat_features, flat_labels
 from leadml.trainingset import build_scoring_set, build_training_set
 
-BANK = Path("/work/shared/data/uci_bank_marketing/bank-additional-full.csv")
+BANK = BANK_CSV
 
 
 def _dataset(**overrides) -> FlatDataset:
