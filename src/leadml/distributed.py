@@ -10,7 +10,6 @@ feature spec, so partitions agree with the single-process run row for row.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,21 +41,27 @@ def partition_tables(tables: Tables, n_partitions: int) -> Iterator[Tables]:
         .astype(int),
         index=tables.leads["lead_id"].to_numpy(),
     )
+    # each row's partition, computed once: cutting a partition is then a mask per table
+    accounts_of = account_part.to_numpy()
+    leads_of = lead_part.to_numpy()
+    events_of = (
+        lead_part.reindex(tables.events["lead_id"].to_numpy()).fillna(-1).to_numpy(dtype=np.int32)
+    )
+    outcomes_of = (
+        lead_part.reindex(tables.outcomes["lead_id"].to_numpy()).fillna(-1).to_numpy(dtype=np.int32)
+    )
+    intent_of = (
+        account_part.reindex(tables.intent["account_id"].to_numpy())
+        .fillna(-1)
+        .to_numpy(dtype=np.int32)
+    )
     for p in range(n_partitions):
-        accounts_mask = account_part.to_numpy() == p
-        leads_mask = lead_part.to_numpy() == p
-        lead_ids = tables.leads["lead_id"].to_numpy()[leads_mask]
-        account_ids = tables.accounts["account_id"].to_numpy()[accounts_mask]
         yield Tables(
-            accounts=tables.accounts[accounts_mask].reset_index(drop=True),
-            leads=tables.leads[leads_mask].reset_index(drop=True),
-            events=tables.events[tables.events["lead_id"].isin(lead_ids)].reset_index(drop=True),
-            intent=tables.intent[tables.intent["account_id"].isin(account_ids)].reset_index(
-                drop=True
-            ),
-            outcomes=tables.outcomes[tables.outcomes["lead_id"].isin(lead_ids)].reset_index(
-                drop=True
-            ),
+            accounts=tables.accounts[accounts_of == p].reset_index(drop=True),
+            leads=tables.leads[leads_of == p].reset_index(drop=True),
+            events=tables.events[events_of == p].reset_index(drop=True),
+            intent=tables.intent[intent_of == p].reset_index(drop=True),
+            outcomes=tables.outcomes[outcomes_of == p].reset_index(drop=True),
         )
 
 
@@ -107,13 +112,15 @@ def score_partitions_on_dask(
         client = Client(scheduler)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        # the partitions travel in the task graph by design (the workers share no disk)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-            futures = [
+        # Each partition is shipped to a worker as soon as it is cut (scatter blocks until it
+        # is there), so the driver holds the tables plus one partition, never all of them.
+        futures = []
+        for part in partition_tables(tables, n_partitions or 2 * n_workers):
+            shipped = client.scatter(part, hash=False)
+            futures.append(
                 client.submit(
                     _score_partition,
-                    part,
+                    shipped,
                     config,
                     str(scorer_dir),
                     None if also_dir is None else str(also_dir),
@@ -121,8 +128,8 @@ def score_partitions_on_dask(
                     options,
                     pure=False,
                 )
-                for part in partition_tables(tables, n_partitions or 2 * n_workers)
-            ]
+            )
+            del part, shipped
         return client.gather(futures)
     finally:
         client.close()
