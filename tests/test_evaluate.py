@@ -278,3 +278,24 @@ def test_inputs_are_not_mutated():
     p = P_RANKED.copy()
     evaluate_scores(y, p, n_boot=5)
     assert (y.to_numpy() == Y_RANKED).all() and (p == P_RANKED).all()
+
+
+def test_bootstrap_intervals_match_a_plain_numpy_bootstrap(noisy):
+    """The numba kernel's sums against resampling rows with numpy and recomputing the metrics."""
+    y, p = noisy
+    fast = roc_auc_and_lift_intervals(y, p, n_boot=400, random_state=1)
+    rng = np.random.default_rng(1)
+    draws = [rng.integers(0, y.size, y.size) for _ in range(400)]
+    aucs = [roc_auc(y[d], p[d]) for d in draws]
+    lifts = [lift_top_decile(y[d], p[d]) for d in draws]
+    for key, values in (("roc_auc_ci", aucs), ("lift_top_decile_ci", lifts)):
+        lo, hi = np.quantile(values, [0.025, 0.975])
+        fast_lo, fast_hi = fast[key]
+        width = hi - lo
+        # different draws, same distribution: bounds agree to a small share of the width
+        assert abs(fast_lo - lo) < 0.2 * width and abs(fast_hi - hi) < 0.2 * width, (
+            key,
+            fast[key],
+            lo,
+            hi,
+        )

@@ -179,15 +179,6 @@ class _Ranking:
             positives=np.bincount(group, weights=y, minlength=size),
         )
 
-    def resampled(self, rows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Group counts and positives for a bootstrap draw of row indices."""
-        group = self.group[rows]
-        size = self.scores.size
-        return (
-            np.bincount(group, minlength=size).astype(np.float64),
-            np.bincount(group, weights=y[rows], minlength=size),
-        )
-
 
 def _positives_in_top(counts: np.ndarray, positives: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Expected positives among the top ``k`` rows, a tie group straddling ``k`` counted pro rata."""
