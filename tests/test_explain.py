@@ -148,3 +148,9 @@ def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_s
                 )
                 checked += 1
     assert checked > 50_000
+    # and it pays: an event group keeps only what its sentence tells, so far fewer keys
+    # than rounding days alone (measured 404 against 970 on this sample)
+    cols = [c for c in catalogue.group_features("email_engagement") if c in frame.columns]
+    rounded_only = canonical_reason_values(frame[cols]).drop_duplicates()
+    by_sentence = canonical_reason_values(frame[cols], "email_engagement").drop_duplicates()
+    assert len(by_sentence) < 0.6 * len(rounded_only), (len(by_sentence), len(rounded_only))

@@ -213,7 +213,7 @@ def test_drift_warnings_name_the_worst_features_first_and_count_the_rest():
     lines = drift_warnings(drift, max_features=3)
     assert lines[0].startswith("drift: score PSI 0.500 > 0.2")
     assert lines[1:4] == [
-        f"drift: feature 'f{i}' PSI {0.21 + i / 100:.3f} > 0.2 vs training data"
+        f"drift: feature 'f{i}' PSI {0.21 + i / 100:.3f} > 0.2 vs the reference"
         for i in (11, 10, 9)
     ]
     assert lines[4] == "drift: 9 more features above PSI 0.2 (all in manifest.json, under drift)"

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DRIFT_WARNING", "DriftProfile", "population_stability_index"]
+__all__ = ["DRIFT_WARNING", "REFERENCE_ROWS", "DriftProfile", "population_stability_index"]
 
 DRIFT_WARNING = 0.2
+REFERENCE_ROWS = 100_000  # decile shares are as good from 100k rows as from millions
 _EPS = 1e-4
 _MISSING = "__missing__"
 _OTHER = "__other__"

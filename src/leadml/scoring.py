@@ -161,7 +161,7 @@ def drift_warnings(drift: dict[str, Any] | None, *, max_features: int = 8) -> li
         return []
     flagged = sorted(drift.get("flagged", []), key=lambda name: -drift["features"][name])
     lines = [
-        f"drift: feature {name!r} PSI {drift['features'][name]:.3f} > {DRIFT_WARNING} vs training data"
+        f"drift: feature {name!r} PSI {drift['features'][name]:.3f} > {DRIFT_WARNING} vs the reference"
         for name in flagged[:max_features]
     ]
     if len(flagged) > max_features:
@@ -172,8 +172,9 @@ def drift_warnings(drift: dict[str, Any] | None, *, max_features: int = 8) -> li
     if drift.get("score_psi", 0.0) > DRIFT_WARNING:
         lines.insert(
             0,
-            f"drift: score PSI {drift['score_psi']:.3f} > {DRIFT_WARNING} vs training data "
-            "(is the scored population like the training snapshots? e.g. lead ages)",
+            f"drift: score PSI {drift['score_psi']:.3f} > {DRIFT_WARNING} vs the reference "
+            "(the leads open at the end of the training data): the leads scored no longer look "
+            "like them; check the inputs, then consider retraining",
         )
     return lines
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from leadml.calibration import PointsScale, fit_platt
 from leadml.config import RunConfig
-from leadml.drift import DriftProfile
+from leadml.drift import REFERENCE_ROWS, DriftProfile
 from leadml.scorer import LeadScorer
 
 __all__ = ["DEFAULT_PARAMS", "TrainResult", "booster_params", "fit_booster", "train_scorer"]
@@ -82,18 +82,14 @@ def fit_booster(
     )
 
 
-DRIFT_SAMPLE = 100_000
-
-
 def _drift_reference(
     X_train: pd.DataFrame, booster: lgb.Booster, calibration: Any, *, seed: int
 ) -> DriftProfile:
-    """The drift reference from (a sample of at most ``DRIFT_SAMPLE``) rows: the leads open at
-    the end of the data (event mode) or the training rows (flat mode). Decile shares are as
-    good from 100k rows as from millions, and cost a fraction."""
-    if len(X_train) > DRIFT_SAMPLE:
+    """The drift reference from (a sample of at most ``REFERENCE_ROWS``) rows: the leads open
+    at the end of the data (event mode) or the training rows (flat mode)."""
+    if len(X_train) > REFERENCE_ROWS:
         rows = np.sort(
-            np.random.default_rng(seed).choice(len(X_train), DRIFT_SAMPLE, replace=False)
+            np.random.default_rng(seed).choice(len(X_train), REFERENCE_ROWS, replace=False)
         )
         X_train = X_train.iloc[rows]
     return DriftProfile.from_training(

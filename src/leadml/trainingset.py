@@ -25,6 +25,7 @@ import pandas as pd
 
 from leadml.catalogue import FeatureCatalogue, event_catalogue, flat_catalogue
 from leadml.config import EventDataset, FlatDataset, RunConfig
+from leadml.drift import REFERENCE_ROWS
 from leadml.features.build import build_features, included_columns
 from leadml.features.flat import flat_features, flat_labels
 from leadml.features.spec import FeatureSpec
@@ -238,9 +239,6 @@ def _event_training_set(
     )
 
 
-REFERENCE_SAMPLE = 100_000
-
-
 def _open_leads_at_end(
     config: RunConfig,
     tables: Tables,
@@ -249,7 +247,7 @@ def _open_leads_at_end(
     *,
     include: Sequence[str],
 ) -> pd.DataFrame:
-    """Model matrix of (at most ``REFERENCE_SAMPLE``, drawn with the run's seed) leads open at ``end``.
+    """Model matrix of (at most ``REFERENCE_ROWS``, drawn with the run's seed) leads open at ``end``.
 
     Training snapshots sample leads at fixed ages; a scoring run sees every open lead at
     once, old ones included. Drift is judged against the latter, or every run would warn.
@@ -259,9 +257,9 @@ def _open_leads_at_end(
     snapshots = scoring_snapshots(
         tables.leads, tables.outcomes, as_of=end, closed_stages=dataset.closed_stages
     )
-    if len(snapshots) > REFERENCE_SAMPLE:
+    if len(snapshots) > REFERENCE_ROWS:
         rng = np.random.default_rng(config.seed)
-        rows = np.sort(rng.choice(len(snapshots), REFERENCE_SAMPLE, replace=False))
+        rows = np.sort(rng.choice(len(snapshots), REFERENCE_ROWS, replace=False))
         snapshots = snapshots.iloc[rows].reset_index(drop=True)
     X, _ = spec.apply(build_features(tables, snapshots, dataset, include=include))
     return X

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 import typer
 
 from leadml.config import ConfigError, RunConfig, load_dataset_config, load_run_config
 
-__all__ = ["fail", "load_config", "parse_as_of"]
+__all__ = ["DataOption", "TrackingUriOption", "fail", "load_config", "parse_as_of"]
+
+# Options several commands share, worded once.
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+]
+TrackingUriOption = Annotated[
+    str | None,
+    typer.Option("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

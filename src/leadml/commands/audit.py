@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import fail, load_config
+from leadml.commands._common import DataOption, fail, load_config
 
 __all__ = ["register"]
 
@@ -38,9 +38,7 @@ def _print_table(report: dict[str, Any]) -> None:
 
 
 def audit(
-    data: Annotated[
-        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
-    ],
+    data: DataOption,
     config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")],
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the JSON report here.")

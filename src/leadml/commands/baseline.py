@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import fail, load_config
+from leadml.commands._common import DataOption, fail, load_config
 
 __all__ = ["register"]
 
@@ -17,9 +17,7 @@ SHOWN = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile")
 
 
 def baseline(
-    data: Annotated[
-        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
-    ],
+    data: DataOption,
     config: Annotated[
         Path, typer.Option("--config", help="Run config naming the point grid.")
     ] = Path("training/sql.yaml"),

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import fail, load_config
+from leadml.commands._common import DataOption, fail, load_config
 
 __all__ = ["format_summary", "register"]
 
@@ -41,9 +41,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 
 def build_training_set_command(
-    data: Annotated[
-        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
-    ],
+    data: DataOption,
     config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")],
     out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from leadml.commands._common import fail, load_config, parse_as_of
+from leadml.commands._common import TrackingUriOption, fail, load_config, parse_as_of
 
 __all__ = ["register"]
 
@@ -46,7 +46,7 @@ def explain(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the card as JSON on stdout.")
     ] = False,
-    tracking_uri: Annotated[str | None, typer.Option("--tracking-uri")] = None,
+    tracking_uri: TrackingUriOption = None,
 ) -> None:
     """Probability, points, tier, sub-scores, reasons with points and latest activities of one lead."""
     from rich.console import Console

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import fail, load_config
+from leadml.commands._common import TrackingUriOption, fail, load_config
 
 __all__ = ["register"]
 
@@ -24,7 +24,7 @@ def promote(
     config: Annotated[
         Path | None, typer.Option("--config", help="Run config holding the promotion margins.")
     ] = None,
-    tracking_uri: Annotated[str | None, typer.Option("--tracking-uri")] = None,
+    tracking_uri: TrackingUriOption = None,
 ) -> None:
     """Promote the challenger to champion if it beats the champion and the rule baseline
     on its out-of-time test part by the configured margins; otherwise refuse and say why."""

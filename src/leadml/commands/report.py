@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import fail, load_config
+from leadml.commands._common import DataOption, fail, load_config
 
 __all__ = ["register"]
 
@@ -70,9 +70,7 @@ def _read_lead_tables(
 
 def report(
     scores: Annotated[Path, typer.Option("--scores", help="Folder written by `leadml score`.")],
-    data: Annotated[
-        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
-    ],
+    data: DataOption,
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     owner: Annotated[
         str | None, typer.Option("--owner", help="Only the leads of this sales rep.")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import fail, load_config, parse_as_of
+from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config, parse_as_of
 
 __all__ = ["register"]
 
@@ -22,9 +22,7 @@ class OutputFormat(StrEnum):
 
 
 def score(
-    data: Annotated[
-        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
-    ],
+    data: DataOption,
     model: Annotated[
         str, typer.Option("--model", help="Model URI, e.g. models:/leadml-sql@champion.")
     ] = "models:/leadml-sql@champion",
@@ -60,7 +58,7 @@ def score(
             help="Unseen category values a lead may have before it is rejected.",
         ),
     ] = 1,
-    tracking_uri: Annotated[str | None, typer.Option("--tracking-uri")] = None,
+    tracking_uri: TrackingUriOption = None,
     no_mlflow: Annotated[
         bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")
     ] = False,

@@ -9,22 +9,17 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import fail, load_config
+from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config
 
 __all__ = ["register"]
 
 
 def train(
-    data: Annotated[
-        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
-    ],
+    data: DataOption,
     config: Annotated[
         Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")
     ] = Path("training/sql.yaml"),
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
-    ] = None,
+    tracking_uri: TrackingUriOption = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the metrics JSON here.")
     ] = None,

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import fail, load_config, parse_as_of
+from leadml.commands._common import DataOption, fail, load_config, parse_as_of
 
 __all__ = ["register"]
 
@@ -57,9 +57,7 @@ def _print_summary(report: Any, *, source: str) -> None:
 
 
 def validate(
-    data: Annotated[
-        Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
-    ],
+    data: DataOption,
     config: Annotated[
         Path,
         typer.Option("--config", help="Dataset config, or a run config such as training/sql.yaml."),
