@@ -36,7 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["ParsedTree", "TreeTables", "build_tables", "explain_matrix", "K_ZERO_THRESHOLD"]
+__all__ = [
+    "K_ZERO_THRESHOLD",
+    "ParsedTree",
+    "TreeTables",
+    "build_tables",
+    "explain_matrix",
+    "feature_major",
+]
 
 # LightGBM's kZeroThreshold (1e-35f): a dense row drops values this close to 0,
 # and they are the "zero" of missing_type=Zero.
@@ -527,9 +534,18 @@ def _score_edge(g, d, mode, K, node_int, node_float, node_points, one, G, S, H, 
             phi[f, r] += ((1.0 if one[d, r] else 0.0) - 1.0 + zd) * h[r]
 
 
+@njit(cache=True, parallel=True)
+def _feature_major(X, M):
+    """M[f, r] = X[r, f] (X rows x features)."""
+    n_rows, n_features = X.shape
+    for f in prange(n_features):
+        for r in range(n_rows):
+            M[f, r] = X[r, f]
+
+
 @njit(cache=True, parallel=True, fastmath={"contract"})
 def _explain_rows(
-    X,
+    M,
     out,
     block,
     expected_value,
@@ -541,41 +557,43 @@ def _explain_rows(
     cat_bits,
     max_depth,
 ):
-    n_rows, n_features = X.shape
+    n_features, n_rows = M.shape
     n_blocks = (n_rows + block - 1) // block
     for b in prange(n_blocks):
         r0 = b * block
         B = min(block, n_rows - r0)
+        # LightGBM's dense rows read values within 1e-35 of 0 as 0.
         xt = np.empty((n_features, B))
-        for r in range(B):
-            for f in range(n_features):
-                v = X[r0 + r, f]
+        for f in range(n_features):
+            for r in range(B):
+                v = M[f, r0 + r]
                 xt[f, r] = 0.0 if (v <= K_ZERO_THRESHOLD and v >= -K_ZERO_THRESHOLD) else v
         phi = np.zeros((n_features, B))
         _explain_block(
-            tree_start,
-            tree_points,
-            node_int,
-            node_float,
-            node_points,
-            cat_bits,
-            max_depth,
-            xt,
-            phi,
-            B,
-        )
+            tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth,
+            xt, phi, B,
+        )  # fmt: skip
         for r in range(B):
             for f in range(n_features):
                 out[r0 + r, f] = phi[f, r]
             out[r0 + r, n_features] = expected_value
 
 
-def explain_matrix(tables: TreeTables, X: np.ndarray, out: np.ndarray, *, block: int = 32) -> None:
-    """Write SHAP values of the C-contiguous float64 matrix ``X`` into ``out`` (rows x features+1).
+def explain_matrix(tables: TreeTables, M: np.ndarray, out: np.ndarray, *, block: int = 32) -> None:
+    """Write SHAP values of the feature-major float64 matrix ``M`` into ``out`` (rows x features+1).
 
+    ``M[f, r]`` is feature ``f`` of row ``r`` (see :func:`feature_major`).
     ``block`` rows are explained together; blocks run in parallel on numba's threads.
     """
     _explain_rows(
-        X, out, block, tables.expected_value, tables.tree_start, tables.tree_points,
+        M, out, block, tables.expected_value, tables.tree_start, tables.tree_points,
         tables.node_int, tables.node_float, tables.node_points, tables.cat_bits, tables.max_depth,
     )  # fmt: skip
+
+
+def feature_major(X: np.ndarray) -> np.ndarray:
+    """The (features x rows) float64 copy of a (rows x features) matrix that the kernels read."""
+    X = np.asarray(X, dtype=np.float64)
+    M = np.empty((X.shape[1], X.shape[0]))
+    _feature_major(X, M)
+    return M

@@ -25,7 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml._treeshap import ParsedTree, TreeTables, build_tables, explain_matrix
+from leadml._treeshap import ParsedTree, TreeTables, build_tables, explain_matrix, feature_major
 
 __all__ = ["FastTreeExplainer", "tree_contributions"]
 
@@ -75,7 +75,7 @@ class FastTreeExplainer:
         for start in range(0, n_rows, chunk_size):
             stop = min(start + chunk_size, n_rows)
             rows = X.iloc[start:stop] if isinstance(X, pd.DataFrame) else X[start:stop]
-            matrix = _as_float_matrix(rows, self.pandas_categorical_)
+            matrix = _feature_major_matrix(rows, self.pandas_categorical_)
             explain_matrix(self.tables_, matrix, out[start:stop], block=_BLOCK_ROWS)
         return out
 
@@ -189,16 +189,16 @@ def _check_shape(X: pd.DataFrame | np.ndarray, feature_names: list[str]) -> int:
     raise TypeError(f"X must be a pandas DataFrame or numpy array, got {type(X).__name__}")
 
 
-def _as_float_matrix(
+def _feature_major_matrix(
     X: pd.DataFrame | np.ndarray, pandas_categorical: list[list] | None
 ) -> np.ndarray:
-    """C-contiguous float64 matrix holding the values LightGBM's predict would read.
+    """(features x rows) float64 matrix holding the values LightGBM's predict would read.
 
     Category columns become codes of the categories fixed at training (unknown
     or missing -> NaN), in order, as LightGBM's own pandas conversion does.
     """
     if isinstance(X, np.ndarray):
-        return np.ascontiguousarray(X, dtype=np.float64)
+        return feature_major(X)
     cat_cols = [c for c, dtype in X.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
     known = pandas_categorical or []
     if len(cat_cols) != len(known):
@@ -216,7 +216,7 @@ def _as_float_matrix(
         raise ValueError(
             f"X columns must be numeric, bool or category; got other dtypes in {bad[:10]}"
         )
-    out = np.empty(X.shape, dtype=np.float64)
+    out = np.empty((X.shape[1], X.shape[0]), dtype=np.float64)
     categories = dict(zip(cat_cols, known, strict=True))
     for j, column in enumerate(X.columns):
         series = X[column]
@@ -225,7 +225,7 @@ def _as_float_matrix(
                 series = series.cat.set_categories(categories[column])
             codes = series.cat.codes.to_numpy(dtype=np.float64)
             codes[codes < 0] = np.nan
-            out[:, j] = codes
+            out[j] = codes
         else:
-            out[:, j] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            out[j] = series.to_numpy(dtype=np.float64, na_value=np.nan)
     return out
