@@ -35,3 +35,17 @@ def test_sigmoid_is_stable_at_extremes():
 def test_calibration_round_trips_through_a_dict():
     cal = PlattCalibration(slope=0.8, intercept=-0.1)
     assert PlattCalibration.from_dict(cal.to_dict()) == cal
+
+
+def test_platt_on_repeated_margins_fits_the_distinct_pairs_to_the_same_curve():
+    """A point grid's margins take few values: the weighted fit on distinct pairs equals the row fit."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    points = rng.choice([-50.0, 0.0, 10.0, 25.0, 40.0, 65.0], size=40_000)
+    y = (rng.random(points.size) < 1 / (1 + np.exp(-(points - 30) / 15))).astype(int)
+    fitted = fit_platt(points, y)
+    rows = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000).fit(points.reshape(-1, 1), y)
+    assert fitted.slope == pytest.approx(rows.coef_[0, 0], rel=1e-4)
+    assert fitted.intercept == pytest.approx(rows.intercept_[0], rel=1e-4)
+    assert 0.05 < fitted.slope < 0.09  # the generating slope is 1/15

@@ -61,8 +61,20 @@ def fit_platt(margin: np.ndarray, y: np.ndarray) -> PlattCalibration:
             f"Platt scaling needs both classes in the calibration rows; got classes {classes.tolist()} "
             f"in {y.size} rows (use a longer data window or a larger calib fraction)"
         )
+    # Rows sharing a margin and a label enter the loss identically: fit on the distinct
+    # pairs with their counts as weights (a point grid's 700k rows hold a few hundred).
+    values, labels, counts = [], [], []
+    for label in (0, 1):
+        distinct, n = np.unique(margin[y == label, 0], return_counts=True)
+        values.append(distinct)
+        labels.append(np.full(distinct.size, label))
+        counts.append(n)
     lr = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
-    lr.fit(margin, y)
+    if sum(v.size for v in values) < y.size // 2:
+        lr.fit(np.concatenate(values).reshape(-1, 1), np.concatenate(labels),
+               sample_weight=np.concatenate(counts).astype(np.float64))  # fmt: skip
+    else:
+        lr.fit(margin, y)
     return PlattCalibration(slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]))
 
 

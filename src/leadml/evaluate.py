@@ -394,21 +394,26 @@ def capacity_metrics(y_true: Any, y_prob: Any, capacity: float | int) -> dict[st
 def _conversion_rows(
     y: np.ndarray, p: np.ndarray, labels: np.ndarray, order: list[str], column: str
 ) -> pd.DataFrame:
-    frame = pd.DataFrame({column: labels, "y": y, "p": p})
-    stats = frame.groupby(column, sort=False).agg(
-        n=("y", "size"), positives=("y", "sum"), sum_p=("p", "sum")
-    )
-    stats = stats.reindex(order)
-    n = stats["n"].fillna(0).to_numpy(dtype=np.int64)
+    codes, uniques = pd.factorize(labels)
+    position = {value: i for i, value in enumerate(uniques)}
+    at = np.array([position.get(value, -1) for value in order], dtype=np.int64)
+    width = len(uniques)
+
+    def per_label(weights: np.ndarray | None) -> np.ndarray:
+        sums = np.bincount(codes, weights=weights, minlength=width).astype(np.float64)
+        return np.where(at >= 0, sums[np.maximum(at, 0)], 0.0) if width else np.zeros(len(at))
+
+    n = per_label(None).astype(np.int64)
+    positives = per_label(y.astype(np.float64))
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n > 0, stats["positives"].to_numpy(dtype=float) / n, np.nan)
-        mean_predicted = np.where(n > 0, stats["sum_p"].to_numpy(dtype=float) / n, np.nan)
+        rate = np.where(n > 0, positives / n, np.nan)
+        mean_predicted = np.where(n > 0, per_label(p) / n, np.nan)
     return pd.DataFrame(
         {
             column: order,
             "n": n,
             "share": n / y.size,
-            "positives": stats["positives"].fillna(0).to_numpy(dtype=np.int64),
+            "positives": positives.astype(np.int64),
             "rate": rate,
             "mean_predicted": mean_predicted,
         }

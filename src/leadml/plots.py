@@ -202,5 +202,6 @@ def score_distribution_figure(
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
     """Write ``fig`` as PNG atomically (temporary file beside ``path``, then rename); returns ``path``."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
+        # zlib level 1: PNGs a few % larger, written several times faster than the default 6
+        fig.savefig(tmp, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     return Path(path)

@@ -181,12 +181,19 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
     shap.plots.beeswarm(values[np.sort(shown)], max_display=20, show=False)
     plt.gcf().set_size_inches(9, 8)
     paths["shap_beeswarm.png"] = folder / "shap_beeswarm.png"
-    plt.savefig(paths["shap_beeswarm.png"], dpi=110, bbox_inches="tight")
+    plt.savefig(
+        paths["shap_beeswarm.png"], dpi=110, bbox_inches="tight", pil_kwargs={"compress_level": 1}
+    )
     plt.close("all")
     top = int(np.argmax(explanation.points))
     shap.plots.waterfall(values[top], max_display=12, show=False)
     paths["shap_waterfall_top_lead.png"] = folder / "shap_waterfall_top_lead.png"
-    plt.savefig(paths["shap_waterfall_top_lead.png"], dpi=110, bbox_inches="tight")
+    plt.savefig(
+        paths["shap_waterfall_top_lead.png"],
+        dpi=110,
+        bbox_inches="tight",
+        pil_kwargs={"compress_level": 1},
+    )
     plt.close("all")
     return paths
 

@@ -59,10 +59,13 @@ class TrainingSet:
         """``(X, y)`` of one part: X in spec order (model dtypes), y as int8."""
         if name not in PARTS:
             raise ValueError(f"unknown part {name!r}; expected one of {list(PARTS)}")
-        rows = (self.frame["split"] == name).to_numpy()
-        X = self.frame.loc[rows, list(self.spec.names)].reset_index(drop=True)
-        y = self.frame.loc[rows, "label"].to_numpy(dtype=np.int8)
-        return X, y
+        rows = np.flatnonzero((self.frame["split"] == name).to_numpy())
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+            # parts are contiguous in time order: a slice, not a gather of every column
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
+        part = self.frame.iloc[rows]
+        X = part[list(self.spec.names)].reset_index(drop=True)
+        return X, part["label"].to_numpy(dtype=np.int8)
 
 
 @dataclass(frozen=True)
