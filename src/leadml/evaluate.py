@@ -127,12 +127,15 @@ def _labels_and_probabilities(y_true: Any, y_prob: Any) -> tuple[np.ndarray, np.
 
 def _segment_values(values: Any, *, name: str, n: int) -> np.ndarray:
     """A categorical array as strings, missing values as ``"missing"``."""
-    series = pd.Series(np.asarray(values, dtype=object))
-    if len(series) != n:
+    values = np.asarray(values, dtype=object)
+    if len(values) != n:
         raise ValueError(
-            f"segment {name!r} has {len(series)} values but y_true has {n}; expected one per row"
+            f"segment {name!r} has {len(values)} values but y_true has {n}; expected one per row"
         )
-    return series.where(series.notna(), "missing").astype(str).to_numpy(dtype=object)
+    # factorise first: str() once per distinct value, not once per row
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = np.array([str(u) for u in uniques] + ["missing"], dtype=object)
+    return labels[codes]  # code -1 (missing) picks the last label
 
 
 def _k_for_capacity(capacity: float | int, n: int) -> int:

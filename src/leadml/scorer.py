@@ -81,7 +81,9 @@ class LeadScorer:
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the target within the horizon."""
         X, _ = self.model_matrix(features)
-        return self.calibration.probability(self.booster.predict(X, raw_score=True))
+        from leadml.fastpredict import raw_scores
+
+        return self.calibration.probability(raw_scores(self.booster, X))
 
     def explain(self, features: pd.DataFrame, *, chunk_size: int = 100_000) -> Explanation:
         """Probabilities, points, feature/group/family points for every row."""

@@ -18,6 +18,7 @@ import pandas as pd
 from leadml.calibration import PointsScale, fit_platt
 from leadml.config import RunConfig
 from leadml.drift import REFERENCE_ROWS, DriftProfile
+from leadml.fastpredict import raw_scores
 from leadml.scorer import LeadScorer
 
 __all__ = ["DEFAULT_PARAMS", "TrainResult", "booster_params", "fit_booster", "train_scorer"]
@@ -93,7 +94,7 @@ def _drift_reference(
         )
         X_train = X_train.iloc[rows]
     return DriftProfile.from_training(
-        X_train, calibration.probability(booster.predict(X_train, raw_score=True))
+        X_train, calibration.probability(raw_scores(booster, X_train))
     )
 
 
@@ -124,7 +125,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
     valid_auc = float(booster.best_score.get("valid", {}).get("auc", np.nan))
     # Keep only the trees early stopping chose: the text model is then the whole truth.
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
-    calibration = fit_platt(booster.predict(X_calib, raw_score=True), y_calib)
+    calibration = fit_platt(raw_scores(booster, X_calib), y_calib)
     expected_margin = float(booster.predict(X_train.iloc[:1], pred_contrib=True)[0, -1])
     scale = PointsScale(
         base=config.points.base,

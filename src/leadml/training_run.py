@@ -28,7 +28,7 @@ __all__ = ["data_fingerprint", "evaluate_test_part", "run_training"]
 
 KEY_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile")
 EXPLAIN_SAMPLE = 20_000
-BEESWARM_SAMPLE = 3_000
+BEESWARM_SAMPLE = 1_500
 
 
 def _log(message: str) -> None:
