@@ -40,11 +40,11 @@ def _numeric_bins(values: np.ndarray, n_bins: int) -> list[float]:
     (the usual cold lead) computed once through ``predict`` and once as a sum of SHAP
     values can differ in the last bit and land on either side.
     """
-    present = values[~np.isnan(values)]
+    present = np.sort(values[~np.isnan(values)])  # one sort serves the quantiles and the ties
     if present.size == 0:
         return []
     quantiles = np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1))[1:-1])
-    distinct = np.unique(present)
+    distinct = present[np.r_[True, present[1:] != present[:-1]]]
     # values a few ulps apart are one value told twice
     apart = np.diff(distinct) > 1e-9 * np.maximum(1.0, np.abs(distinct[1:]))
     distinct = distinct[np.r_[True, apart]]

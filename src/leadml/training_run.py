@@ -199,7 +199,8 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
 
 
 def _input_example(X: pd.DataFrame) -> pd.DataFrame:
-    """A typical lead built from medians and modes: no real lead's data leaves the run."""
+    """A typical lead built from medians and modes (of the explained sample): no real lead's
+    data leaves the run."""
     row = {}
     for column in X.columns:
         values = X[column]
@@ -359,7 +360,7 @@ def run_training(
                 report=report,
                 fingerprint=data_fingerprint(data, training_set),
                 artifacts=run_artifacts,
-                input_example=_input_example(X_test),
+                input_example=_input_example(X_sample),
                 tags=tags,
                 uri=tracking_uri,
             )
