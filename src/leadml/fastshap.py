@@ -88,9 +88,12 @@ def tree_contributions(
     Uses :class:`FastTreeExplainer` when it supports the booster; otherwise warns
     with the reason and computes ``pred_contrib`` ``chunk_size`` rows at a time.
     """
-    ok, reason = FastTreeExplainer.supports(booster)
-    if ok:
-        return FastTreeExplainer(booster).shap_values(X, chunk_size=chunk_size)
+    try:
+        explainer = FastTreeExplainer(booster)  # reads the model once; raises if unsupported
+    except ValueError as exc:
+        reason = str(exc).removeprefix("FastTreeExplainer cannot explain this booster: ")
+    else:
+        return explainer.shap_values(X, chunk_size=chunk_size)
     warnings.warn(
         f"fast TreeSHAP unavailable ({reason}); falling back to LightGBM pred_contrib",
         RuntimeWarning,
