@@ -20,6 +20,7 @@ from leadml.calibration import PlattCalibration, PointsScale
 from leadml.config import TierSpec
 from leadml.drift import DriftProfile
 from leadml.explain import Explanation, ReasonCatalogue, explain_rows, format_reasons
+from leadml.fastpredict import raw_scores
 
 __all__ = ["ARTIFACT_FILES", "LeadScorer", "assign_tiers"]
 
@@ -81,8 +82,6 @@ class LeadScorer:
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the target within the horizon."""
         X, _ = self.model_matrix(features)
-        from leadml.fastpredict import raw_scores
-
         return self.calibration.probability(raw_scores(self.booster, X))
 
     def explain(self, features: pd.DataFrame, *, chunk_size: int = 100_000) -> Explanation:

@@ -162,6 +162,8 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
     import matplotlib.pyplot as plt
     import shap
 
+    from leadml.plots import PNG_OPTIONS
+
     data = X.apply(
         lambda c: (
             c.cat.codes.where(c.notna(), np.nan) if isinstance(c.dtype, pd.CategoricalDtype) else c
@@ -174,27 +176,21 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
         feature_names=list(X.columns),
     )
     paths = {}
-    # the swarm is drawn from a few thousand leads: more points only blur it (and take seconds)
+    # the swarm is drawn from 1,500 leads: more points only blur it (and take seconds)
     shown = np.random.default_rng(0).choice(
         len(X), size=min(len(X), BEESWARM_SAMPLE), replace=False
     )
+
+    def save(name: str) -> None:
+        paths[name] = folder / name
+        plt.savefig(paths[name], dpi=110, bbox_inches="tight", pil_kwargs=PNG_OPTIONS)
+        plt.close("all")
+
     shap.plots.beeswarm(values[np.sort(shown)], max_display=20, show=False)
     plt.gcf().set_size_inches(9, 8)
-    paths["shap_beeswarm.png"] = folder / "shap_beeswarm.png"
-    plt.savefig(
-        paths["shap_beeswarm.png"], dpi=110, bbox_inches="tight", pil_kwargs={"compress_level": 1}
-    )
-    plt.close("all")
-    top = int(np.argmax(explanation.points))
-    shap.plots.waterfall(values[top], max_display=12, show=False)
-    paths["shap_waterfall_top_lead.png"] = folder / "shap_waterfall_top_lead.png"
-    plt.savefig(
-        paths["shap_waterfall_top_lead.png"],
-        dpi=110,
-        bbox_inches="tight",
-        pil_kwargs={"compress_level": 1},
-    )
-    plt.close("all")
+    save("shap_beeswarm.png")
+    shap.plots.waterfall(values[int(np.argmax(explanation.points))], max_display=12, show=False)
+    save("shap_waterfall_top_lead.png")
     return paths
 
 
