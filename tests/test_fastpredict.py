@@ -6,7 +6,14 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-from test_fastshap import _missing_types, _numeric_data, _rows_on_thresholds, _train
+from test_fastshap import (
+    _missing_types,
+    _numeric_data,
+    _rows_on_thresholds,
+    _train,
+    categorical_numpy_model,
+    pandas_category_model,
+)
 
 from leadml._treeshap import K_ZERO_THRESHOLD
 from leadml.fastpredict import FastTreePredictor, raw_scores
@@ -57,41 +64,12 @@ def test_zero_as_missing_sends_zero_and_tiny_values_to_the_default_side():
 
 
 def test_categorical_numpy_columns_follow_lightgbm_casting_rules():
-    rng = np.random.default_rng(11)
-    n = 4000
-    X = np.column_stack(
-        [rng.integers(0, 40, n), rng.integers(0, 5, n), rng.normal(size=(n, 3))]
-    ).astype(float)
-    y = np.isin(X[:, 0], [1, 3, 7, 11, 20, 33]) * 1.0 + (X[:, 1] == 2) + X[:, 2]
-    X[rng.random((n, 5)) < 0.05] = np.nan
-    booster = _train(X, y, {"objective": "regression", "num_leaves": 31, "max_cat_to_onehot": 4}, 30,
-                     categorical_feature=[0, 1])  # fmt: skip
-    odd = X[:12].copy()
-    odd[:, 0] = [-0.5, 2.7, 3.0, 3.999, -1.0, -7.0, np.nan, 2**31, 2**31 - 1, 1e300, -1e300, 63.0]
-    odd[:, 1] = [0.2, -0.2, np.inf, -np.inf, 4.0, 1.5, np.nan, 2.0, 2.99, 100.0, 5.0, 0.0]
+    booster, X, odd = categorical_numpy_model()
     _assert_same(booster, np.vstack([X, odd]))
 
 
 def test_pandas_categories_with_missing_unseen_and_reordered_levels():
-    rng = np.random.default_rng(12)
-    n = 4000
-    frame = pd.DataFrame(
-        {
-            "industry": pd.Categorical(rng.choice(list("abcdefghij"), n)),
-            "source": pd.Categorical(rng.choice(["web", "event", "referral"], n)),
-            "visits": rng.poisson(0.5, n).astype(float),
-        }
-    )
-    y = (frame["industry"].isin(["a", "c", "f"]) + (frame["source"] == "web")).to_numpy()
-    booster = _train(
-        frame, (y + rng.normal(0, 0.5, n) > 1).astype(float), {"objective": "binary"}, 30
-    )
-    scoring = frame.iloc[:500].copy()
-    scoring.loc[scoring.index[:20], "industry"] = np.nan
-    scoring["source"] = pd.Categorical(
-        np.where(np.arange(500) < 10, "podcast", scoring["source"].astype(str)),
-        categories=["web", "podcast", "referral", "event"],
-    )
+    booster, scoring = pandas_category_model()
     _assert_same(booster, scoring)
 
 

@@ -112,7 +112,8 @@ def _missing_types(booster: lgb.Booster) -> list[str]:
     return found
 
 
-def test_categorical_numpy_columns_follow_lightgbm_casting_rules():
+def categorical_numpy_model() -> tuple[lgb.Booster, np.ndarray, np.ndarray]:
+    """A model with numpy categorical columns, its rows, and rows with odd category codes."""
     rng = np.random.default_rng(11)
     n = 4000
     X = np.column_stack(
@@ -127,15 +128,15 @@ def test_categorical_numpy_columns_follow_lightgbm_casting_rules():
     X[rng.random((n, 5)) < 0.05] = np.nan
     booster = _train(X, y, {"objective": "regression", "num_leaves": 31, "max_cat_to_onehot": 4}, 30,
                      categorical_feature=[0, 1])  # fmt: skip
-    assert _max_abs_diff(booster, X[:500]) <= TOLERANCE
     # Fractions truncate, negatives, NaN and values past int32 go right.
     odd = X[:12].copy()
     odd[:, 0] = [-0.5, 2.7, 3.0, 3.999, -1.0, -7.0, np.nan, 2**31, 2**31 - 1, 1e300, -1e300, 63.0]
     odd[:, 1] = [0.2, -0.2, np.inf, -np.inf, 4.0, 1.5, np.nan, 2.0, 2.99, 100.0, 5.0, 0.0]
-    assert _max_abs_diff(booster, odd) <= TOLERANCE
+    return booster, X, odd
 
 
-def test_pandas_category_columns_with_missing_and_unseen_levels_match_pred_contrib():
+def pandas_category_model() -> tuple[lgb.Booster, pd.DataFrame]:
+    """A model with pandas category columns, and rows with missing, unseen and reordered levels."""
     rng = np.random.default_rng(12)
     n = 4000
     frame = pd.DataFrame(
@@ -159,6 +160,17 @@ def test_pandas_category_columns_with_missing_and_unseen_levels_match_pred_contr
         np.where(np.arange(500) < 10, "podcast", scoring["source"].astype(str)),
         categories=["web", "podcast", "referral", "event"],
     )
+    return booster, scoring
+
+
+def test_categorical_numpy_columns_follow_lightgbm_casting_rules():
+    booster, X, odd = categorical_numpy_model()
+    assert _max_abs_diff(booster, X[:500]) <= TOLERANCE
+    assert _max_abs_diff(booster, odd) <= TOLERANCE
+
+
+def test_pandas_category_columns_with_missing_and_unseen_levels_match_pred_contrib():
+    booster, scoring = pandas_category_model()
     assert _max_abs_diff(booster, scoring) <= TOLERANCE
 
 

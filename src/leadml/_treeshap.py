@@ -41,6 +41,7 @@ __all__ = [
     "ParsedTree",
     "TreeTables",
     "build_tables",
+    "category_goes_left",
     "explain_matrix",
     "feature_major",
 ]
@@ -261,6 +262,20 @@ def _tree_tables(
     return node_int, node_float, node_points
 
 
+@njit(cache=True, inline="always")
+def category_goes_left(v, start, length, cat_bits):
+    """LightGBM's categorical split: the code's bit in the split's bitset ``cat_bits[start:start + length]``.
+
+    NaN, negatives and values past int32 (cast to INT_MIN by LightGBM) go right.
+    """
+    if v > -1.0 and v < 2147483648.0:
+        iv = np.int64(v)
+        word = iv >> 5
+        if word < length:
+            return ((cat_bits[start + word] >> np.uint32(iv & 31)) & np.uint32(1)) == 1
+    return False
+
+
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _decide(g, node_int, node_float, cat_bits, xt, go, B):
     """go[r]: row r goes left at internal node g, by LightGBM's Decision rules."""
@@ -269,15 +284,7 @@ def _decide(g, node_int, node_float, cat_bits, xt, go, B):
     if start >= 0:
         length = node_int[g, CAT_LEN]
         for r in range(B):
-            v = xt[f, r]
-            hit = False
-            # NaN, negatives and values past int32 (cast to INT_MIN) go right.
-            if v > -1.0 and v < 2147483648.0:
-                iv = np.int64(v)
-                word = iv >> 5
-                if word < length:
-                    hit = ((cat_bits[start + word] >> np.uint32(iv & 31)) & np.uint32(1)) == 1
-            go[r] = hit
+            go[r] = category_goes_left(xt[f, r], start, length, cat_bits)
         return
     thr = node_float[g, THRESHOLD]
     missing = node_int[g, MISSING_TYPE]

@@ -31,7 +31,13 @@ import pandas as pd
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from leadml._treeshap import K_ZERO_THRESHOLD, MISSING_NAN, MISSING_ZERO, ParsedTree
+from leadml._treeshap import (
+    K_ZERO_THRESHOLD,
+    MISSING_NAN,
+    MISSING_ZERO,
+    ParsedTree,
+    category_goes_left,
+)
 from leadml.fastshap import _check_shape, _feature_major_matrix, _parse_model, _unsupported_reason
 
 __all__ = ["FastTreePredictor", "raw_scores"]
@@ -203,14 +209,7 @@ def _remove_right_turns(mask, keep, x, B, s, threshold, missing_type, default_le
     if start >= 0:
         length = cat_len[s]
         for r in range(B):
-            v = x[r]
-            hit = False
-            # NaN, negatives and values past int32 go right, as LightGBM's casting does.
-            if v > -1.0 and v < 2147483648.0:
-                iv = np.int64(v)
-                word = iv >> 5
-                if word < length:
-                    hit = ((cat_bits[start + word] >> np.uint32(iv & 31)) & np.uint32(1)) == 1
+            hit = category_goes_left(x[r], start, length, cat_bits)
             mask[r] &= k | (zero - np.uint64(hit))
         return
     thr = threshold[s]
