@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from test_fastshap import (
 
 from leadml._treeshap import K_ZERO_THRESHOLD
 from leadml.fastpredict import FastTreePredictor, raw_scores
+from leadml.fastshap import FastTreeExplainer, built_for
 
 
 def _assert_same(booster: lgb.Booster, X: pd.DataFrame | np.ndarray) -> None:
@@ -99,3 +102,31 @@ def test_best_iteration_is_used_like_predict():
     booster.best_iteration = 12  # as early stopping leaves it
     _assert_same(booster, X)
     assert not np.array_equal(raw_scores(booster, X), full)
+
+
+def test_the_kernel_arrays_are_built_once_per_model_text():
+    X, logit = _numeric_data(2000, 6, seed=21)
+    booster = _train(X, logit, {"objective": "regression"}, 10)
+    first = built_for(booster, FastTreePredictor.from_booster)
+    assert built_for(booster, FastTreePredictor.from_booster) is first
+    before = raw_scores(booster, X)
+    # A booster changed in place has new model text, hence a new predictor and new scores.
+    booster.set_leaf_output(0, 0, booster.get_leaf_output(0, 0) + 1.0)
+    assert built_for(booster, FastTreePredictor.from_booster) is not first
+    after = raw_scores(booster, X)
+    np.testing.assert_array_equal(after, booster.predict(X, raw_score=True))
+    assert not np.array_equal(after, before)
+
+
+def test_zero_data_counts_block_explanations_but_not_predictions():
+    """Counts weigh SHAP's path fractions; a prediction never reads them."""
+    X, logit = _numeric_data(2000, 6, seed=22)
+    text = _train(X, logit, {"objective": "regression"}, 5).model_to_string()
+    # the first tree's root gets a zero count (tree sizes dropped: LightGBM re-reads them)
+    text = re.sub(r"tree_sizes=.*\n", "", text)
+    text = re.sub(r"internal_count=\d+", "internal_count=0", text, count=1)
+    zeroed = lgb.Booster(model_str=text)
+    ok, reason = FastTreeExplainer.supports(zeroed)
+    assert not ok and "zero data count" in reason
+    assert FastTreePredictor.supports(zeroed) == (True, "")
+    _assert_same(zeroed, X)

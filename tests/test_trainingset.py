@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -138,3 +139,14 @@ def test_cli_writes_the_training_set_and_prints_the_summary(tmp_path, tables) ->
     assert list(written.columns[:4]) == ["lead_id", "as_of", "split", "label"]
     assert "censored" in result.stderr and "train" in result.stderr
     assert json.loads(result.stdout)["n_rows"] == len(written)
+
+
+def test_parts_hold_the_same_rows_when_the_frame_is_not_in_time_order(training) -> None:
+    """Parts are sliced when contiguous (the usual time order) and gathered otherwise."""
+    shuffled = dataclasses.replace(training, frame=training.frame.sample(frac=1, random_state=0))
+    for name in PARTS:
+        X, y = shuffled.part(name)
+        rows = shuffled.frame[shuffled.frame["split"] == name]
+        pd.testing.assert_frame_equal(X, rows[list(training.spec.names)].reset_index(drop=True))
+        np.testing.assert_array_equal(y, rows["label"].to_numpy(dtype=np.int8))
+        assert len(X) == len(training.part(name)[0]) > 0

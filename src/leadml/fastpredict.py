@@ -38,7 +38,13 @@ from leadml._treeshap import (
     ParsedTree,
     category_goes_left,
 )
-from leadml.fastshap import _check_shape, _feature_major_matrix, _parse_model, _unsupported_reason
+from leadml.fastshap import (
+    _check_shape,
+    _feature_major_matrix,
+    _parse_model,
+    _unsupported_reason,
+    built_for,
+)
 
 __all__ = ["FastTreePredictor", "raw_scores"]
 
@@ -82,7 +88,7 @@ class FastTreePredictor:
         ok, reason = _check(header, trees)
         if not ok:
             raise ValueError(f"FastTreePredictor cannot score this booster: {reason}")
-        parts = [_tree_arrays(tree, i) for i, tree in enumerate(trees)]  # type: ignore[arg-type]
+        parts = [_tree_arrays(tree) for tree in trees]  # type: ignore[arg-type]
         split_start, leaf_start = [0], [0]
         cat_offset = 0
         for part, tree in zip(parts, trees, strict=True):
@@ -120,9 +126,12 @@ class FastTreePredictor:
 
 
 def raw_scores(booster: lgb.Booster, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-    """``booster.predict(X, raw_score=True)``, through the fast kernel when it covers the model."""
+    """``booster.predict(X, raw_score=True)``, through the fast kernel when it covers the model.
+
+    The kernel's arrays are built once per model (see :func:`leadml.fastshap.built_for`).
+    """
     try:
-        predictor = FastTreePredictor.from_booster(booster)
+        predictor = built_for(booster, FastTreePredictor.from_booster)
     except ValueError:
         return np.asarray(booster.predict(X, raw_score=True), dtype=np.float64)
     return predictor.raw_scores(X)
@@ -141,7 +150,7 @@ _ARRAYS = {
 
 
 def _check(header: dict[str, str], trees: list[ParsedTree | None]) -> tuple[bool, str]:
-    reason = _unsupported_reason(header, trees)
+    reason = _unsupported_reason(header, trees, explaining=False)
     if not reason:
         wide = [i for i, t in enumerate(trees) if t is not None and t.num_leaves > MAX_LEAVES]
         if wide:
@@ -149,7 +158,7 @@ def _check(header: dict[str, str], trees: list[ParsedTree | None]) -> tuple[bool
     return not reason, reason
 
 
-def _tree_arrays(tree: ParsedTree, index: int) -> dict[str, np.ndarray]:
+def _tree_arrays(tree: ParsedTree) -> dict[str, np.ndarray]:
     """One tree's splits (LightGBM's node order) and leaf values left to right."""
     internal = tree.num_leaves - 1
     if internal == 0:

@@ -19,7 +19,11 @@ Example::
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -27,7 +31,9 @@ import pandas as pd
 
 from leadml._treeshap import ParsedTree, TreeTables, build_tables, explain_matrix, feature_major
 
-__all__ = ["FastTreeExplainer", "tree_contributions"]
+__all__ = ["FastTreeExplainer", "built_for", "tree_contributions"]
+
+T = TypeVar("T")
 
 # Rows explained together: large enough to amortise the per-node work over SIMD
 # lanes, small enough that a block's per-depth scratch stays in L2 (measured
@@ -89,7 +95,7 @@ def tree_contributions(
     with the reason and computes ``pred_contrib`` ``chunk_size`` rows at a time.
     """
     try:
-        explainer = FastTreeExplainer(booster)  # reads the model once; raises if unsupported
+        explainer = built_for(booster, FastTreeExplainer)  # raises if unsupported
     except ValueError as exc:
         reason = str(exc).removeprefix("FastTreeExplainer cannot explain this booster: ")
     else:
@@ -111,8 +117,39 @@ def tree_contributions(
     return np.concatenate(parts) if parts else np.asarray(booster.predict(X, pred_contrib=True))
 
 
-def _unsupported_reason(header: dict[str, str], trees: list[ParsedTree | None]) -> str:
-    """Why the fast explainer cannot reproduce ``pred_contrib`` for this model ("" if it can)."""
+# Explainers and predictors built lately, keyed by the model's text: batch scoring
+# (one call per chunk) and serving (one per request) reuse them, and a booster
+# changed in place (more rounds, set_leaf_output) has new text, so a new entry.
+_BUILT: OrderedDict[tuple[Callable[..., Any], str], Any] = OrderedDict()
+_BUILT_MAX = 4
+_BUILT_LOCK = threading.Lock()
+
+
+def built_for(booster: lgb.Booster, build: Callable[[lgb.Booster], T]) -> T:
+    """``build(booster)``, reused while the booster's model text is unchanged.
+
+    ``build`` raising (an unsupported model) is not remembered.
+    """
+    key = (build, booster.model_to_string())
+    with _BUILT_LOCK:
+        if key in _BUILT:
+            _BUILT.move_to_end(key)
+            return _BUILT[key]
+    value = build(booster)
+    with _BUILT_LOCK:
+        _BUILT[key] = value
+        while len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    return value
+
+
+def _unsupported_reason(
+    header: dict[str, str], trees: list[ParsedTree | None], *, explaining: bool = True
+) -> str:
+    """Why the fast kernels cannot reproduce LightGBM for this model ("" if they can).
+
+    Data counts matter only to SHAP values (``explaining``), not to predictions.
+    """
     per_iteration = int(header.get("num_tree_per_iteration", "1"))
     if per_iteration != 1:
         return (
@@ -124,6 +161,8 @@ def _unsupported_reason(header: dict[str, str], trees: list[ParsedTree | None]) 
     linear = [i for i, t in enumerate(trees) if t is None]
     if linear:
         return f"linear_tree models are not supported (trees {linear[:5]} have linear leaves)"
+    if not explaining:
+        return ""
     empty = [
         i
         for i, t in enumerate(trees)
