@@ -10,16 +10,22 @@ import pandas as pd
 import pytest
 from conftest import BANK_CSV
 
-from leadml.fastshap import FastTreeExplainer, tree_contributions
+from leadml import _treeshap
+from leadml.fastshap import FastTreeExplainer, _feature_major_matrix, tree_contributions
 
 TOLERANCE = 1e-9
 
 
 def _max_abs_diff(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, **kwargs) -> float:
+    """Largest difference to pred_contrib over both ways of explaining (every row, shared patterns)."""
     expected = booster.predict(X, pred_contrib=True)
-    got = FastTreeExplainer(booster).shap_values(X, **kwargs)
-    assert got.shape == expected.shape
-    return float(np.max(np.abs(got - expected)))
+    explainer = FastTreeExplainer(booster)
+    worst = 0.0
+    for method in ("rows", "patterns"):
+        got = explainer.shap_values(X, method=method, **kwargs)
+        assert got.shape == expected.shape
+        worst = max(worst, float(np.max(np.abs(got - expected))))
+    return worst
 
 
 def _numeric_data(
@@ -278,3 +284,85 @@ def test_columns_that_differ_from_training_are_reported_by_name():
         explainer.shap_values(frame[["employees", "visits"]])
     with pytest.raises(ValueError, match=r"2 columns, got shape \(3, 3\)"):
         explainer.shap_values(np.zeros((3, 3)))
+
+
+def test_demo_champion_matches_pred_contrib_on_training_rows_and_open_leads(
+    champion, sql_config, sql_training_set, demo_data, tracking_uri
+):
+    from leadml.tracking import load_scorer
+    from leadml.trainingset import build_scoring_set
+
+    scorer, _ = load_scorer("models:/leadml-sql@champion", uri=tracking_uri)
+    booster = scorer.booster
+    test_rows, _ = sql_training_set.part("test")
+    open_leads = build_scoring_set(sql_config, demo_data, as_of="2026-01-01", spec=scorer.spec).X
+    explainer = FastTreeExplainer(booster)
+    for rows in (test_rows.iloc[:6000], open_leads.iloc[:6000]):
+        assert len(rows) == 6000
+        expected = booster.predict(rows, pred_contrib=True)
+        for method in ("auto", "rows", "patterns"):
+            got = explainer.shap_values(rows, method=method)
+            assert np.max(np.abs(got - expected)) <= TOLERANCE, method
+
+
+def _words_and_patterns(booster: lgb.Booster, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    explainer = FastTreeExplainer(booster)
+    tables = explainer.tables_
+    M = _feature_major_matrix(X, explainer.pandas_categorical_)
+    words = np.empty((tables.n_trees, M.shape[1]), dtype=np.uint64)
+    _treeshap._decision_words(
+        M, words, tables.tree_start, tables.node_int, tables.node_float, tables.cat_bits,
+        tables.node_bit,
+    )  # fmt: skip
+    pattern = np.empty(words.shape, dtype=np.int32)
+    n_patterns = np.empty(tables.n_trees, dtype=np.int64)
+    _treeshap._distinct_words(words, pattern, n_patterns)
+    return words, pattern, n_patterns
+
+
+def test_rows_with_the_same_decisions_share_one_pattern_per_tree():
+    X, logit = _numeric_data(3000, 6, seed=21)
+    booster = _train(X, logit, {"objective": "regression", "num_leaves": 15}, 10)
+    # 40 distinct rows, each repeated 50 times in a shuffled order
+    rng = np.random.default_rng(0)
+    rows = np.repeat(X[:40], 50, axis=0)[rng.permutation(2000)]
+    words, pattern, n_patterns = _words_and_patterns(booster, rows)
+    assert n_patterns.max() <= 40 and n_patterns.min() >= 2
+    for t in range(len(n_patterns)):
+        # numbered in order of first appearance; a row's number points at its own word
+        first = pattern[t][np.sort(np.unique(pattern[t], return_index=True)[1])]
+        np.testing.assert_array_equal(first, np.arange(n_patterns[t]))
+        assert len(np.unique(words[t, : n_patterns[t]])) == n_patterns[t]
+    alone = _words_and_patterns(booster, rows[1234:1235])[0][:, 0]
+    np.testing.assert_array_equal(words[np.arange(len(words)), pattern[:, 1234]], alone)
+    assert _max_abs_diff(booster, rows) <= TOLERANCE
+
+
+def test_auto_shares_patterns_on_large_repetitive_chunks_and_not_on_unique_rows():
+    X, logit = _numeric_data(6000, 8, seed=22, nan_rate=0.02)
+    booster = _train(X, logit, {"objective": "regression", "num_leaves": 63}, 15)
+    tables = FastTreeExplainer(booster).tables_
+    assert tables.word_bits == 64  # 62 splits per tree: 64-bit words
+
+    def method_used(rows: np.ndarray) -> str:
+        out = np.empty((len(rows), rows.shape[1] + 1))
+        return _treeshap.explain_matrix(tables, _treeshap.feature_major(rows), out)
+
+    repetitive = np.repeat(X[:500], 10, axis=0)  # 5,000 rows, at most 10 % distinct words
+    noisy = np.random.default_rng(1).normal(size=(5000, 8)) * 3  # nearly every word differs
+    assert method_used(repetitive) == "patterns"
+    assert method_used(noisy) == "rows"
+    assert method_used(repetitive[: _treeshap.PATTERN_MIN_ROWS - 1]) == "rows"
+
+
+def test_trees_over_64_splits_are_explained_row_by_row():
+    X, logit = _numeric_data(6000, 8, seed=23)
+    booster = _train(X, logit, {"objective": "regression", "num_leaves": 100}, 3)
+    explainer = FastTreeExplainer(booster)
+    assert explainer.tables_.word_bits == 0
+    with pytest.raises(ValueError, match="at most 65 leaves"):
+        explainer.shap_values(X[:10], method="patterns")
+    expected = booster.predict(X[:5000], pred_contrib=True)
+    assert np.max(np.abs(explainer.shap_values(X[:5000]) - expected)) <= TOLERANCE
+    with pytest.raises(ValueError, match="method must be one of"):
+        explainer.shap_values(X[:10], method="fast")

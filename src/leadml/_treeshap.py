@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -105,7 +106,11 @@ class TreeTables:
       (centred) leaf value;
     - ``node_points[c, plane, q]``: the edge's forward ratios and integration
       weights at quadrature point ``q`` (a leaf's ratios carry its value) and,
-      for an internal node, the weights of its leaf children's shared integral.
+      for an internal node, the weights of its leaf children's shared integral;
+    - ``node_bit``: an internal node's bit in its tree's decision word (its
+      rank among the tree's internal nodes; -1 for a leaf);
+    - ``features[feature_start[t]:feature_start[t + 1]]``: the distinct
+      features tree ``t`` splits on, the only ones it gives a value.
     """
 
     n_features: int
@@ -116,10 +121,23 @@ class TreeTables:
     node_float: np.ndarray
     node_points: np.ndarray
     cat_bits: np.ndarray
+    node_bit: np.ndarray
+    feature_start: np.ndarray
+    features: np.ndarray
 
     @property
     def max_depth(self) -> int:
         return int(self.node_int[:, DEPTH].max()) if len(self.node_int) else 0
+
+    @property
+    def n_trees(self) -> int:
+        return len(self.tree_points)
+
+    @property
+    def word_bits(self) -> int:
+        """Bits of a decision word: 32 or 64, or 0 when a tree has more than 64 splits."""
+        splits = int(self.node_bit.max()) + 1 if len(self.node_bit) else 0
+        return 32 if splits <= 32 else 64 if splits <= 64 else 0
 
 
 def build_tables(trees: list[ParsedTree], n_features: int) -> TreeTables:
@@ -127,8 +145,8 @@ def build_tables(trees: list[ParsedTree], n_features: int) -> TreeTables:
     multi_leaf = [t for t in trees if t.num_leaves > 1]
     points = [_points_needed(t) for t in multi_leaf]
     width = max(points, default=1)
-    ints, floats, wide, cat_bits = [], [], [], []
-    tree_start = [0]
+    ints, floats, wide, cat_bits, bits = [], [], [], [], []
+    tree_start, features, feature_start = [0], [], [0]
     for tree, k in zip(multi_leaf, points, strict=True):
         node_int, node_float, node_points = _tree_tables(tree, k, width, len(cat_bits))
         ints.append(node_int)
@@ -136,6 +154,10 @@ def build_tables(trees: list[ParsedTree], n_features: int) -> TreeTables:
         wide.append(node_points)
         cat_bits.extend(int(word) for word in tree.cat_threshold)
         tree_start.append(tree_start[-1] + len(node_int))
+        internal = node_int[:, IS_LEAF] == 0
+        bits.append(np.where(internal, np.cumsum(internal) - 1, -1))
+        features.extend(dict.fromkeys(node_int[internal, SPLIT_FEATURE].tolist()))
+        feature_start.append(len(features))
     return TreeTables(
         n_features=n_features,
         expected_value=float(sum(t.expected_value() for t in trees)),
@@ -145,6 +167,9 @@ def build_tables(trees: list[ParsedTree], n_features: int) -> TreeTables:
         node_float=np.vstack(floats) if floats else np.zeros((0, 4)),
         node_points=np.concatenate(wide) if wide else np.zeros((0, N_PLANES, 1)),
         cat_bits=np.asarray(cat_bits or [0], dtype=np.uint32),
+        node_bit=np.concatenate(bits) if bits else np.zeros(0, dtype=np.int64),
+        feature_start=np.asarray(feature_start, dtype=np.int64),
+        features=np.asarray(features, dtype=np.int64),
     )
 
 
@@ -306,9 +331,13 @@ def _decide(g, node_int, node_float, cat_bits, xt, go, B):
 
 @njit(cache=True, fastmath={"contract"})
 def _explain_block(
-    tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth, xt, phi, B
-):
-    """Add every tree's SHAP values for one block of rows to ``phi`` (features x rows).
+    first, stop, tree_start, tree_points, node_int, node_float, node_points, cat_bits, node_bit,
+    max_depth, xt, words, phi, B,
+):  # fmt: skip
+    """Add the SHAP values of trees ``first..stop-1`` for one block of rows to ``phi`` (features x rows).
+
+    Decisions come from the feature values ``xt`` (features x rows), or, when
+    ``words`` is not empty, from the bits of each row's decision word.
 
     Nodes are visited in pre-order with per-depth slots for the internal nodes
     on the current path: ``P`` path products, ``one`` cumulative one-fractions,
@@ -328,7 +357,8 @@ def _explain_block(
     h = np.empty(B)
     node_at = np.empty(slots, dtype=np.int64)
     finished = np.empty(slots, dtype=np.int64)
-    for t in range(tree_points.shape[0]):
+    from_words = words.shape[0] > 0
+    for t in range(first, stop):
         base = tree_start[t]
         K = tree_points[t]
         for q in range(K):
@@ -341,7 +371,12 @@ def _explain_block(
                 node_at[d] = g
                 if d > 0:
                     _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B)
-                _decide(g, node_int, node_float, cat_bits, xt, go[d], B)
+                if from_words:
+                    bit = np.uint64(node_bit[g])
+                    for r in range(B):
+                        go[d, r] = (np.uint64(words[r]) >> bit) & np.uint64(1) == 1
+                else:
+                    _decide(g, node_int, node_float, cat_bits, xt, go[d], B)
                 finished[d] = 0
                 continue
             d -= 1  # the leaf's parent
@@ -562,10 +597,12 @@ def _explain_rows(
     node_float,
     node_points,
     cat_bits,
+    node_bit,
     max_depth,
 ):
     n_features, n_rows = M.shape
     n_blocks = (n_rows + block - 1) // block
+    words = np.zeros(0, dtype=np.uint64)
     for b in prange(n_blocks):
         r0 = b * block
         B = min(block, n_rows - r0)
@@ -577,8 +614,8 @@ def _explain_rows(
                 xt[f, r] = 0.0 if (v <= K_ZERO_THRESHOLD and v >= -K_ZERO_THRESHOLD) else v
         phi = np.zeros((n_features, B))
         _explain_block(
-            tree_start, tree_points, node_int, node_float, node_points, cat_bits, max_depth,
-            xt, phi, B,
+            0, tree_points.shape[0], tree_start, tree_points, node_int, node_float, node_points,
+            cat_bits, node_bit, max_depth, xt, words, phi, B,
         )  # fmt: skip
         for r in range(B):
             for f in range(n_features):
@@ -586,16 +623,260 @@ def _explain_rows(
             out[r0 + r, n_features] = expected_value
 
 
-def explain_matrix(tables: TreeTables, M: np.ndarray, out: np.ndarray, *, block: int = 32) -> None:
+# The pattern path pays for itself on chunks of this many rows or more ...
+PATTERN_MIN_ROWS = 4096
+# ... unless the trees see more than this fraction of distinct decision words.
+PATTERN_MAX_DISTINCT = 0.5
+METHODS = ("auto", "rows", "patterns")
+
+
+def explain_matrix(
+    tables: TreeTables, M: np.ndarray, out: np.ndarray, *, block: int = 256, method: str = "auto"
+) -> str:
     """Write SHAP values of the feature-major float64 matrix ``M`` into ``out`` (rows x features+1).
 
     ``M[f, r]`` is feature ``f`` of row ``r`` (see :func:`feature_major`).
-    ``block`` rows are explained together; blocks run in parallel on numba's threads.
+    ``method`` chooses how:
+
+    - ``"rows"`` explains every row: ``block`` rows at a time along SIMD lanes,
+      blocks in parallel on numba's threads;
+    - ``"patterns"`` explains each tree's distinct decision patterns once. A
+      tree's values for a row depend only on which side of each split the row
+      falls, a word of at most 64 bits; many leads share a word (a cold lead
+      takes the same sides as other cold leads), so per tree the distinct words
+      are explained (``block`` at a time) and every row adds its word's values;
+    - ``"auto"`` takes patterns for chunks of ``PATTERN_MIN_ROWS`` rows or more
+      and switches to rows when over ``PATTERN_MAX_DISTINCT`` of the words are
+      distinct (then sharing saves less than the bookkeeping costs).
+
+    Both give the same values up to floating-point rounding. Returns the method used.
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    n_rows = M.shape[1]
+    word_bits = tables.word_bits
+    if method == "patterns" and not word_bits:
+        raise ValueError("method='patterns' needs trees of at most 65 leaves (64 splits)")
+    if (
+        word_bits
+        and tables.n_trees
+        and (method == "patterns" or (method == "auto" and n_rows >= PATTERN_MIN_ROWS))
+    ):
+        words = np.empty(
+            (tables.n_trees, n_rows), dtype=np.uint32 if word_bits == 32 else np.uint64
+        )
+        _decision_words(
+            M, words, tables.tree_start, tables.node_int, tables.node_float, tables.cat_bits,
+            tables.node_bit,
+        )  # fmt: skip
+        pattern = np.empty((tables.n_trees, n_rows), dtype=np.int32)
+        n_patterns = np.empty(tables.n_trees, dtype=np.int64)
+        _distinct_words(words, pattern, n_patterns)
+        if method == "patterns" or n_patterns.sum() <= PATTERN_MAX_DISTINCT * words.size:
+            _explain_patterns(tables, words, pattern, n_patterns, out, block)
+            return "patterns"
     _explain_rows(
         M, out, block, tables.expected_value, tables.tree_start, tables.tree_points,
-        tables.node_int, tables.node_float, tables.node_points, tables.cat_bits, tables.max_depth,
+        tables.node_int, tables.node_float, tables.node_points, tables.cat_bits, tables.node_bit,
+        tables.max_depth,
     )  # fmt: skip
+    return "rows"
+
+
+def _explain_patterns(
+    tables: TreeTables,
+    words: np.ndarray,
+    pattern: np.ndarray,
+    n_patterns: np.ndarray,
+    out: np.ndarray,
+    block: int,
+) -> None:
+    """SHAP values from each tree's distinct words (``words[t, :n_patterns[t]]``).
+
+    ``values`` holds, tree after tree, a (tree features x patterns) table.
+    """
+    widths = np.diff(tables.feature_start)
+    sizes = widths * n_patterns
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    values = np.empty(int(sizes.sum()))
+    jobs = np.array(
+        [(t, k) for t in range(tables.n_trees) for k in range(0, int(n_patterns[t]), block)],
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    _pattern_values(
+        jobs, block, words, n_patterns, offsets, values, tables.n_features, tables.tree_start,
+        tables.tree_points, tables.node_int, tables.node_float, tables.node_points,
+        tables.cat_bits, tables.node_bit, tables.feature_start, tables.features, tables.max_depth,
+    )  # fmt: skip
+    phi = np.zeros((tables.n_features, words.shape[1]))
+    _add_pattern_values(
+        pattern, n_patterns, offsets, values, tables.feature_start, tables.features, phi,
+        numba.get_num_threads(),
+    )  # fmt: skip
+    _write_rows(phi, out, tables.expected_value)
+
+
+@njit(cache=True, parallel=True, fastmath={"contract"})
+def _decision_words(M, words, tree_start, node_int, node_float, cat_bits, node_bit):
+    """words[t, r]: bit ``node_bit[g]`` set when row r goes left at internal node g of tree t.
+
+    Blocks of rows run in parallel, every tree over one block, so each block
+    of ``M`` is read from memory once.
+    """
+    n_rows = M.shape[1]
+    rows = 512
+    for b in prange((n_rows + rows - 1) // rows):
+        r0 = b * rows
+        B = min(rows, n_rows - r0)
+        for t in range(tree_start.shape[0] - 1):
+            word = words[t, r0 : r0 + B]
+            for r in range(B):
+                word[r] = 0
+            for g in range(tree_start[t], tree_start[t + 1]):
+                if node_int[g, IS_LEAF] == 0:
+                    _set_decision_bits(
+                        g, node_int, node_float, cat_bits, node_bit[g], M, r0, word, B
+                    )
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _set_decision_bits(g, node_int, node_float, cat_bits, bit, M, r0, word, B):
+    """Set bit ``bit`` of word[r] where row r0 + r goes left at node g (LightGBM's rules, as _decide)."""
+    x = M[node_int[g, SPLIT_FEATURE], r0 : r0 + B]
+    shift = np.uint64(bit)
+    start = node_int[g, CAT_START]
+    if start >= 0:
+        length = node_int[g, CAT_LEN]
+        for r in range(B):
+            left = category_goes_left(_dense(x[r]), start, length, cat_bits)
+            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
+        return
+    thr = node_float[g, THRESHOLD]
+    missing = node_int[g, MISSING_TYPE]
+    default_left = node_int[g, DEFAULT_LEFT] == 1
+    if missing == MISSING_NAN:
+        for r in range(B):
+            v = _dense(x[r])
+            left = default_left if v != v else v <= thr
+            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
+    elif missing == MISSING_ZERO:
+        for r in range(B):
+            v = _dense(x[r])
+            left = default_left if (v != v or v == 0.0) else v <= thr
+            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
+    else:
+        nan_left = thr >= 0.0
+        for r in range(B):
+            v = _dense(x[r])
+            left = nan_left if v != v else v <= thr
+            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
+
+
+@njit(cache=True, inline="always")
+def _dense(v):
+    """The value a LightGBM dense row holds: within 1e-35 of 0 reads as 0."""
+    return 0.0 if (v <= K_ZERO_THRESHOLD and v >= -K_ZERO_THRESHOLD) else v
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
+
+
+@njit(cache=True, parallel=True)
+def _distinct_words(words, pattern, n_patterns):
+    """Per tree, number the distinct words in order of first appearance.
+
+    ``pattern[t, r]`` is row r's number; the distinct words are moved, in that
+    order, to the front of ``words[t]`` (in place: a word is moved only to a
+    slot already read) and ``n_patterns[t]`` counts them. Open addressing with
+    a table doubled at half load, so it stays as small as the distinct words.
+    """
+    n_trees, n_rows = words.shape
+    for t in prange(n_trees):
+        row = words[t]
+        bits = 10
+        keys = np.zeros(1 << bits, dtype=words.dtype)
+        ids = np.full(1 << bits, -1, dtype=np.int32)
+        n = 0
+        for r in range(n_rows):
+            w = np.uint64(row[r])
+            mask = np.uint64((1 << bits) - 1)
+            s = (w * _GOLDEN) >> np.uint64(64 - bits)
+            while ids[s] >= 0 and np.uint64(keys[s]) != w:
+                s = (s + np.uint64(1)) & mask
+            if ids[s] >= 0:
+                pattern[t, r] = ids[s]
+                continue
+            ids[s] = n
+            keys[s] = w
+            row[n] = w
+            pattern[t, r] = n
+            n += 1
+            if 2 * n > (1 << bits):
+                bits += 1
+                mask = np.uint64((1 << bits) - 1)
+                keys = np.zeros(1 << bits, dtype=words.dtype)
+                ids = np.full(1 << bits, -1, dtype=np.int32)
+                for k in range(n):
+                    w = np.uint64(row[k])
+                    s = (w * _GOLDEN) >> np.uint64(64 - bits)
+                    while ids[s] >= 0:
+                        s = (s + np.uint64(1)) & mask
+                    ids[s] = k
+                    keys[s] = w
+        n_patterns[t] = n
+
+
+@njit(cache=True, parallel=True, fastmath={"contract"})
+def _pattern_values(
+    jobs, block, words, n_patterns, offsets, values, n_features, tree_start, tree_points,
+    node_int, node_float, node_points, cat_bits, node_bit, feature_start, features, max_depth,
+):  # fmt: skip
+    """values[offsets[t] + j * n_patterns[t] + k]: tree t's value for its j-th feature and pattern k.
+
+    A job is (tree, first pattern) and explains ``block`` patterns of one tree.
+    """
+    no_rows = np.empty((0, 0))
+    for i in prange(jobs.shape[0]):
+        t, k0 = jobs[i, 0], jobs[i, 1]
+        B = min(block, n_patterns[t] - k0)
+        phi = np.zeros((n_features, B))
+        _explain_block(
+            t, t + 1, tree_start, tree_points, node_int, node_float, node_points, cat_bits,
+            node_bit, max_depth, no_rows, words[t, k0 : k0 + B], phi, B,
+        )  # fmt: skip
+        for j in range(feature_start[t + 1] - feature_start[t]):
+            f = features[feature_start[t] + j]
+            o = offsets[t] + j * n_patterns[t] + k0
+            for b in range(B):
+                values[o + b] = phi[f, b]
+
+
+@njit(cache=True, parallel=True)
+def _add_pattern_values(pattern, n_patterns, offsets, values, feature_start, features, phi, parts):
+    """phi[f, r] += every tree's value for feature f and row r's pattern (rows in ``parts``, in parallel)."""
+    n_trees, n_rows = pattern.shape
+    step = (n_rows + parts - 1) // parts
+    for p in prange(parts):
+        lo, hi = p * step, min(n_rows, (p + 1) * step)
+        for t in range(n_trees):
+            row_pattern = pattern[t]
+            for j in range(feature_start[t + 1] - feature_start[t]):
+                column = values[offsets[t] + j * n_patterns[t] :]
+                target = phi[features[feature_start[t] + j]]
+                for r in range(lo, hi):
+                    target[r] += column[row_pattern[r]]
+
+
+@njit(cache=True, parallel=True)
+def _write_rows(phi, out, expected_value):
+    """out[r, :n_features] = phi[:, r]; out[r, n_features] = expected_value."""
+    n_features, n_rows = phi.shape
+    rows = 256
+    for b in prange((n_rows + rows - 1) // rows):
+        for r in range(b * rows, min(n_rows, (b + 1) * rows)):
+            for f in range(n_features):
+                out[r, f] = phi[f, r]
+            out[r, n_features] = expected_value
 
 
 def feature_major(X: np.ndarray) -> np.ndarray:

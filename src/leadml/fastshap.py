@@ -29,7 +29,14 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml._treeshap import ParsedTree, TreeTables, build_tables, explain_matrix, feature_major
+from leadml._treeshap import (
+    METHODS,
+    ParsedTree,
+    TreeTables,
+    build_tables,
+    explain_matrix,
+    feature_major,
+)
 
 __all__ = ["FastTreeExplainer", "built_for", "tree_contributions"]
 
@@ -68,21 +75,28 @@ class FastTreeExplainer:
         reason = _unsupported_reason(*_parse_model(booster.model_to_string()))
         return not reason, reason
 
-    def shap_values(self, X: pd.DataFrame | np.ndarray, *, chunk_size: int = 100_000) -> np.ndarray:
+    def shap_values(
+        self, X: pd.DataFrame | np.ndarray, *, chunk_size: int = 100_000, method: str = "auto"
+    ) -> np.ndarray:
         """(n_rows, n_features + 1) float64, same layout as ``booster.predict(X, pred_contrib=True)``.
 
         Rows are converted and explained ``chunk_size`` at a time, so working
-        memory beyond the result is bounded by the chunk.
+        memory beyond the result is bounded by the chunk. ``method`` ("auto",
+        "rows" or "patterns") is how a chunk is explained (see
+        :func:`leadml._treeshap.explain_matrix`); all give the same values, and
+        "auto" explains large chunks by shared decision patterns.
         """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         n_rows = _check_shape(X, self.feature_names_)
         out = np.empty((n_rows, self.n_features_ + 1))
         for start in range(0, n_rows, chunk_size):
             stop = min(start + chunk_size, n_rows)
             rows = X.iloc[start:stop] if isinstance(X, pd.DataFrame) else X[start:stop]
             matrix = _feature_major_matrix(rows, self.pandas_categorical_)
-            explain_matrix(self.tables_, matrix, out[start:stop], block=_BLOCK_ROWS)
+            explain_matrix(self.tables_, matrix, out[start:stop], block=_BLOCK_ROWS, method=method)
         return out
 
 
