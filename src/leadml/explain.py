@@ -180,8 +180,8 @@ def explain_rows(
         margin[start:stop] = contrib.sum(axis=1)
         bias = float(contrib[0, -1])
         points = contrib[:, :-1] * per_log_odds
-        group_points[start:stop] = points @ to_group
-        family_points[start:stop] = points @ to_family
+        group_points[start:stop] = _sum_members(points, to_group)
+        family_points[start:stop] = _sum_members(points, to_family)
         if feature_points is not None:
             feature_points[start:stop] = points
     log_odds = calibration.log_odds(margin)
@@ -253,6 +253,21 @@ def _top_groups(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     neg = order[:, ::-1][:, :k]
     neg = np.where(np.take_along_axis(points, neg, axis=1) <= -MIN_REASON_POINTS, neg, -1)
     return pos, neg
+
+
+def _sum_members(points: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """``points @ membership`` for a 0/1 membership matrix, summed row by row.
+
+    A matrix product's rounding depends on how many rows it is given (BLAS
+    blocks them), so a lead's points would change in the last bit with the
+    batch it was scored in; a per-row sum does not.
+    """
+    out = np.zeros((len(points), membership.shape[1]))
+    for j in range(membership.shape[1]):
+        members = np.flatnonzero(membership[:, j])
+        if len(members):
+            out[:, j] = points[:, members].sum(axis=1)
+    return out
 
 
 def format_reasons(
