@@ -39,6 +39,8 @@ from numba import njit, prange
 
 __all__ = [
     "K_ZERO_THRESHOLD",
+    "METHODS",
+    "Scratch",
     "ParsedTree",
     "TreeTables",
     "build_tables",
@@ -644,8 +646,31 @@ PATTERN_MAX_DISTINCT = 0.5
 METHODS = ("auto", "rows", "patterns")
 
 
+class Scratch:
+    """Working arrays kept between chunks: reused, so a chunk does not page in fresh memory.
+
+    Each buffer grows to the largest request and is handed out as a view.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        size = int(np.prod(shape))
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.dtype != dtype or buffer.size < size:
+            buffer = self._buffers[name] = np.empty(size, dtype=dtype)
+        return buffer[:size].reshape(shape)
+
+
 def explain_matrix(
-    tables: TreeTables, M: np.ndarray, out: np.ndarray, *, block: int = 256, method: str = "auto"
+    tables: TreeTables,
+    M: np.ndarray,
+    out: np.ndarray,
+    *,
+    block: int = 256,
+    method: str = "auto",
+    scratch: Scratch | None = None,
 ) -> str:
     """Write SHAP values of the feature-major float64 matrix ``M`` into ``out`` (rows x features+1).
 
@@ -665,7 +690,8 @@ def explain_matrix(
 
     Both give the same values to the bit (each tree's values are computed by
     the same operations and summed in tree order), so how rows are split into
-    chunks never changes a result. Returns the method used.
+    chunks never changes a result. ``scratch`` lends working arrays to the
+    pattern path (pass the same one for every chunk). Returns the method used.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -678,18 +704,18 @@ def explain_matrix(
         and tables.n_trees
         and (method == "patterns" or (method == "auto" and n_rows >= PATTERN_MIN_ROWS))
     ):
-        words = np.empty(
-            (tables.n_trees, n_rows), dtype=np.uint32 if word_bits == 32 else np.uint64
-        )
+        scratch = scratch or Scratch()
+        word_type = np.uint32 if word_bits == 32 else np.uint64
+        words = scratch.get("words", (tables.n_trees, n_rows), word_type)
         _decision_words(
             M, words, tables.tree_start, tables.node_int, tables.node_float, tables.cat_bits,
             tables.node_bit,
         )  # fmt: skip
-        pattern = np.empty((tables.n_trees, n_rows), dtype=np.int32)
+        pattern = scratch.get("pattern", (tables.n_trees, n_rows), np.int32)
         n_patterns = np.empty(tables.n_trees, dtype=np.int64)
         _distinct_words(words, pattern, n_patterns)
         if method == "patterns" or n_patterns.sum() <= PATTERN_MAX_DISTINCT * words.size:
-            _explain_patterns(tables, words, pattern, n_patterns, out, block)
+            _explain_patterns(tables, words, pattern, n_patterns, out, block, scratch)
             return "patterns"
     _explain_rows(
         M, out, block, tables.expected_value, tables.tree_start, tables.tree_points,
@@ -706,6 +732,7 @@ def _explain_patterns(
     n_patterns: np.ndarray,
     out: np.ndarray,
     block: int,
+    scratch: Scratch,
 ) -> None:
     """SHAP values from each tree's distinct words (``words[t, :n_patterns[t]]``).
 
@@ -714,7 +741,7 @@ def _explain_patterns(
     widths = np.diff(tables.feature_start)
     sizes = widths * n_patterns
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    values = np.empty(int(sizes.sum()))
+    values = scratch.get("values", (int(sizes.sum()),), np.float64)
     jobs = np.array(
         [(t, k) for t in range(tables.n_trees) for k in range(0, int(n_patterns[t]), block)],
         dtype=np.int64,
@@ -724,7 +751,8 @@ def _explain_patterns(
         tables.tree_points, tables.node_int, tables.node_float, tables.node_points,
         tables.cat_bits, tables.node_bit, tables.feature_start, tables.features, tables.max_depth,
     )  # fmt: skip
-    phi = np.zeros((tables.n_features, words.shape[1]))
+    phi = scratch.get("phi", (tables.n_features, words.shape[1]), np.float64)
+    phi[:] = 0.0
     _add_pattern_values(
         pattern, n_patterns, offsets, values, tables.feature_start, tables.features, phi,
         numba.get_num_threads(),

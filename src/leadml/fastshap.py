@@ -32,6 +32,7 @@ import pandas as pd
 from leadml._treeshap import (
     METHODS,
     ParsedTree,
+    Scratch,
     TreeTables,
     build_tables,
     explain_matrix,
@@ -92,11 +93,19 @@ class FastTreeExplainer:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         n_rows = _check_shape(X, self.feature_names_)
         out = np.empty((n_rows, self.n_features_ + 1))
+        scratch = Scratch()
         for start in range(0, n_rows, chunk_size):
             stop = min(start + chunk_size, n_rows)
             rows = X.iloc[start:stop] if isinstance(X, pd.DataFrame) else X[start:stop]
             matrix = _feature_major_matrix(rows, self.pandas_categorical_)
-            explain_matrix(self.tables_, matrix, out[start:stop], block=_BLOCK_ROWS, method=method)
+            explain_matrix(
+                self.tables_,
+                matrix,
+                out[start:stop],
+                block=_BLOCK_ROWS,
+                method=method,
+                scratch=scratch,
+            )
         return out
 
 
