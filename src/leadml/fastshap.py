@@ -5,7 +5,9 @@
 well under 1e-9): one column per feature plus the expected value last. It
 reads the booster's text model once, precomputes per-node tables and runs a
 numba kernel that evaluates Linear TreeSHAP at Gauss-Legendre points for a
-block of rows at a time (see :mod:`leadml._treeshap`).
+block of rows at a time; on large chunks it explains each tree's distinct
+decision patterns once and adds them to every lead that shares them, with the
+same bits as explaining lead by lead (see :mod:`leadml._treeshap`).
 
 :func:`tree_contributions` is the entry point for callers that must not fail:
 it uses the fast explainer when :meth:`FastTreeExplainer.supports` allows and
