@@ -337,12 +337,30 @@ def _decide(g, node_int, node_float, cat_bits, xt, go, B):
             go[r] = nan_left if v != v else v <= thr
 
 
+@njit(cache=True)
+def _block_scratch(max_depth, width, B):
+    """Per-depth working arrays of :func:`_explain_block` for blocks of up to B rows."""
+    slots = max_depth + 1
+    return (
+        np.empty((slots, width, B)),  # P
+        np.empty((slots, width, B)),  # G
+        np.empty((slots, width, B)),  # S
+        np.empty((slots, B)),  # H
+        np.empty((slots, B)),  # dot
+        np.empty((slots, B), dtype=np.bool_),  # one
+        np.empty((slots, B), dtype=np.bool_),  # go
+        np.empty(B),  # h
+        np.empty(slots, dtype=np.int64),  # node_at
+        np.empty(slots, dtype=np.int64),  # finished
+    )
+
+
 @njit(cache=True, fastmath={"contract"})
 def _explain_block(
-    first, stop, tree_start, tree_points, node_int, node_float, node_points, cat_bits, node_bit,
-    max_depth, xt, words, phi, B,
+    t, tree_start, tree_points, node_int, node_float, node_points, cat_bits, node_bit, xt, words,
+    phi, B, scratch,
 ):  # fmt: skip
-    """Add the SHAP values of trees ``first..stop-1`` for one block of rows to ``phi`` (features x rows).
+    """Add tree ``t``'s SHAP values for one block of rows to ``phi`` (features x rows).
 
     Decisions come from the feature values ``xt`` (features x rows), or, when
     ``words`` is not empty, from the bits of each row's decision word.
@@ -353,85 +371,73 @@ def _explain_block(
     ``S``/``H`` what later edges on the same feature took (their G and h) and
     ``dot`` the integral shared by leaf children. Leaves get no slot.
     """
-    width = node_points.shape[2]
-    slots = max_depth + 1
-    P = np.empty((slots, width, B))
-    G = np.empty((slots, width, B))
-    S = np.empty((slots, width, B))
-    H = np.empty((slots, B))
-    dot = np.empty((slots, B))
-    one = np.empty((slots, B), dtype=np.bool_)
-    go = np.empty((slots, B), dtype=np.bool_)
-    h = np.empty(B)
-    node_at = np.empty(slots, dtype=np.int64)
-    finished = np.empty(slots, dtype=np.int64)
+    P, G, S, H, dot, one, go, h, node_at, finished = scratch
     from_words = words.shape[0] > 0
-    for t in range(first, stop):
-        base = tree_start[t]
-        K = tree_points[t]
-        for q in range(K):
-            for r in range(B):
-                P[0, q, r] = 1.0
-        for c in range(tree_start[t + 1] - base):
-            g = base + c
-            d = node_int[g, DEPTH]
-            if node_int[g, IS_LEAF] == 0:
-                node_at[d] = g
-                if d > 0:
-                    _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B)
-                if from_words:
-                    bit = np.uint64(node_bit[g])
-                    for r in range(B):
-                        go[d, r] = (np.uint64(words[r]) >> bit) & np.uint64(1) == 1
-                else:
-                    _decide(g, node_int, node_float, cat_bits, xt, go[d], B)
-                finished[d] = 0
-                continue
-            d -= 1  # the leaf's parent
-            _leaf_edge(
-                g,
+    base = tree_start[t]
+    K = tree_points[t]
+    for q in range(K):
+        for r in range(B):
+            P[0, q, r] = 1.0
+    for c in range(tree_start[t + 1] - base):
+        g = base + c
+        d = node_int[g, DEPTH]
+        if node_int[g, IS_LEAF] == 0:
+            node_at[d] = g
+            if d > 0:
+                _enter_edge(g, d, K, node_int, node_float, node_points, go, one, P, S, H, B)
+            if from_words:
+                bit = np.uint64(node_bit[g])
+                for r in range(B):
+                    go[d, r] = (np.uint64(words[r]) >> bit) & np.uint64(1) == 1
+            else:
+                _decide(g, node_int, node_float, cat_bits, xt, go[d], B)
+            finished[d] = 0
+            continue
+        d -= 1  # the leaf's parent
+        _leaf_edge(
+            g,
+            node_at[d],
+            d,
+            finished[d],
+            K,
+            node_int,
+            node_float,
+            node_points,
+            go,
+            one,
+            P,
+            G,
+            S,
+            H,
+            dot,
+            h,
+            phi,
+            B,
+        )
+        finished[d] += 1
+        # Finish every internal node whose second child this completes.
+        while finished[d] == 2 and d > 0:
+            # Pass G up while scoring: copied into a fresh parent slot, added
+            # to a half-finished one, dropped at the root (never used).
+            mode = 2 if d == 1 else finished[d - 1]
+            _score_edge(
                 node_at[d],
                 d,
-                finished[d],
+                mode,
                 K,
                 node_int,
                 node_float,
                 node_points,
-                go,
                 one,
-                P,
                 G,
                 S,
                 H,
-                dot,
                 h,
                 phi,
                 B,
             )
-            finished[d] += 1
-            # Finish every internal node whose second child this completes.
-            while finished[d] == 2 and d > 0:
-                # Pass G up while scoring: copied into a fresh parent slot, added
-                # to a half-finished one, dropped at the root (never used).
-                mode = 2 if d == 1 else finished[d - 1]
-                _score_edge(
-                    node_at[d],
-                    d,
-                    mode,
-                    K,
-                    node_int,
-                    node_float,
-                    node_points,
-                    one,
-                    G,
-                    S,
-                    H,
-                    h,
-                    phi,
-                    B,
-                )
-                finished[d - 1] += 1
-                d -= 1
+            finished[d - 1] += 1
+            d -= 1
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
@@ -622,18 +628,14 @@ def _explain_rows(
     for b in prange(n_blocks):
         r0 = b * block
         B = min(block, n_rows - r0)
-        # LightGBM's dense rows read values within 1e-35 of 0 as 0.
-        xt = np.empty((n_features, B))
-        for f in range(n_features):
-            for r in range(B):
-                v = M[f, r0 + r]
-                xt[f, r] = 0.0 if (v <= K_ZERO_THRESHOLD and v >= -K_ZERO_THRESHOLD) else v
+        xt = _dense_block(M, r0, B)
         phi = np.zeros((n_features, B))
         tree_phi = np.zeros((n_features, B))
+        scratch = _block_scratch(max_depth, node_points.shape[2], B)
         for t in range(tree_points.shape[0]):
             _explain_block(
-                t, t + 1, tree_start, tree_points, node_int, node_float, node_points, cat_bits,
-                node_bit, max_depth, xt, words, tree_phi, B,
+                t, tree_start, tree_points, node_int, node_float, node_points, cat_bits, node_bit,
+                xt, words, tree_phi, B, scratch,
             )  # fmt: skip
             for f in features[feature_start[t] : feature_start[t + 1]]:
                 for r in range(B):
@@ -717,10 +719,15 @@ def explain_matrix(
             M, words, tables.tree_start, tables.node_int, tables.node_float, tables.cat_bits,
             tables.node_bit,
         )  # fmt: skip
-        pattern = scratch.get("pattern", (tables.n_trees, n_rows), np.int32)
+        pattern = scratch.get("pattern", (tables.n_trees, n_rows), np.uint32)
         n_patterns = np.empty(tables.n_trees, dtype=np.int64)
         _distinct_words(words, pattern, n_patterns)
         if method == "patterns" or n_patterns.sum() <= PATTERN_MAX_DISTINCT * words.size:
+            if n_patterns.max() <= 1 << 16:
+                # half the bytes to stream for every (feature, tree) pass that adds values
+                narrow = scratch.get("pattern16", pattern.shape, np.uint16)
+                _copy(pattern, narrow)
+                pattern = narrow
             _explain_patterns(tables, words, pattern, n_patterns, out, block, scratch)
             return "patterns"
     _explain_rows(
@@ -759,8 +766,13 @@ def _explain_patterns(
     )  # fmt: skip
     phi = scratch.get("phi", (tables.n_features, words.shape[1]), np.float64)
     phi[:] = 0.0
+    # the (tree, slot) pairs of each feature, trees in order (the order values are summed in)
+    entries = np.argsort(tables.features, kind="stable")
+    entry_tree = np.repeat(np.arange(tables.n_trees), widths)[entries]
+    entry_slot = entries - tables.feature_start[entry_tree]
+    entry_start = np.searchsorted(tables.features[entries], np.arange(tables.n_features + 1))
     _add_pattern_values(
-        pattern, n_patterns, offsets, values, tables.feature_start, tables.features, phi,
+        pattern, n_patterns, offsets, values, entry_start, entry_tree, entry_slot, phi,
         numba.get_num_threads(),
     )  # fmt: skip
     _write_rows(phi, out, tables.expected_value)
@@ -773,59 +785,35 @@ def _decision_words(M, words, tree_start, node_int, node_float, cat_bits, node_b
     Blocks of rows run in parallel, every tree over one block, so each block
     of ``M`` is read from memory once.
     """
-    n_rows = M.shape[1]
+    n_features, n_rows = M.shape
     rows = 512
     for b in prange((n_rows + rows - 1) // rows):
         r0 = b * rows
         B = min(rows, n_rows - r0)
+        xt = _dense_block(M, r0, B)
+        go = np.empty(B, dtype=np.bool_)
         for t in range(tree_start.shape[0] - 1):
             word = words[t, r0 : r0 + B]
             for r in range(B):
                 word[r] = 0
             for g in range(tree_start[t], tree_start[t + 1]):
                 if node_int[g, IS_LEAF] == 0:
-                    _set_decision_bits(
-                        g, node_int, node_float, cat_bits, node_bit[g], M, r0, word, B
-                    )
-
-
-@njit(cache=True, inline="always", fastmath={"contract"})
-def _set_decision_bits(g, node_int, node_float, cat_bits, bit, M, r0, word, B):
-    """Set bit ``bit`` of word[r] where row r0 + r goes left at node g (LightGBM's rules, as _decide)."""
-    x = M[node_int[g, SPLIT_FEATURE], r0 : r0 + B]
-    shift = np.uint64(bit)
-    start = node_int[g, CAT_START]
-    if start >= 0:
-        length = node_int[g, CAT_LEN]
-        for r in range(B):
-            left = category_goes_left(_dense(x[r]), start, length, cat_bits)
-            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
-        return
-    thr = node_float[g, THRESHOLD]
-    missing = node_int[g, MISSING_TYPE]
-    default_left = node_int[g, DEFAULT_LEFT] == 1
-    if missing == MISSING_NAN:
-        for r in range(B):
-            v = _dense(x[r])
-            left = default_left if v != v else v <= thr
-            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
-    elif missing == MISSING_ZERO:
-        for r in range(B):
-            v = _dense(x[r])
-            left = default_left if (v != v or v == 0.0) else v <= thr
-            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
-    else:
-        nan_left = thr >= 0.0
-        for r in range(B):
-            v = _dense(x[r])
-            left = nan_left if v != v else v <= thr
-            word[r] = np.uint64(word[r]) | (np.uint64(left) << shift)
+                    _decide(g, node_int, node_float, cat_bits, xt, go, B)
+                    shift = np.uint64(node_bit[g])
+                    for r in range(B):
+                        word[r] = np.uint64(word[r]) | (np.uint64(go[r]) << shift)
 
 
 @njit(cache=True, inline="always")
-def _dense(v):
-    """The value a LightGBM dense row holds: within 1e-35 of 0 reads as 0."""
-    return 0.0 if (v <= K_ZERO_THRESHOLD and v >= -K_ZERO_THRESHOLD) else v
+def _dense_block(M, r0, B):
+    """Columns r0..r0+B of M as a LightGBM dense row holds them: within 1e-35 of 0 reads as 0."""
+    n_features = M.shape[0]
+    xt = np.empty((n_features, B))
+    for f in range(n_features):
+        for r in range(B):
+            v = M[f, r0 + r]
+            xt[f, r] = 0.0 if (v <= K_ZERO_THRESHOLD and v >= -K_ZERO_THRESHOLD) else v
+    return xt
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
@@ -891,8 +879,8 @@ def _pattern_values(
         B = min(block, n_patterns[t] - k0)
         phi = np.zeros((n_features, B))
         _explain_block(
-            t, t + 1, tree_start, tree_points, node_int, node_float, node_points, cat_bits,
-            node_bit, max_depth, no_rows, words[t, k0 : k0 + B], phi, B,
+            t, tree_start, tree_points, node_int, node_float, node_points, cat_bits, node_bit,
+            no_rows, words[t, k0 : k0 + B], phi, B, _block_scratch(max_depth, node_points.shape[2], B),
         )  # fmt: skip
         for j in range(feature_start[t + 1] - feature_start[t]):
             f = features[feature_start[t] + j]
@@ -902,19 +890,35 @@ def _pattern_values(
 
 
 @njit(cache=True, parallel=True)
-def _add_pattern_values(pattern, n_patterns, offsets, values, feature_start, features, phi, parts):
-    """phi[f, r] += every tree's value for feature f and row r's pattern (rows in ``parts``, in parallel)."""
-    n_trees, n_rows = pattern.shape
+def _add_pattern_values(
+    pattern, n_patterns, offsets, values, entry_start, entry_tree, entry_slot, phi, parts
+):
+    """phi[f, r] += the value of row r's pattern for f in every tree splitting on f.
+
+    Rows are cut into ``parts`` run in parallel; feature by feature, so a row
+    of ``phi`` stays in cache while its trees add to it (in tree order).
+    Unsigned pattern numbers index without a negative-index check.
+    """
+    n_rows = pattern.shape[1]
     step = (n_rows + parts - 1) // parts
     for p in prange(parts):
         lo, hi = p * step, min(n_rows, (p + 1) * step)
-        for t in range(n_trees):
-            row_pattern = pattern[t]
-            for j in range(feature_start[t + 1] - feature_start[t]):
-                column = values[offsets[t] + j * n_patterns[t] :]
-                target = phi[features[feature_start[t] + j]]
+        for f in range(entry_start.shape[0] - 1):
+            target = phi[f]
+            for e in range(entry_start[f], entry_start[f + 1]):
+                t = entry_tree[e]
+                column = values[offsets[t] + entry_slot[e] * n_patterns[t] :]
+                row_pattern = pattern[t]
                 for r in range(lo, hi):
                     target[r] += column[row_pattern[r]]
+
+
+@njit(cache=True, parallel=True)
+def _copy(source, target):
+    """target[:] = source, rows in parallel (narrowing integers that fit)."""
+    for i in prange(source.shape[0]):
+        for j in range(source.shape[1]):
+            target[i, j] = source[i, j]
 
 
 @njit(cache=True, parallel=True)
