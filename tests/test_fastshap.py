@@ -366,3 +366,19 @@ def test_trees_over_64_splits_are_explained_row_by_row():
     assert np.max(np.abs(explainer.shap_values(X[:5000]) - expected)) <= TOLERANCE
     with pytest.raises(ValueError, match="method must be one of"):
         explainer.shap_values(X[:10], method="fast")
+
+
+def test_working_arrays_kept_between_calls_and_threads_do_not_leak_values():
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, logit = _numeric_data(9000, 6, seed=24, nan_rate=0.05)
+    booster = _train(X, logit, {"objective": "regression", "num_leaves": 31}, 12)
+    explainer = FastTreeExplainer(booster)
+    batches = [X[:6000], X[6000:], X[1000:8000]]  # 6,000 then 3,000 then 7,000 rows
+    expected = [booster.predict(batch, pred_contrib=True) for batch in batches]
+    for batch, values in zip(batches, expected, strict=True):
+        assert np.max(np.abs(explainer.shap_values(batch, method="patterns") - values)) <= TOLERANCE
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda b: explainer.shap_values(b, method="patterns"), batches * 2))
+    for got, values in zip(results, expected * 2, strict=True):
+        assert np.max(np.abs(got - values)) <= TOLERANCE

@@ -933,9 +933,12 @@ def _write_rows(phi, out, expected_value):
             out[r, n_features] = expected_value
 
 
-def feature_major(X: np.ndarray) -> np.ndarray:
-    """The (features x rows) float64 copy of a (rows x features) matrix that the kernels read."""
+def feature_major(X: np.ndarray, *, into: np.ndarray | None = None) -> np.ndarray:
+    """The (features x rows) float64 copy of a (rows x features) matrix that the kernels read.
+
+    Written into ``into`` when given.
+    """
     X = np.asarray(X, dtype=np.float64)
-    M = np.empty((X.shape[1], X.shape[0]))
+    M = np.empty((X.shape[1], X.shape[0])) if into is None else into
     _feature_major(X, M)
     return M

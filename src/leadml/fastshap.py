@@ -56,6 +56,10 @@ class FastTreeExplainer:
 
     Uses the trees ``booster.predict`` uses by default (up to ``best_iteration``
     when set). Raises ``ValueError`` for boosters :meth:`supports` rejects.
+
+    Each thread keeps its working arrays between calls (the size of one chunk's
+    matrix, decision words and pattern tables), so a batch job explaining chunk
+    after chunk does not page in fresh memory for each; they go with the explainer.
     """
 
     def __init__(self, booster: lgb.Booster) -> None:
@@ -69,6 +73,7 @@ class FastTreeExplainer:
         self.n_features_: int = int(header["max_feature_idx"]) + 1
         self.pandas_categorical_: list[list] | None = booster.pandas_categorical
         self.tables_: TreeTables = build_tables(trees, self.n_features_)
+        self._local = threading.local()
 
     @classmethod
     def supports(cls, booster: lgb.Booster) -> tuple[bool, str]:
@@ -95,11 +100,14 @@ class FastTreeExplainer:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         n_rows = _check_shape(X, self.feature_names_)
         out = np.empty((n_rows, self.n_features_ + 1))
-        scratch = Scratch()
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = Scratch()
         for start in range(0, n_rows, chunk_size):
             stop = min(start + chunk_size, n_rows)
             rows = X.iloc[start:stop] if isinstance(X, pd.DataFrame) else X[start:stop]
-            matrix = _feature_major_matrix(rows, self.pandas_categorical_)
+            into = scratch.get("matrix", (self.n_features_, stop - start), np.float64)
+            matrix = _feature_major_matrix(rows, self.pandas_categorical_, into=into)
             explain_matrix(
                 self.tables_,
                 matrix,
@@ -257,15 +265,19 @@ def _check_shape(X: pd.DataFrame | np.ndarray, feature_names: list[str]) -> int:
 
 
 def _feature_major_matrix(
-    X: pd.DataFrame | np.ndarray, pandas_categorical: list[list] | None
+    X: pd.DataFrame | np.ndarray,
+    pandas_categorical: list[list] | None,
+    *,
+    into: np.ndarray | None = None,
 ) -> np.ndarray:
     """(features x rows) float64 matrix holding the values LightGBM's predict would read.
 
     Category columns become codes of the categories fixed at training (unknown
     or missing -> NaN), in order, as LightGBM's own pandas conversion does.
+    Written into ``into`` (features x rows) when given.
     """
     if isinstance(X, np.ndarray):
-        return feature_major(X)
+        return feature_major(X, into=into)
     cat_cols = [c for c, dtype in X.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
     known = pandas_categorical or []
     if len(cat_cols) != len(known):
@@ -283,7 +295,7 @@ def _feature_major_matrix(
         raise ValueError(
             f"X columns must be numeric, bool or category; got other dtypes in {bad[:10]}"
         )
-    out = np.empty((X.shape[1], X.shape[0]), dtype=np.float64)
+    out = np.empty((X.shape[1], X.shape[0])) if into is None else into
     categories = dict(zip(cat_cols, known, strict=True))
     for j, column in enumerate(X.columns):
         series = X[column]
