@@ -382,3 +382,17 @@ def test_working_arrays_kept_between_calls_and_threads_do_not_leak_values():
         results = list(pool.map(lambda b: explainer.shap_values(b, method="patterns"), batches * 2))
     for got, values in zip(results, expected * 2, strict=True):
         assert np.max(np.abs(got - values)) <= TOLERANCE
+
+
+def test_more_than_65536_patterns_in_a_tree_keep_32_bit_pattern_numbers():
+    rng = np.random.default_rng(25)
+    X = rng.normal(size=(20_000, 16))
+    booster = _train(X, np.sin(2 * X).sum(axis=1), {"objective": "regression", "num_leaves": 63}, 2)
+    rows = rng.normal(size=(70_000, 16))
+    _, _, n_patterns = _words_and_patterns(booster, rows)
+    assert n_patterns.max() > 1 << 16  # too many for 16-bit pattern numbers
+    explainer = FastTreeExplainer(booster)
+    by_patterns = explainer.shap_values(rows, method="patterns")
+    np.testing.assert_array_equal(by_patterns, explainer.shap_values(rows, method="rows"))
+    expected = booster.predict(rows[-2000:], pred_contrib=True)
+    assert np.max(np.abs(by_patterns[-2000:] - expected)) <= TOLERANCE
