@@ -113,3 +113,54 @@ def test_a_fresh_store_survives_parallel_first_contact(tmp_path):
     with ctx.Pool(4) as pool:
         assert pool.map(_touch_store, [uri] * 4) == [True] * 4
     assert os.path.exists(tmp_path / "fresh.db")
+
+
+def test_the_run_records_name_settings_dataset_commit_and_intervals(
+    champion, sql_config, tracking_uri
+):
+    client = mlflow.MlflowClient(tracking_uri)
+    run = client.get_run(champion["mlflow"]["run_id"])
+    data_end = champion["sizes"]["data_end"][:10]
+    assert run.info.run_name == f"sql 90d · data to {data_end} · sql.yaml"
+    params = run.data.params
+    # every setting that changes the model is a param, not only LightGBM's
+    assert params["target.horizon_days"] == "90"
+    assert params["split.train"] == "0.55" and params["split.test"] == "0.2"
+    assert params["snapshots.ages_days"] == "0,3,7,14,30,60,90,180,365"
+    assert params["model.num_boost_round"] == "2000"
+    assert params["lgbm.learning_rate"] == "0.05" and params["lgbm.num_leaves"] == "31"
+    assert params["split.purge_days_effective"] == "90"
+    assert params["dataset.features.half_life_days"] == "14.0"
+    # the training data as a dataset input, with the digest of its inputs
+    inputs = run.inputs.dataset_inputs
+    assert len(inputs) == 1
+    dataset = inputs[0].dataset
+    assert dataset.digest and len(dataset.digest) <= 36
+    assert json.loads(dataset.profile)["num_rows"] == champion["sizes"]["n_rows"]
+    assert [t.value for t in inputs[0].tags if t.key == "mlflow.data.context"] == ["training"]
+    # the code's commit
+    commit = run.data.tags["leadml.git_commit"]
+    assert len(commit) == 40 and run.data.tags["mlflow.source.git.commit"] == commit
+    # interval bounds as metrics, bracketing the point estimate
+    metrics = run.data.metrics
+    low, high = metrics["test_model_roc_auc_ci_low"], metrics["test_model_roc_auc_ci_high"]
+    assert low < metrics["test_model_roc_auc"] < high and high - low < 0.05
+    assert metrics["test_baseline_lift_top_decile_ci_low"] < metrics["test_baseline_lift_top_decile"]
+    # the registry version says what it is
+    version = client.get_model_version("leadml-sql", champion["mlflow"]["version"])
+    assert f"trained on data to {data_end}" in version.description
+    assert f"ROC-AUC {champion['model']['roc_auc']:.3f}" in version.description
+    assert f"rule grid {champion['baseline']['roc_auc']:.3f}" in version.description
+
+
+def test_the_model_card_lists_every_part_of_the_data_window(champion, tracking_uri):
+    local = mlflow.artifacts.download_artifacts(
+        run_id=champion["mlflow"]["run_id"], artifact_path="model_card.md", tracking_uri=tracking_uri
+    )
+    card = Path(local).read_text()
+    window = card.split("## Data window")[1].split("##")[0]
+    rows = [line for line in window.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split("|")[1].strip() for r in rows[1:]] == ["train", "valid", "calib", "test"]
+    test_row = rows[-1].split("|")
+    assert test_row[2].strip() == f"{champion['sizes']['test']['n']:,}"
+    assert test_row[4].strip() == champion["sizes"]["test"]["as_of_min"]

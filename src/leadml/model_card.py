@@ -8,6 +8,8 @@ from leadml.config import RunConfig
 
 __all__ = ["model_card"]
 
+PARTS = ("train", "valid", "calib", "test")
+
 _METRICS = (
     ("roc_auc", "ROC-AUC", "{:.3f}"),
     ("pr_auc", "PR-AUC", "{:.3f}"),
@@ -52,9 +54,16 @@ def model_card(config: RunConfig, report: dict[str, Any]) -> str:
     """Intended use, data window, metrics overall and by segment, the baseline, caveats."""
     target = config.target
     sizes = report.get("sizes", {})
-    parts = sizes.get("parts", {})
+    # the training set's summary holds each part at its top level (train, valid, calib, test)
+    parts = {name: sizes[name] for name in PARTS if isinstance(sizes.get(name), dict)}
+    if not parts:
+        raise ValueError(
+            f"model_card: the report's sizes hold none of the parts {list(PARTS)}; "
+            f"got keys {sorted(sizes)[:12]}"
+        )
     window_lines = [
-        f"| {name} | {info.get('n', 0):,} | {info.get('positives', 0):,} | {info.get('as_of_min', '')} | {info.get('as_of_max', '')} |"
+        f"| {name} | {info.get('n', 0):,} | {info.get('positives', 0):,} | "
+        f"{info.get('as_of_min') or '–'} | {info.get('as_of_max') or '–'} |"
         for name, info in parts.items()
     ]
     lines = [
@@ -91,6 +100,7 @@ def model_card(config: RunConfig, report: dict[str, Any]) -> str:
         "- Probabilities are calibrated on the calib part; recalibrate when conversion rates move.",
         "- Features see only data strictly before each snapshot; fields filled after the outcome are excluded.",
         "- Drift (PSI > 0.2) is reported by every scoring run; retrain when it persists.",
-        "- Segments with few leads have wide intervals; see the bootstrap intervals in metrics.json.",
+        "- Segments with few leads have wide intervals; the bootstrap intervals are the run's "
+        "`test_model_roc_auc_ci_low` / `_high` metrics (and metrics.json).",
     ]
     return "\n".join(lines) + "\n"

@@ -201,8 +201,13 @@ def score_distribution_figure(
     return fig
 
 
-def save_figure(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
-    """Write ``fig`` as PNG atomically (temporary file beside ``path``, then rename); returns ``path``."""
+def save_figure(
+    fig: Figure, path: str | Path, *, dpi: int = 110, bbox_inches: str | None = None
+) -> Path:
+    """Write ``fig`` as PNG atomically (temporary file beside ``path``, then rename); returns ``path``.
+
+    ``bbox_inches="tight"`` trims the margins (figures drawn by shap need it).
+    """
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS)
+        fig.savefig(tmp, format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS, bbox_inches=bbox_inches)
     return Path(path)

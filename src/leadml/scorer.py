@@ -16,13 +16,17 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
 from leadml.calibration import PlattCalibration, PointsScale
 from leadml.config import TierSpec
 from leadml.drift import DriftProfile
 from leadml.explain import Explanation, ReasonCatalogue, explain_rows, format_reasons
 from leadml.fastpredict import raw_scores
 
-__all__ = ["ARTIFACT_FILES", "LeadScorer", "assign_tiers"]
+__all__ = ["ARTIFACT_FILES", "LeadScorer", "ModelNotFoundError", "assign_tiers"]
 
 ARTIFACT_FILES = {
     "model": "model.txt",
@@ -58,9 +62,48 @@ def assign_tiers(
     return out
 
 
-@dataclass(frozen=True)
-class LeadScorer:
-    """Scores and explains feature rows. ``spec`` fixes columns, dtypes and categories."""
+class ModelNotFoundError(NotFittedError):
+    """A folder or store entry holds no fitted leadml model (scikit-learn's ``NotFittedError``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadScorer(ClassifierMixin, BaseEstimator):
+    """Scores and explains feature rows. ``spec`` fixes columns, dtypes and categories.
+
+    A fitted binary classifier in scikit-learn's sense: ``classes_`` is
+    ``[0, 1]``, ``predict_proba`` returns ``(n, 2)`` calibrated probabilities,
+    ``get_params`` lists the constructor's fields and
+    ``sklearn.utils.validation.check_is_fitted`` accepts it, so scikit-learn's
+    metrics and displays (``CalibrationDisplay.from_estimator``,
+    ``permutation_importance``) take it as it is. It is immutable: build a
+    variant with ``dataclasses.replace(scorer, top_reasons=5)``.
+
+    Parameters
+    ----------
+    booster : lightgbm.Booster
+        The trees, exactly as saved in ``model.txt``.
+    spec : FeatureSpec
+        Feature names, kinds and training categories: the input contract.
+    catalogue : ReasonCatalogue
+        Groups, families and reason words for every feature.
+    calibration : PlattCalibration
+        Margin to calibrated log-odds (``a * margin + b``).
+    scale : PointsScale
+        Log-odds to scorecard points.
+    tiers : TierSpec
+        Hot / warm / cold thresholds or capacity.
+    top_reasons : int, default=3
+        Reasons shown per sign.
+    name, target, horizon_days
+        The registered model name, the target and its window, for records.
+    reference : DriftProfile or None
+        The population drift is measured against.
+
+    Examples
+    --------
+    >>> scorer = leadml.load_model("models:/leadml-sql@champion")  # doctest: +SKIP
+    >>> scorer.predict_proba(X)[:, 1]  # doctest: +SKIP
+    """
 
     booster: lgb.Booster
     spec: Any  # leadml.features.spec.FeatureSpec
@@ -73,6 +116,72 @@ class LeadScorer:
     target: str = "sql"
     horizon_days: int = 90
     reference: DriftProfile | None = None
+
+    # --- scikit-learn's contract --------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return isinstance(self.booster, lgb.Booster) and self.spec is not None
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The two classes: 0 (not reached within the horizon) and 1 (reached)."""
+        return np.array([0, 1])
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The model's input columns, in order."""
+        return np.asarray(self.spec.names, dtype=object)
+
+    @property
+    def n_features_in_(self) -> int:
+        return len(self.spec.names)
+
+    def set_params(self, **params: Any) -> LeadScorer:
+        raise TypeError(
+            f"LeadScorer is an immutable fitted model; set_params({', '.join(params)}=...) cannot "
+            "change it. Build a variant with dataclasses.replace(scorer, "
+            + ", ".join(f"{k}=..." for k in params)
+            + ")"
+        )
+
+    def _checked(self, X: Any, method: str) -> pd.DataFrame:
+        """``X`` as a frame of feature rows, or an error naming what was given and expected."""
+        check_is_fitted(self)
+        if isinstance(X, pd.DataFrame):
+            return X
+        shape = getattr(X, "shape", None)
+        raise TypeError(
+            f"LeadScorer.{method} expects a pandas DataFrame with the model's "
+            f"{self.n_features_in_} feature columns (feature_names_in_, e.g. "
+            f"{list(self.spec.names[:3])}); got {type(X).__name__}"
+            + (f" of shape {shape}" if shape is not None else "")
+            + ". Categorical features need their names, so arrays are not accepted."
+        )
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """``(n, 2)`` calibrated probabilities of class 0 and class 1.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature rows with (at least) the columns of ``feature_names_in_``;
+            extra and key columns (``lead_id``, ``as_of``…) are ignored.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows, 2)
+        """
+        p1 = self.probability(self._checked(X, "predict_proba"))
+        return np.column_stack([1.0 - p1, p1])
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated log-odds of class 1, one per row (monotone in the probability)."""
+        X = self._checked(X, "decision_function")
+        matrix, _ = self.model_matrix(X)
+        return self.calibration.log_odds(raw_scores(self.booster, matrix))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """0/1 per row: 1 where the calibrated probability is at least 0.5."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
     # --- prediction -------------------------------------------------------
     def model_matrix(self, features: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -163,9 +272,17 @@ class LeadScorer:
             paths = {role: Path(folder) / name for role, name in ARTIFACT_FILES.items()} | paths
         if "reference" in paths and not Path(paths["reference"]).is_file():
             del paths["reference"]
-        missing = [role for role in ARTIFACT_FILES if role not in paths and role != "reference"]
+        missing = [
+            f"{role} ({ARTIFACT_FILES[role]})"
+            for role in ARTIFACT_FILES
+            if role != "reference" and (role not in paths or not Path(paths[role]).is_file())
+        ]
         if missing:
-            raise ValueError(f"LeadScorer.load: missing artifacts {missing}")
+            where = f" in {folder}" if folder is not None else ""
+            raise ModelNotFoundError(
+                f"no fitted leadml model{where}: missing {', '.join(missing)}. Train one with "
+                "`leadml train` (or leadml.train) and load it from the registry or a saved folder"
+            )
         meta = json.loads(Path(paths["calibration"]).read_text())
         return cls(
             booster=lgb.Booster(model_file=str(paths["model"])),

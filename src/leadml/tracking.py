@@ -126,6 +126,133 @@ def _signature(spec: Any):
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
+def _flat_params(prefix: str, values: Any) -> dict[str, str]:
+    """Nested settings as dotted MLflow params (lists kept whole, as text)."""
+    if isinstance(values, Mapping):
+        out: dict[str, str] = {}
+        for key, value in values.items():
+            out |= _flat_params(f"{prefix}.{key}" if prefix else str(key), value)
+        return out
+    if isinstance(values, list | tuple):
+        values = ",".join(str(v) for v in values)
+    return {prefix: str(values)[:500]}
+
+
+# The run config's sections that change the trained model (its data, labels, split,
+# features, trees, calibration and points); `promotion` and `audit` only judge it.
+_MODEL_SECTIONS = ("target", "snapshots", "split", "points", "tiers")
+
+
+def run_params(config: Any, booster_params: Mapping[str, Any]) -> dict[str, str]:
+    """Every setting that changes the model, as flat MLflow params.
+
+    LightGBM's effective parameters as ``lgbm.<name>``, the boosting limits, the
+    target, snapshot ages, split fractions and purge gap, the points scale, tiers,
+    seed, feature windows / ICP (event mode) or the declared columns (flat mode).
+    """
+    settings = config.model_dump(mode="json")
+    params = {f"lgbm.{k}": str(v)[:500] for k, v in booster_params.items()}
+    params |= {
+        "model.num_boost_round": str(config.model.num_boost_round),
+        "model.early_stopping_rounds": str(config.model.early_stopping_rounds),
+        "model.registered_name": config.model.registered_name,
+        "split.purge_days_effective": str(config.purge_days),
+        "seed": str(config.seed),
+        "point_grid": str(config.point_grid),
+        "config_file": Path(config.source).name if config.source else "inline",
+    }
+    for section in _MODEL_SECTIONS:
+        params |= _flat_params(section, settings[section])
+    dataset = settings["dataset"]
+    if dataset.get("mode") == "flat":
+        keep = ("label", "positive", "numeric", "categorical", "exclude", "time")
+        params |= _flat_params("dataset", {k: dataset.get(k) for k in keep})
+    else:
+        params |= _flat_params("dataset", {k: dataset[k] for k in ("icp", "features")})
+        params["dataset.closed_stages"] = ",".join(dataset["closed_stages"])
+    return params
+
+
+def run_name(config: Any, data_end: str | None) -> str:
+    """``sql 90d · data to 2025-12-31 · sql.yaml``: target, data end, config file."""
+    config_name = Path(config.source).name if config.source else "inline config"
+    end = (data_end or "unknown end")[:10]
+    horizon = "" if config.is_flat else f" {config.target.horizon_days}d"
+    return f"{config.target.name}{horizon} · data to {end} · {config_name}"
+
+
+def git_commit() -> dict[str, str]:
+    """The leadml source's git commit (and whether its tree has uncommitted changes)."""
+    import subprocess
+
+    source = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no", "."],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"leadml.git_commit": "unknown (leadml is not run from a git checkout)"}
+    return {
+        "mlflow.source.git.commit": commit,
+        "leadml.git_commit": commit,
+        "leadml.git_dirty": "true" if dirty else "false",
+    }
+
+
+def _training_dataset(frame: pd.DataFrame, fingerprint: Mapping[str, Any], config: Any):
+    """The training set as an MLflow dataset: schema and size of the frame, digest of its inputs."""
+    import warnings
+
+    import mlflow
+
+    digest = str(fingerprint.get("training_set_digest") or fingerprint["inputs_sha256"])[:32]
+    summary = fingerprint.get("summary", {})
+    with warnings.catch_warnings():
+        # "source can be interpreted in multiple ways" and the integer-column hint: both moot here
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = mlflow.data.from_pandas(
+            frame,
+            source=str(fingerprint.get("source") or "unknown"),
+            targets="label",
+            name=f"{config.target.name}-training-set-to-{str(summary.get('data_end') or '')[:10]}",
+            digest=digest,
+        )
+    return dataset, int(len(frame))
+
+
+def version_description(report: Mapping[str, Any], fingerprint: Mapping[str, Any]) -> str:
+    """The registry version's description: target, data, test metrics against grid and champion."""
+    model = report.get("model", {})
+    sizes = report.get("sizes", {})
+
+    def metric(name: str) -> str:
+        value = report.get(name, {}).get("roc_auc")
+        return "n/a" if value is None else f"{value:.3f}"
+
+    ci = model.get("roc_auc_ci") or [None, None]
+    interval = "" if None in ci else f" [{ci[0]:.3f}, {ci[1]:.3f}]"
+    lines = [
+        f"{report.get('target')} within {report.get('horizon_days')} days; trained on data to "
+        f"{str(sizes.get('data_end') or 'unknown')[:10]} ({sizes.get('n_rows', 0):,} rows, inputs "
+        f"sha256 {str(fingerprint.get('inputs_sha256', ''))[:12]}).",
+        f"Out-of-time test ({report.get('n_test', 0):,} rows): ROC-AUC {metric('model')}{interval}, "
+        f"rule grid {metric('baseline')}, champion {metric('champion')}"
+        + (
+            f" (version {report['compared_champion_version']})"
+            if report.get("compared_champion_version")
+            else ""
+        )
+        + f", oracle {metric('oracle')}; ECE {model.get('ece', float('nan')):.4f}; "
+        f"lift@10% {model.get('lift_top_decile', float('nan')):.2f}.",
+    ]
+    return "\n".join(lines)
+
+
 def log_training_run(
     *,
     scorer: Any,
@@ -136,13 +263,17 @@ def log_training_run(
     fingerprint: Mapping[str, Any],
     artifacts: list[tuple[str, Path]],
     input_example: pd.DataFrame,
+    training_frame: pd.DataFrame | None = None,
     tags: Mapping[str, str] | None = None,
     uri: str | None = None,
 ) -> RegisteredModel:
     """Log one training run, its servable model, and register it as ``challenger``.
 
-    ``metrics`` maps a prefix (``valid_``, ``test_model_``, ``test_baseline_``…)
-    to a flat dict of numbers; ``artifacts`` lists (folder in the run, file) pairs.
+    ``params`` are LightGBM's effective parameters (logged as ``lgbm.<name>``, beside every
+    other setting of ``config`` that changes the model); ``metrics`` maps a prefix
+    (``valid_``, ``test_model_``, ``test_baseline_``…) to a flat dict of numbers;
+    ``artifacts`` lists (folder in the run, file) pairs; ``training_frame`` is logged as
+    the run's dataset input, with the digest of the data and config it was built from.
     """
     import mlflow
     from mlflow import MlflowClient
@@ -150,9 +281,26 @@ def log_training_run(
     ensure_store(uri)
     experiment_id = _experiment(TRAINING_EXPERIMENT)
     name = scorer.name
-    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
-        mlflow.set_tags({"leadml.target": scorer.target, **(tags or {})})
-        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+    data_end = (report.get("sizes") or {}).get("data_end")
+    with (
+        mlflow.start_run(experiment_id=experiment_id, run_name=run_name(config, data_end)) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        mlflow.set_tags(
+            {
+                "leadml.target": scorer.target,
+                "leadml.data_end": str(data_end),
+                "leadml.inputs_sha256": str(fingerprint.get("inputs_sha256")),
+                "leadml.version": _leadml_version(),
+                **git_commit(),
+                **(tags or {}),
+            }
+        )
+        mlflow.log_params(run_params(config, params))
+        if training_frame is not None:
+            dataset, n_rows = _training_dataset(training_frame, fingerprint, config)
+            mlflow.log_input(dataset, context="training")
+            mlflow.log_metric("training_set_rows", float(n_rows))
         for prefix, values in metrics.items():
             mlflow.log_metrics(_flatten_metrics(prefix, values))
         mlflow.log_dict(config.model_dump(mode="json"), "config.json")
@@ -175,9 +323,25 @@ def log_training_run(
     client = MlflowClient()
     client.set_registered_model_alias(name, "challenger", version)
     client.set_model_version_tag(name, version, "run_id", run_id)
+    client.update_model_version(name, version, description=version_description(report, fingerprint))
+    if not client.get_registered_model(name).description:
+        client.update_registered_model(
+            name,
+            description=(
+                f"leadml: calibrated probability that an open lead reaches {scorer.target} within "
+                f"{scorer.horizon_days} days, with points and reasons. Aliases: challenger (newest "
+                "trained), champion (serving, moved by `leadml promote`)."
+            ),
+        )
     return RegisteredModel(
         run_id=run_id, name=name, version=version, model_uri=f"models:/{name}/{version}"
     )
+
+
+def _leadml_version() -> str:
+    from leadml import __version__
+
+    return __version__
 
 
 def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[str, str]]:

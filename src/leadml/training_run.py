@@ -11,8 +11,9 @@ import hashlib
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,22 @@ from leadml.evaluate import conversion_by_tier, evaluate_scores
 from leadml.explain import explain_rows
 from leadml.io import write_json_atomic
 from leadml.model_card import model_card
+from leadml.scorer import LeadScorer
 from leadml.train import TrainResult, train_scorer
 
-__all__ = ["data_fingerprint", "evaluate_test_part", "run_training"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "TrainedModel",
+    "data_fingerprint",
+    "evaluate_test_part",
+    "fit_and_evaluate",
+    "interval_metrics",
+    "log_trained_model",
+    "run_baseline",
+    "run_training",
+]
 
 KEY_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile")
 EXPLAIN_SAMPLE = 20_000
@@ -49,6 +63,7 @@ def data_fingerprint(data: str | Path, training_set: Any) -> dict[str, Any]:
                 digest.update(block)
     return {
         "inputs_sha256": digest.hexdigest(),
+        "source": str(data.resolve()),
         "files": [p.name for p in files],
         "summary": training_set.summary,
     }
@@ -136,33 +151,28 @@ def _baseline(config: RunConfig, training_set: Any):
 
 
 def _figures(
-    folder: Path, y: np.ndarray, scores: dict[str, np.ndarray], reports: dict[str, Any]
-) -> dict[str, Path]:
+    y: np.ndarray, scores: dict[str, np.ndarray], reports: dict[str, Any]
+) -> dict[str, Figure]:
+    """Reliability, gains and score distribution of the test part, as matplotlib figures."""
     from leadml import plots
 
-    folder.mkdir(parents=True, exist_ok=True)
     oracle = scores.get("oracle")
     curves = {k: (y, v) for k, v in scores.items() if k != "oracle"}
-    figures = {
-        "reliability.png": plots.reliability_figure({k: reports[k] for k in curves}),
-        "gains.png": plots.gains_figure(curves, oracle=None if oracle is None else (y, oracle)),
-        "score_distribution.png": plots.score_distribution_figure(y, scores["model"]),
+    return {
+        "reliability": plots.reliability_figure({k: reports[k] for k in curves}),
+        "gains": plots.gains_figure(curves, oracle=None if oracle is None else (y, oracle)),
+        "score_distribution": plots.score_distribution_figure(y, scores["model"]),
     }
-    paths = {}
-    for name, fig in figures.items():
-        paths[name] = plots.save_figure(fig, folder / name)
-    return paths
 
 
-def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, Path]:
-    """SHAP's own beeswarm (in points) and a waterfall for one lead, via the shap package."""
-    import matplotlib
+def _shap_figures(explanation: Any, X: pd.DataFrame) -> dict[str, Figure]:
+    """SHAP's own beeswarm (in points) and a waterfall for the top lead, via the shap package.
 
-    matplotlib.use("Agg")
+    shap draws on pyplot's current figure; each figure is taken off pyplot's list once
+    drawn (it stays usable: displayed in a notebook, saved by the run).
+    """
     import matplotlib.pyplot as plt
     import shap
-
-    from leadml.plots import PNG_OPTIONS
 
     data = X.apply(
         lambda c: (
@@ -175,23 +185,34 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
         data=data.to_numpy(dtype=float, na_value=np.nan),
         feature_names=list(X.columns),
     )
-    paths = {}
     # the swarm is drawn from 1,500 leads: more points only blur it (and take seconds)
     shown = np.random.default_rng(0).choice(
         len(X), size=min(len(X), BEESWARM_SAMPLE), replace=False
     )
+    figures: dict[str, Figure] = {}
 
-    def save(name: str) -> None:
-        paths[name] = folder / name
-        plt.savefig(paths[name], dpi=110, bbox_inches="tight", pil_kwargs=PNG_OPTIONS)
-        plt.close("all")
+    def taken(name: str) -> None:
+        figures[name] = plt.gcf()
+        plt.close(figures[name])
 
+    plt.figure()
     shap.plots.beeswarm(values[np.sort(shown)], max_display=20, show=False)
     plt.gcf().set_size_inches(9, 8)
-    save("shap_beeswarm.png")
+    taken("shap_beeswarm")
+    plt.figure()
     shap.plots.waterfall(values[int(np.argmax(explanation.points))], max_display=12, show=False)
-    save("shap_waterfall_top_lead.png")
-    return paths
+    taken("shap_waterfall_top_lead")
+    return figures
+
+
+def _save_figures(figures: dict[str, Figure], folder: Path) -> dict[str, Path]:
+    from leadml.plots import save_figure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        name: save_figure(fig, folder / f"{name}.png", bbox_inches="tight")
+        for name, fig in figures.items()
+    }
 
 
 def _input_example(X: pd.DataFrame) -> pd.DataFrame:
@@ -232,18 +253,61 @@ class _Phases:
         return {name: round(value, 2) for name, value in self.seconds.items()}
 
 
-def run_training(
+@dataclass(frozen=True)
+class TrainedModel:
+    """What a training run gives back: the scorer, its report, its figures, its records.
+
+    Attributes
+    ----------
+    scorer : LeadScorer
+        The fitted, servable scorer (``predict_proba``, ``score_frame``, ``save``).
+    report : dict
+        The JSON report: sizes, metrics of the model, the rule baseline, the
+        champion and the oracle on the out-of-time test part, timings, and the
+        MLflow run and version when it was logged.
+    figures : dict of str to matplotlib.figure.Figure
+        ``reliability``, ``gains``, ``score_distribution``, ``shap_beeswarm``
+        and ``shap_waterfall_top_lead``; a notebook shows each by its name.
+    training_set : TrainingSet
+        The point-in-time training set the model was fitted on.
+    feature_importance : pandas.DataFrame
+        LightGBM gain and split counts per feature.
+    learned_grid : LearnedGrid
+        The model's points summarised as a point grid, with its fidelity.
+    """
+
+    scorer: LeadScorer
+    report: dict[str, Any]
+    figures: dict[str, Figure] = field(repr=False)
+    training_set: Any = field(repr=False)
+    feature_importance: pd.DataFrame = field(repr=False)
+    learned_grid: Any = field(repr=False)
+    params: dict[str, Any] = field(repr=False, default_factory=dict)
+    input_example: pd.DataFrame | None = field(repr=False, default=None)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """Test-part metrics side by side: one column per scorer (model, baseline, champion, oracle)."""
+        from leadml.evaluate import compare
+
+        return compare(
+            {n: self.report[n] for n in ("model", "champion", "baseline", "oracle") if n in self.report}
+        )
+
+
+def fit_and_evaluate(
     config: RunConfig,
     data: str | Path,
     *,
-    tracking_uri: str | None = None,
-    report_path: str | Path | None = None,
-    log_to_mlflow: bool = True,
     training_set: Any = None,
-) -> dict[str, Any]:
-    """Train, evaluate and (unless disabled) log and register a challenger. Returns the report.
+    tracking_uri: str | None = None,
+    compare_with_champion: bool = True,
+) -> TrainedModel:
+    """Train and evaluate beside the rule baseline, the champion and the oracle; log nothing.
 
-    ``training_set`` skips the build when one is already at hand (notebooks, benchmarks).
+    ``training_set`` skips the build when one is already at hand (notebooks,
+    benchmarks, tuning). The champion is looked up in the store only when
+    ``compare_with_champion`` (it is never created).
     """
     from leadml.learned_grid import learn_grid
     from leadml.trainingset import build_training_set
@@ -269,7 +333,9 @@ def run_training(
     if baseline is not None:
         scores["baseline"] = baseline.predict_proba(X_test)[:, 1]
     champion_prob, champion_version = (
-        _champion_probability(config, X_test, tracking_uri) if log_to_mlflow else (None, None)
+        _champion_probability(config, X_test, tracking_uri)
+        if compare_with_champion
+        else (None, None)
     )
     if champion_prob is not None:
         scores["champion"] = champion_prob
@@ -305,72 +371,137 @@ def run_training(
         explanation.group_points.abs().mean().sort_values(ascending=False).rename("mean_abs_points")
     )
     phases.mark("explanations and learned grid")
+    figures = _figures(y_test, scores, reports)
+    figures.update(_shap_figures(explanation, X_sample))
+    phases.mark("figures")
 
-    summary = training_set.summary
     report: dict[str, Any] = {
         "target": config.target.name,
         "horizon_days": config.target.horizon_days,
         "model_name": config.model.registered_name,
         "n_test": int(len(y_test)),
-        "sizes": summary,
+        "sizes": training_set.summary,
         "best_iteration": result.best_iteration,
         "valid_auc": result.valid_auc,
+        "compared_champion_version": champion_version,
         **{name: {k: v for k, v in rep.items()} for name, rep in reports.items()},
         "learned_grid_fidelity": grid.fidelity,
         "mean_abs_points_by_group": importance_by_group.round(4).to_dict(),
         "timings": {
             "training_set_seconds": round(built - started, 2),
             "boosting_seconds": round(result.boosting_seconds, 2),
+            "after_boosting_seconds": round(phases.total, 2),
+            "after_boosting": phases.rounded(),
         },
     }
+    return TrainedModel(
+        scorer=scorer,
+        report=report,
+        figures=figures,
+        training_set=training_set,
+        feature_importance=result.feature_importance,
+        learned_grid=grid,
+        params=result.params,
+        input_example=_input_example(X_sample),
+    )
 
+
+def log_trained_model(
+    trained: TrainedModel,
+    config: RunConfig,
+    data: str | Path,
+    *,
+    tracking_uri: str | None = None,
+) -> dict[str, str]:
+    """Log the run (params, metrics, figures, model card, data) and register a ``challenger``.
+
+    Returns ``{"run_id", "model", "version"}``, also stored in ``trained.report["mlflow"]``.
+    """
+    from leadml.tracking import log_training_run
+
+    started = time.perf_counter()
+    report = trained.report
+    baseline = _baseline(config, trained.training_set) if config.point_grid else None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        artifacts = _save_figures(trained.figures, folder / "figures")
+        grid = trained.learned_grid
+        grid.table.to_csv(folder / "learned_grid.csv", index=False)
+        hand = None if baseline is None else baseline.grid_table()
+        (folder / "learned_grid.md").write_text(grid.to_markdown(hand_grid=hand))
+        trained.feature_importance.to_csv(folder / "feature_importance.csv", index=False)
+        (folder / "model_card.md").write_text(model_card(config, report))
+        run_artifacts = [("figures", p) for p in artifacts.values()] + [
+            ("explanations", folder / "learned_grid.csv"),
+            ("explanations", folder / "learned_grid.md"),
+            ("", folder / "model_card.md"),
+            ("", folder / "feature_importance.csv"),
+        ]
+        metrics = {"valid_": {"auc": report["valid_auc"], "best_iteration": report["best_iteration"]}}
+        for name in ("model", "baseline", "champion", "oracle"):
+            if name in report:
+                metrics[f"test_{name}_"] = interval_metrics(report[name])
+        metrics["learned_grid_"] = grid.fidelity
+        tags = {"leadml.compared_champion_version": report.get("compared_champion_version") or "none"}
+        registered = log_training_run(
+            scorer=trained.scorer,
+            config=config,
+            params=trained.params,
+            metrics=metrics,
+            report=report,
+            fingerprint=data_fingerprint(data, trained.training_set),
+            artifacts=run_artifacts,
+            input_example=trained.input_example,
+            training_frame=trained.training_set.frame,
+            tags=tags,
+            uri=tracking_uri,
+        )
+    record = {"run_id": registered.run_id, "model": registered.name, "version": registered.version}
+    report["mlflow"] = record
+    timings = report["timings"]
+    timings["after_boosting"]["MLflow logging and registry"] = round(
+        time.perf_counter() - started, 2
+    )
+    timings["after_boosting_seconds"] = round(sum(timings["after_boosting"].values()), 2)
+    return record
+
+
+def interval_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """The key metrics of one scorer plus its bootstrap interval bounds (``roc_auc_ci_low``…)."""
+    out = {k: report[k] for k in KEY_METRICS if report.get(k) is not None}
+    for metric in ("roc_auc", "lift_top_decile"):
+        bounds = report.get(f"{metric}_ci") or [None, None]
+        for side, value in zip(("low", "high"), bounds, strict=True):
+            if value is not None:
+                out[f"{metric}_ci_{side}"] = value
+    return out
+
+
+def run_training(
+    config: RunConfig,
+    data: str | Path,
+    *,
+    tracking_uri: str | None = None,
+    report_path: str | Path | None = None,
+    log_to_mlflow: bool = True,
+    training_set: Any = None,
+) -> dict[str, Any]:
+    """Train, evaluate and (unless disabled) log and register a challenger. Returns the report.
+
+    ``training_set`` skips the build when one is already at hand (notebooks, benchmarks).
+    """
+    trained = fit_and_evaluate(
+        config,
+        data,
+        training_set=training_set,
+        tracking_uri=tracking_uri,
+        compare_with_champion=log_to_mlflow,
+    )
     if log_to_mlflow:
-        from leadml.tracking import log_training_run
-
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            artifacts = _figures(folder / "figures", y_test, scores, reports)
-            artifacts.update(_shap_figures(folder / "figures", explanation, X_sample))
-            phases.mark("figures")
-            grid.table.to_csv(folder / "learned_grid.csv", index=False)
-            hand = None if baseline is None else baseline.grid_table()
-            (folder / "learned_grid.md").write_text(grid.to_markdown(hand_grid=hand))
-            result.feature_importance.to_csv(folder / "feature_importance.csv", index=False)
-            (folder / "model_card.md").write_text(model_card(config, report))
-            run_artifacts = [("figures", p) for p in artifacts.values()] + [
-                ("explanations", folder / "learned_grid.csv"),
-                ("explanations", folder / "learned_grid.md"),
-                ("", folder / "model_card.md"),
-                ("", folder / "feature_importance.csv"),
-            ]
-            metrics = {"valid_": {"auc": result.valid_auc, "best_iteration": result.best_iteration}}
-            for name, rep in reports.items():
-                metrics[f"test_{name}_"] = {k: rep[k] for k in KEY_METRICS if k in rep}
-            metrics["learned_grid_"] = grid.fidelity
-            tags = {"leadml.compared_champion_version": champion_version or "none"}
-            registered = log_training_run(
-                scorer=scorer,
-                config=config,
-                params=result.params,
-                metrics=metrics,
-                report=report,
-                fingerprint=data_fingerprint(data, training_set),
-                artifacts=run_artifacts,
-                input_example=_input_example(X_sample),
-                tags=tags,
-                uri=tracking_uri,
-            )
-        report["mlflow"] = {
-            "run_id": registered.run_id,
-            "model": registered.name,
-            "version": registered.version,
-        }
-        phases.mark("MLflow logging and registry")
-    report["timings"]["after_boosting_seconds"] = round(phases.total, 2)
-    report["timings"]["after_boosting"] = phases.rounded()
+        log_trained_model(trained, config, data, tracking_uri=tracking_uri)
     if report_path is not None:
-        write_json_atomic(report_path, report)
-    return report
+        write_json_atomic(report_path, trained.report)
+    return trained.report
 
 
 def run_baseline(
