@@ -145,7 +145,9 @@ def test_the_run_records_name_settings_dataset_commit_and_intervals(
     metrics = run.data.metrics
     low, high = metrics["test_model_roc_auc_ci_low"], metrics["test_model_roc_auc_ci_high"]
     assert low < metrics["test_model_roc_auc"] < high and high - low < 0.05
-    assert metrics["test_baseline_lift_top_decile_ci_low"] < metrics["test_baseline_lift_top_decile"]
+    assert (
+        metrics["test_baseline_lift_top_decile_ci_low"] < metrics["test_baseline_lift_top_decile"]
+    )
     # the registry version says what it is
     version = client.get_model_version("leadml-sql", champion["mlflow"]["version"])
     assert f"trained on data to {data_end}" in version.description
@@ -155,7 +157,9 @@ def test_the_run_records_name_settings_dataset_commit_and_intervals(
 
 def test_the_model_card_lists_every_part_of_the_data_window(champion, tracking_uri):
     local = mlflow.artifacts.download_artifacts(
-        run_id=champion["mlflow"]["run_id"], artifact_path="model_card.md", tracking_uri=tracking_uri
+        run_id=champion["mlflow"]["run_id"],
+        artifact_path="model_card.md",
+        tracking_uri=tracking_uri,
     )
     card = Path(local).read_text()
     window = card.split("## Data window")[1].split("##")[0]

@@ -38,6 +38,7 @@ __all__ = [
     "TargetSpec",
     "TierSpec",
     "Vocabularies",
+    "load_config",
     "load_dataset_config",
     "load_run_config",
 ]
@@ -329,3 +330,31 @@ def load_run_config(path: str | Path) -> RunConfig:
         return RunConfig.model_validate({**data, "dataset": dataset, "source": str(path)})
     except ValidationError as exc:
         raise _explain(path, exc) from exc
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """A run config, or the default run around a bare dataset config.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run config (``training/sql.yaml``: target, split, model…) or a
+        dataset config alone (``training/dataset.yaml``, or a flat one).
+
+    Returns
+    -------
+    RunConfig
+        Frozen; pass it to every step.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or invalid; the message names each bad key
+        and the value given.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    head = f"\n{text}"
+    if text and ("\ntables:" in head or "\nmode: flat" in head) and "\ndataset:" not in head:
+        return RunConfig(dataset=load_dataset_config(path), source=str(path))
+    return load_run_config(path)

@@ -15,7 +15,6 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -66,7 +65,7 @@ class ModelNotFoundError(NotFittedError):
     """A folder or store entry holds no fitted leadml model (scikit-learn's ``NotFittedError``)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False)
 class LeadScorer(ClassifierMixin, BaseEstimator):
     """Scores and explains feature rows. ``spec`` fixes columns, dtypes and categories.
 
@@ -118,6 +117,30 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     reference: DriftProfile | None = None
 
     # --- scikit-learn's contract --------------------------------------------
+    def __repr__(self) -> str:
+        trees = self.booster.num_trees() if isinstance(self.booster, lgb.Booster) else 0
+        return (
+            f"LeadScorer(name={self.name!r}, target={self.target!r}, "
+            f"horizon_days={self.horizon_days}, features={len(self.spec.names)}, trees={trees})"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        # scikit-learn's HTML diagram would print every parameter, the trees included
+        return {"text/plain": repr(self)}
+
+    def fit(self, X: Any, y: Any = None) -> LeadScorer:
+        """Not available: a scorer is fitted by :func:`leadml.train_model` (or ``leadml train``).
+
+        Training needs the time-ordered train / valid / calib parts of a
+        point-in-time training set (early stopping on valid, Platt on calib),
+        which a single ``(X, y)`` cannot say.
+        """
+        raise TypeError(
+            "LeadScorer is already fitted and cannot be refitted on (X, y): train a new one with "
+            "leadml.train_model(config, data) (or `leadml train`), which splits the data out of time "
+            "into train, valid (early stopping) and calib (Platt) parts"
+        )
+
     def __sklearn_is_fitted__(self) -> bool:
         return isinstance(self.booster, lgb.Booster) and self.spec is not None
 

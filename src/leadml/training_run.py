@@ -291,7 +291,11 @@ class TrainedModel:
         from leadml.evaluate import compare
 
         return compare(
-            {n: self.report[n] for n in ("model", "champion", "baseline", "oracle") if n in self.report}
+            {
+                n: self.report[n]
+                for n in ("model", "champion", "baseline", "oracle")
+                if n in self.report
+            }
         )
 
 
@@ -437,12 +441,16 @@ def log_trained_model(
             ("", folder / "model_card.md"),
             ("", folder / "feature_importance.csv"),
         ]
-        metrics = {"valid_": {"auc": report["valid_auc"], "best_iteration": report["best_iteration"]}}
+        metrics = {
+            "valid_": {"auc": report["valid_auc"], "best_iteration": report["best_iteration"]}
+        }
         for name in ("model", "baseline", "champion", "oracle"):
             if name in report:
                 metrics[f"test_{name}_"] = interval_metrics(report[name])
         metrics["learned_grid_"] = grid.fidelity
-        tags = {"leadml.compared_champion_version": report.get("compared_champion_version") or "none"}
+        tags = {
+            "leadml.compared_champion_version": report.get("compared_champion_version") or "none"
+        }
         registered = log_training_run(
             scorer=trained.scorer,
             config=config,

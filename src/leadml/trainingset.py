@@ -316,11 +316,32 @@ def build_training_set(
 ) -> TrainingSet:
     """The point-in-time training set of a run config.
 
-    ``data``: a folder of tables (event mode; or pass ``tables``) or a flat
-    file (or an already-read flat frame). ``data_end`` overrides the end of
-    the data (default: the latest timestamp in any table). ``include``
-    re-admits columns by name -- excluded flat columns, or extra leads /
-    accounts columns in event mode -- for the leakage audit only.
+    Snapshots (lead, as_of) at the configured ages while each lead is open,
+    labels in ``[as_of, as_of + horizon)`` (censored windows dropped), an
+    out-of-time split with purge gaps, features from data strictly before
+    each ``as_of``, and the feature spec fitted on the train part.
+
+    Parameters
+    ----------
+    config : RunConfig
+        From :func:`leadml.load_config`.
+    data : str, Path or pandas.DataFrame
+        A folder of tables (event mode; or pass ``tables``), or a flat file
+        (or an already-read flat frame).
+    tables : Tables, optional
+        Event tables already read (e.g. by :func:`leadml.read_data`).
+    data_end : pandas.Timestamp, optional
+        The end of the data (default: the latest timestamp in any table).
+    include : sequence of str, default=()
+        Re-admits columns by name -- excluded flat columns, or extra leads /
+        accounts columns in event mode -- for the leakage audit only.
+
+    Returns
+    -------
+    TrainingSet
+        ``frame`` (``lead_id, as_of, split, label`` then the model matrix),
+        ``spec``, ``catalogue`` and ``summary`` (sizes and dates per part);
+        ``part("test")`` gives ``(X, y)``.
     """
     if config.is_flat:
         if data is None:
