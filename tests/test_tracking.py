@@ -168,3 +168,51 @@ def test_the_model_card_lists_every_part_of_the_data_window(champion, tracking_u
     test_row = rows[-1].split("|")
     assert test_row[2].strip() == f"{champion['sizes']['test']['n']:,}"
     assert test_row[4].strip() == champion["sizes"]["test"]["as_of_min"]
+
+
+def test_a_retrain_on_the_same_data_is_refused_with_the_gates_numbers(
+    champion, demo_data, sql_config, sql_training_set, tracking_uri
+):
+    from typer.testing import CliRunner
+
+    from leadml.cli import app
+    from leadml.training_run import run_training
+
+    client = mlflow.MlflowClient(tracking_uri)
+    champion_version = str(client.get_model_version_by_alias("leadml-sql", "champion").version)
+    report = run_training(
+        sql_config, demo_data, tracking_uri=tracking_uri, training_set=sql_training_set
+    )
+    # deterministic training: the same trees, so no gain over the champion
+    assert report["model"]["roc_auc"] == pytest.approx(report["champion"]["roc_auc"], abs=1e-12)
+    result = CliRunner().invoke(
+        app,
+        ["promote", "--model", "leadml-sql", "--tracking-uri", tracking_uri],
+    )
+    assert result.exit_code == 1
+    decision = json.loads(result.stdout)
+    assert decision["promoted"] is False and decision["previous_champion"] == champion_version
+    by_rule = {c["rule"]: c for c in decision["checks"]}
+    champ = by_rule["beats the champion"]
+    assert champ["gain"] == pytest.approx(0.0, abs=1e-12) and champ["required"] == 0.002
+    assert champ["passed"] is False
+    assert by_rule["beats the rule baseline"]["passed"] is True
+    assert by_rule["beats the rule baseline"]["challenger"] == pytest.approx(
+        report["model"]["roc_auc"]
+    )
+    assert by_rule["calibrated"]["challenger"] == pytest.approx(report["model"]["ece"])
+    text = result.stderr
+    assert f"refused (champion was version {champion_version})" in text
+    assert "[FAIL] beats the champion: roc_auc" in text and "gain +0.0000, required >= +0.0020" in text
+    assert "[pass] beats the rule baseline" in text and "[pass] calibrated: ECE" in text
+    assert str(client.get_model_version_by_alias("leadml-sql", "champion").version) == champion_version
+
+
+def test_the_gate_margins_must_be_positive():
+    from pydantic import ValidationError
+
+    from leadml.config import PromotionSpec
+
+    assert PromotionSpec().min_gain_over_champion == 0.002
+    with pytest.raises(ValidationError, match="greater than 0"):
+        PromotionSpec(min_gain_over_champion=0.0)

@@ -20,10 +20,15 @@ import pandas as pd
 
 __all__ = [
     "DEFAULT_TRACKING_URI",
+    "GateCheck",
     "PromotionDecision",
     "RegisteredModel",
+    "check_model_uri",
     "ensure_store",
     "load_scorer",
+    "open_store",
+    "require_model",
+    "resolve_version",
     "log_scoring_run",
     "log_training_run",
     "promote",
@@ -64,6 +69,104 @@ def ensure_store(uri: str | None = None) -> str:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
     return uri
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (relative to the working folder), else None."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
+
+
+def open_store(uri: str | None = None) -> str:
+    """Point MLflow at an existing store, for reading; never create one.
+
+    A local store that does not exist (a SQLite file or an ``mlruns`` folder) raises
+    :class:`~leadml.scorer.ModelNotFoundError` naming the path and the fix, instead of
+    leaving an empty store behind (e.g. when run from another folder).
+    """
+    import mlflow
+
+    from leadml.scorer import ModelNotFoundError
+
+    uri = resolve_tracking_uri(uri)
+    db_path = _sqlite_path(uri)
+    local = db_path if db_path is not None else _file_store_path(uri)
+    if local is not None and not local.exists():
+        raise ModelNotFoundError(
+            f"no MLflow store at {uri} ({local.resolve()} does not exist): train a model first "
+            "(`leadml train`), or point --tracking-uri / MLFLOW_TRACKING_URI at your store"
+        )
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def _file_store_path(uri: str) -> Path | None:
+    if uri.startswith("file:"):
+        return Path(uri.removeprefix("file://").removeprefix("file:"))
+    if "://" not in uri and not uri.startswith("databricks"):
+        return Path(uri)
+    return None
+
+
+def _registered_names() -> list[str]:
+    from mlflow import MlflowClient
+
+    return sorted(m.name for m in MlflowClient().search_registered_models(max_results=50))
+
+
+def require_model(name: str) -> None:
+    """Raise a one-line :class:`~leadml.scorer.ModelNotFoundError` if ``name`` is not registered."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from leadml.scorer import ModelNotFoundError
+
+    try:
+        MlflowClient().get_registered_model(name)
+    except MlflowException as exc:
+        known = _registered_names()
+        raise ModelNotFoundError(
+            f"no registered model {name!r} in {resolve_tracking_uri()}; registered: "
+            f"{known or 'none'}. Train one with `leadml train --config ...`"
+            + (f", or use one of {known}" if known else "")
+        ) from exc
+
+
+def resolve_version(name: str, *, alias: str | None = None, version: str | None = None):
+    """The model version behind an alias or a number, or a one-line error listing what exists."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from leadml.scorer import ModelNotFoundError
+
+    client = MlflowClient()
+    require_model(name)
+    try:
+        if alias is not None:
+            return client.get_model_version_by_alias(name, alias)
+        return client.get_model_version(name, str(version))
+    except MlflowException as exc:
+        model = client.get_registered_model(name)
+        if alias is not None:
+            aliases = sorted(getattr(model, "aliases", {}) or {})
+            hint = (
+                "run `leadml train` to register a challenger"
+                if alias == "challenger"
+                else "run `leadml promote` to set champion"
+                if alias == "champion"
+                else "use one of the aliases above"
+            )
+            raise ModelNotFoundError(
+                f"model {name!r} has no alias {alias!r}; its aliases: {aliases or 'none'}. {hint}"
+            ) from exc
+        versions = sorted(
+            int(v.version) for v in client.search_model_versions(f"name='{name}'", max_results=200)
+        )
+        raise ModelNotFoundError(
+            f"model {name!r} has no version {version!r}; its versions: {versions or 'none'}"
+        ) from exc
 
 
 def _experiment(name: str) -> str:
@@ -361,7 +464,7 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
         from leadml.scorer import LeadScorer
 
         return LeadScorer.load(local), {"name": local.name, "version": "local", "uri": str(local)}
-    ensure_store(uri)
+    check_model_uri(model_uri, uri=uri)
     model = mlflow.pyfunc.load_model(model_uri)
     scorer = model.unwrap_python_model().scorer
     meta = {"name": scorer.name, "version": "", "uri": model_uri}
@@ -370,6 +473,45 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
         if version is not None:
             meta["name"], meta["version"] = version.name, str(version.version)
     return scorer, meta
+
+
+def check_model_uri(model_uri: str, *, uri: str | None = None) -> None:
+    """Open the store (never creating it) and check that ``model_uri`` names something in it.
+
+    ``models:/name@alias`` and ``models:/name/N`` are checked in the registry, ``runs:/``
+    against the runs; anything else that is not a model folder is refused. Each failure
+    is one :class:`~leadml.scorer.ModelNotFoundError` line that says what exists.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from leadml.scorer import ModelNotFoundError
+
+    if not model_uri.startswith(("models:/", "runs:/")):
+        raise ModelNotFoundError(
+            f"{model_uri!r} is neither a model URI (models:/leadml-sql@champion, "
+            "models:/leadml-sql/3, runs:/<run id>/model) nor a folder holding model.txt"
+        )
+    open_store(uri)
+    if model_uri.startswith("runs:/"):
+        run_id = model_uri.removeprefix("runs:/").split("/", 1)[0]
+        try:
+            MlflowClient().get_run(run_id)
+        except MlflowException as exc:
+            raise ModelNotFoundError(
+                f"no run {run_id!r} in {resolve_tracking_uri(uri)}: copy the run id from "
+                "`leadml train`'s output or the MLflow UI"
+            ) from exc
+        return
+    ref = model_uri.removeprefix("models:/")
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        resolve_version(name, alias=alias)
+    elif "/" in ref and ref.split("/", 1)[1].isdigit():
+        name, number = ref.split("/", 1)
+        resolve_version(name, version=number)
+    else:
+        require_model(ref.split("/", 1)[0])
 
 
 def _resolve_version(model_uri: str):
@@ -388,23 +530,163 @@ def _resolve_version(model_uri: str):
 
 
 @dataclass(frozen=True)
+class GateCheck:
+    """One rule of the gate: the challenger's value, what it was compared with, the margin."""
+
+    rule: str  # "beats the champion", "beats the rule baseline", "calibrated"
+    metric: str
+    challenger: float | None
+    reference: float | None  # the champion's or the grid's value, or the ECE ceiling
+    margin: float
+    passed: bool
+    note: str = ""
+
+    def line(self) -> str:
+        mark = "pass" if self.passed else "FAIL"
+        if self.note and self.challenger is None:
+            return f"[{mark}] {self.rule}: {self.note}"
+        if self.rule == "calibrated":
+            text = f"ECE {self.challenger:.4f} <= {self.reference:.4f}"
+        else:
+            gain = None if self.reference is None else self.challenger - self.reference
+            text = (
+                f"{self.metric} {self.challenger:.4f} vs {self.reference:.4f}: gain {gain:+.4f}, "
+                f"required >= {self.margin:+.4f}"
+                if gain is not None
+                else f"{self.metric} {self.challenger:.4f}"
+            )
+        return f"[{mark}] {self.rule}: {text}" + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True)
 class PromotionDecision:
     promoted: bool
     name: str
     version: str
     previous_champion: str | None
     reasons: tuple[str, ...]
+    checks: tuple[GateCheck, ...] = ()
+    how: str = "gate"  # gate, force, rollback, already champion
 
     def message(self) -> str:
         verb = "promoted" if self.promoted else "refused"
         head = f"{self.name} version {self.version}: {verb}"
-        return head + ("" if not self.reasons else "\n  - " + "\n  - ".join(self.reasons))
+        if self.previous_champion is not None:
+            head += f" (champion was version {self.previous_champion})"
+        lines = [c.line() for c in self.checks] + list(self.reasons)
+        return head + ("" if not lines else "\n  " + "\n  ".join(lines))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision and every number the gate compared, JSON-ready."""
+        return {
+            "promoted": self.promoted,
+            "model": self.name,
+            "version": self.version,
+            "previous_champion": self.previous_champion,
+            "how": self.how,
+            "checks": [
+                {
+                    "rule": c.rule,
+                    "metric": c.metric,
+                    "challenger": c.challenger,
+                    "reference": c.reference,
+                    "gain": (
+                        None
+                        if c.challenger is None or c.reference is None or c.rule == "calibrated"
+                        else c.challenger - c.reference
+                    ),
+                    "required": c.margin,
+                    "passed": c.passed,
+                    "note": c.note,
+                }
+                for c in self.checks
+            ],
+            "reasons": list(self.reasons),
+        }
 
 
 def _run_metrics(run_id: str) -> dict[str, float]:
     from mlflow import MlflowClient
 
     return dict(MlflowClient().get_run(run_id).data.metrics)
+
+
+def gate_checks(
+    metrics: Mapping[str, float],
+    margins: Any,
+    *,
+    champion_version: str | None,
+    compared_version: str | None,
+) -> tuple[GateCheck, ...]:
+    """The gate's rules on a challenger's logged test metrics (``test_model_roc_auc``…).
+
+    The challenger must beat the champion (evaluated on the same test rows at training
+    time) and the rule baseline by the configured margins, each strictly above zero gain,
+    and keep its ECE under the ceiling.
+    """
+    metric = margins.metric
+    model_value = metrics.get(f"test_model_{metric}")
+    if model_value is None:
+        return (
+            GateCheck(
+                "has test metrics",
+                metric,
+                None,
+                None,
+                0.0,
+                False,
+                f"the challenger's run has no test_model_{metric} metric",
+            ),
+        )
+    checks = []
+    if champion_version is not None:
+        champ_value = metrics.get(f"test_champion_{metric}")
+        if compared_version != champion_version or champ_value is None:
+            checks.append(
+                GateCheck(
+                    "beats the champion",
+                    metric,
+                    model_value,
+                    None,
+                    margins.min_gain_over_champion,
+                    False,
+                    f"the challenger was not evaluated against the current champion (version "
+                    f"{champion_version}; compared with {compared_version or 'none'}): retrain to "
+                    "compare, or use --force",
+                )
+            )
+        else:
+            gain = model_value - champ_value
+            checks.append(
+                GateCheck(
+                    "beats the champion",
+                    metric,
+                    model_value,
+                    champ_value,
+                    margins.min_gain_over_champion,
+                    gain > 0 and gain >= margins.min_gain_over_champion,
+                    f"version {champion_version}",
+                )
+            )
+    baseline_value = metrics.get(f"test_baseline_{metric}")
+    if baseline_value is not None:
+        gain = model_value - baseline_value
+        checks.append(
+            GateCheck(
+                "beats the rule baseline",
+                metric,
+                model_value,
+                baseline_value,
+                margins.min_gain_over_baseline,
+                gain > 0 and gain >= margins.min_gain_over_baseline,
+            )
+        )
+    ece = metrics.get("test_model_ece")
+    if ece is not None:
+        checks.append(
+            GateCheck("calibrated", "ece", ece, margins.max_ece, 0.0, ece <= margins.max_ece)
+        )
+    return tuple(checks)
 
 
 def promote(
@@ -419,87 +701,58 @@ def promote(
 
     The gate reads the challenger's own out-of-time test metrics: it must beat
     the rule baseline and the champion (evaluated on the same test rows at
-    training time) by the configured margins and be calibrated (ECE).
-    ``force`` skips the gate and is recorded as a tag.
+    training time) by the configured margins and be calibrated (ECE); the
+    decision carries every number compared. ``force`` skips the gate and is
+    recorded as a tag.
     """
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     from leadml.config import PromotionSpec
 
-    ensure_store(uri)
+    open_store(uri)
     client = MlflowClient()
     margins = margins or PromotionSpec()
+    require_model(name)
     try:
         champion = client.get_model_version_by_alias(name, "champion")
     except MlflowException:
         champion = None
     if version is None:
-        try:
-            candidate = client.get_model_version_by_alias(name, "challenger")
-        except MlflowException as exc:
-            raise ValueError(
-                f"model {name!r} has no 'challenger' version: run `leadml train` first"
-            ) from exc
+        candidate = resolve_version(name, alias="challenger")
     else:
-        candidate = client.get_model_version(name, str(version))
-    reasons: list[str] = []
+        candidate = resolve_version(name, version=str(version))
     rollback = version is not None
-    if champion is not None and str(champion.version) == str(candidate.version):
+    previous = None if champion is None else str(champion.version)
+    if previous == str(candidate.version):
         return PromotionDecision(
-            True, name, str(candidate.version), str(champion.version), ("already champion",)
+            True,
+            name,
+            str(candidate.version),
+            previous,
+            ("already champion",),
+            how="already champion",
         )
-    if not rollback and not force:
-        metric = margins.metric
-        metrics = _run_metrics(candidate.run_id)
-        model_value = metrics.get(f"test_model_{metric}")
-        baseline_value = metrics.get(f"test_baseline_{metric}")
-        if model_value is None:
-            reasons.append(f"the challenger's run has no test_model_{metric} metric")
-        else:
-            if (
-                baseline_value is not None
-                and model_value < baseline_value + margins.min_gain_over_baseline
-            ):
-                reasons.append(
-                    f"{metric} {model_value:.4f} does not beat the rule baseline's {baseline_value:.4f} "
-                    f"by the required {margins.min_gain_over_baseline:+.4f}"
-                )
-            ece = metrics.get("test_model_ece")
-            if ece is not None and ece > margins.max_ece:
-                reasons.append(f"ECE {ece:.4f} is above the allowed {margins.max_ece:.4f}")
-            if champion is not None:
-                tags = client.get_run(candidate.run_id).data.tags
-                compared = tags.get("leadml.compared_champion_version")
-                champ_value = metrics.get(f"test_champion_{metric}")
-                if compared != str(champion.version) or champ_value is None:
-                    reasons.append(
-                        f"the challenger was not evaluated against the current champion (version "
-                        f"{champion.version}; compared with {compared or 'none'}): retrain to compare, "
-                        "or use --force"
-                    )
-                elif model_value < champ_value + margins.min_gain_over_champion:
-                    reasons.append(
-                        f"{metric} {model_value:.4f} does not beat the champion's {champ_value:.4f} "
-                        f"(version {champion.version}) by the required {margins.min_gain_over_champion:+.4f}"
-                    )
-        if reasons:
+    checks: tuple[GateCheck, ...] = ()
+    if not rollback:
+        tags = client.get_run(candidate.run_id).data.tags
+        checks = gate_checks(
+            _run_metrics(candidate.run_id),
+            margins,
+            champion_version=previous,
+            compared_version=tags.get("leadml.compared_champion_version"),
+        )
+        if not force and not all(c.passed for c in checks):
             return PromotionDecision(
-                False, name, candidate.version, getattr(champion, "version", None), tuple(reasons)
+                False, name, str(candidate.version), previous, (), checks, how="gate"
             )
+    how = "force" if force else ("rollback" if rollback else "gate")
     client.set_registered_model_alias(name, "champion", candidate.version)
-    client.set_model_version_tag(
-        name,
-        candidate.version,
-        "leadml.promoted_by",
-        "force" if force else ("rollback" if rollback else "gate"),
-    )
+    client.set_model_version_tag(name, candidate.version, "leadml.promoted_by", how)
     if force:
         client.set_model_version_tag(name, candidate.version, "leadml.forced", "true")
-    note = "forced past the gate" if force else ("rollback" if rollback else "passed the gate")
-    return PromotionDecision(
-        True, name, candidate.version, getattr(champion, "version", None), (note,)
-    )
+    note = {"force": "forced past the gate", "rollback": "rollback", "gate": "passed the gate"}[how]
+    return PromotionDecision(True, name, str(candidate.version), previous, (note,), checks, how=how)
 
 
 def log_scoring_run(

@@ -23,7 +23,7 @@ from leadml.evaluate import conversion_by_tier, evaluate_scores
 from leadml.explain import explain_rows
 from leadml.io import write_json_atomic
 from leadml.model_card import model_card
-from leadml.scorer import LeadScorer
+from leadml.scorer import LeadScorer, ModelNotFoundError
 from leadml.train import TrainResult, train_scorer
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def _champion_probability(
 
     try:
         champion, meta = load_scorer(f"models:/{config.model.registered_name}@champion", uri=uri)
-    except Exception:  # no champion yet
+    except ModelNotFoundError:  # no store, no model or no champion yet
         return None, None
     try:
         return champion.probability(test), meta.get("version")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +28,9 @@ def promote(
     tracking_uri: TrackingUriOption = None,
 ) -> None:
     """Promote the challenger to champion if it beats the champion and the rule baseline
-    on its out-of-time test part by the configured margins; otherwise refuse and say why."""
+    on its out-of-time test part by the configured margins (each gain > 0) and is
+    calibrated; otherwise refuse. The numbers compared go to stderr as text and to
+    stdout as JSON."""
     from leadml import tracking
 
     margins = load_config(config).promotion if config is not None else None
@@ -38,9 +41,9 @@ def promote(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     print(decision.message(), file=sys.stderr)
+    print(json.dumps(decision.to_dict()))
     if not decision.promoted:
         raise typer.Exit(1)
-    print(f"models:/{model}@champion -> version {decision.version}")
 
 
 def register(app: typer.Typer) -> None:
