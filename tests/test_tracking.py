@@ -203,9 +203,13 @@ def test_a_retrain_on_the_same_data_is_refused_with_the_gates_numbers(
     assert by_rule["calibrated"]["challenger"] == pytest.approx(report["model"]["ece"])
     text = result.stderr
     assert f"refused (champion was version {champion_version})" in text
-    assert "[FAIL] beats the champion: roc_auc" in text and "gain +0.0000, required >= +0.0020" in text
+    assert (
+        "[FAIL] beats the champion: roc_auc" in text and "gain +0.0000, required >= +0.0020" in text
+    )
     assert "[pass] beats the rule baseline" in text and "[pass] calibrated: ECE" in text
-    assert str(client.get_model_version_by_alias("leadml-sql", "champion").version) == champion_version
+    assert (
+        str(client.get_model_version_by_alias("leadml-sql", "champion").version) == champion_version
+    )
 
 
 def test_the_gate_margins_must_be_positive():

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
+from leadml.progress import counter, say
 from leadml.scorer import assign_tiers
 from leadml.scoring import drift_warnings, score_open_leads, tier_counts, write_outputs
 
@@ -28,26 +29,6 @@ class CountMismatchError(RuntimeError):
 
 def _eprint(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _progress_bar(total: int, enabled: bool):
-    """A rich progress bar on stderr; returns (advance, close)."""
-    if not enabled or total == 0:
-        return (lambda n: None), (lambda: None)
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(
-        TextColumn("scoring"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} leads"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    progress.start()
-    task = progress.add_task("score", total=total)
-    return (lambda n: progress.advance(task, n)), progress.stop
 
 
 def _load_event_inputs(data: Path, config: RunConfig, as_of: pd.Timestamp):
@@ -124,8 +105,13 @@ def run_scoring(
             model_uri=model_uri,
             started=started,
         )
+    say(f"reading and validating the tables in {data} …")
     tables, rejects, open_ids, report = _load_event_inputs(data, config, as_of)
     n_in = int(len(open_ids)) + int(len(rejects))
+    say(
+        f"{len(open_ids):,} open leads as of {as_of:%Y-%m-%d} ({len(rejects):,} rejected by "
+        f"validation); building features and scoring …"
+    )
     options = dict(
         model_meta=meta,
         also_meta=also_meta,
@@ -153,7 +139,7 @@ def run_scoring(
                 options=options,
             )
     else:
-        advance, close = _progress_bar(len(open_ids), progress)
+        advance, close = counter(len(open_ids), label="scoring") if progress else _silent()
         try:
             results = [
                 score_open_leads(
@@ -223,6 +209,7 @@ def run_scoring(
         "scheduler": scheduler or "single-process",
         "duration_seconds": round(time.perf_counter() - started, 3),
     }
+    say(f"writing {len(scores):,} scores and {len(rejects):,} rejects to {out_dir} …")
     manifest = write_outputs(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
     for line in drift_warnings(drift):
         _eprint(f"warning: {line}")
@@ -234,6 +221,10 @@ def run_scoring(
             uri=tracking_uri,
         )
     return manifest
+
+
+def _silent():
+    return (lambda n: None), (lambda: None)
 
 
 def _run_flat_scoring(

@@ -6,8 +6,11 @@ Progress and logs go to stderr; stdout stays machine-readable.
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
+
+from leadml import __version__
 
 app = typer.Typer(
     name="leadml",
@@ -31,6 +34,41 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report",
     "summarize",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"leadml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            envvar="LEADML_QUIET",
+            help="Warnings and errors only on stderr: no progress (before the command: "
+            "`leadml --quiet score …`).",
+        ),
+    ] = False,
+) -> None:
+    """Calibrated, point-in-time, explained B2B lead scoring.
+
+    Progress goes to stderr (timestamped when stderr is not a terminal), results to stdout.
+    """
+    from leadml.progress import configure
+
+    configure(quiet=quiet)
+
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"leadml.commands.{_name}").register(app)

@@ -8,7 +8,6 @@ of another module, and MLflow is reached only through :mod:`leadml.tracking`.
 from __future__ import annotations
 
 import hashlib
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from leadml.evaluate import conversion_by_tier, evaluate_scores
 from leadml.explain import explain_rows
 from leadml.io import write_json_atomic
 from leadml.model_card import model_card
+from leadml.progress import say, warn
 from leadml.scorer import LeadScorer, ModelNotFoundError
 from leadml.train import TrainResult, train_scorer
 
@@ -43,10 +43,6 @@ __all__ = [
 KEY_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile")
 EXPLAIN_SAMPLE = 20_000
 BEESWARM_SAMPLE = 1_500
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def data_fingerprint(data: str | Path, training_set: Any) -> dict[str, Any]:
@@ -135,7 +131,7 @@ def _champion_probability(
     try:
         return champion.probability(test), meta.get("version")
     except (KeyError, ValueError) as exc:
-        _log(f"champion version {meta.get('version')} cannot score this training set: {exc}")
+        warn(f"champion version {meta.get('version')} cannot score this training set: {exc}")
         return None, None
 
 
@@ -319,14 +315,14 @@ def fit_and_evaluate(
     data = Path(data)
     started = time.perf_counter()
     if training_set is None:
-        _log(f"building the training set from {data} …")
+        say(f"building the training set from {data} …")
         training_set = build_training_set(config, data)
     built = time.perf_counter()
-    _log(
+    say(
         f"training set: {len(training_set.frame):,} snapshots in {built - started:.1f}s; training LightGBM …"
     )
     result: TrainResult = train_scorer(training_set, config)
-    _log(f"boosting: {result.best_iteration} trees in {result.boosting_seconds:.1f}s; evaluating …")
+    say(f"boosting: {result.best_iteration} trees in {result.boosting_seconds:.1f}s; evaluating …")
     phases = _Phases(**{"calibration and drift reference": result.finishing_seconds})
 
     test = training_set.frame[training_set.frame["split"] == "test"].reset_index(drop=True)
@@ -423,6 +419,7 @@ def log_trained_model(
     """
     from leadml.tracking import log_training_run
 
+    say("logging the run to MLflow and registering the model …")
     started = time.perf_counter()
     report = trained.report
     baseline = _baseline(config, trained.training_set) if config.point_grid else None

@@ -11,8 +11,20 @@ from typing import Annotated
 import typer
 
 from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config, parse_as_of
+from leadml.drift import DRIFT_WARNING
+from leadml.progress import say
 
-__all__ = ["register"]
+__all__ = ["DRIFT_EXIT_CODE", "drifted_inputs", "register"]
+
+DRIFT_EXIT_CODE = 3
+
+
+def drifted_inputs(drift: dict | None) -> list[str]:
+    """``score`` (when the score's PSI is above the threshold) then the drifted features."""
+    if not drift:
+        return []
+    names = ["score"] if drift.get("score_psi", 0.0) > DRIFT_WARNING else []
+    return names + list(drift.get("flagged", []))
 
 
 class OutputFormat(StrEnum):
@@ -62,6 +74,14 @@ def score(
     no_mlflow: Annotated[
         bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")
     ] = False,
+    fail_on_drift: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-drift",
+            help=f"Exit with code {DRIFT_EXIT_CODE} (after writing the outputs) when the score or a "
+            "feature drifts (PSI above 0.2 against the training reference).",
+        ),
+    ] = False,
 ) -> None:
     """Score and explain every open lead as of a date; write scores, rejects, a manifest and _SUCCESS."""
     from leadml.batch import CountMismatchError, run_scoring
@@ -88,14 +108,24 @@ def score(
     except (DataValidationError, CountMismatchError, FileNotFoundError, ValueError) as exc:
         raise fail(str(exc), code=1) from exc
     counts, tiers = manifest["counts"], manifest["tiers"]
-    print(
+    say(
         f"scored {counts['scored']:,} of {counts['in']:,} open leads ({counts['rejected']:,} rejected) "
-        f"as of {manifest['as_of']} in {manifest['duration_seconds']:.1f}s\n"
-        f"tiers: hot {tiers['hot']:,} · warm {tiers['warm']:,} · cold {tiers['cold']:,}; "
-        f"MQL flags {manifest['mql']:,}; expected conversions {manifest['expected_conversions']:.1f}",
-        file=sys.stderr,
+        f"as of {manifest['as_of']} in {manifest['duration_seconds']:.1f}s"
     )
-    print(json.dumps({"out": str(out), "counts": counts, "tiers": tiers}))
+    say(
+        f"tiers: hot {tiers['hot']:,} · warm {tiers['warm']:,} · cold {tiers['cold']:,}; "
+        f"MQL flags {manifest['mql']:,}; expected conversions {manifest['expected_conversions']:.1f}"
+    )
+    drifted = drifted_inputs(manifest.get("drift"))
+    print(json.dumps({"out": str(out), "counts": counts, "tiers": tiers, "drifted": drifted}))
+    if fail_on_drift and drifted:
+        print(
+            f"error: drift above PSI {DRIFT_WARNING} in {', '.join(drifted[:5])}"
+            + (f" and {len(drifted) - 5} more" if len(drifted) > 5 else "")
+            + f" (--fail-on-drift); the outputs in {out} are written, see manifest.json under drift",
+            file=sys.stderr,
+        )
+        raise typer.Exit(DRIFT_EXIT_CODE)
 
 
 def register(app: typer.Typer) -> None:

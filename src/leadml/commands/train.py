@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config
+from leadml.progress import say
 
 __all__ = ["register"]
 
@@ -52,13 +52,11 @@ def train(
                 f"{name:>9}  roc_auc {r['roc_auc']:.3f}  pr_auc {r['pr_auc']:.3f}  brier {r['brier']:.4f}  "
                 f"ece {r['ece']:.4f}  lift@10% {r['lift_top_decile']:.2f}"
             )
-    print("\n".join(rows), file=sys.stderr)
+    for row in rows:
+        say(row)
     if "mlflow" in result:
         m = result["mlflow"]
-        print(
-            f"registered {m['model']} version {m['version']} as 'challenger' (run {m['run_id']})",
-            file=sys.stderr,
-        )
+        say(f"registered {m['model']} version {m['version']} as 'challenger' (run {m['run_id']})")
     summary = {k: result[k] for k in ("model", "baseline", "oracle", "champion") if k in result}
     print(
         json.dumps(
