@@ -226,3 +226,92 @@ def test_an_unseen_value_is_reported_under_the_users_column_name(trained, tmp_pa
     assert manifest["unseen_categories"][ORIGIN]["rows"] == 2
     rejects = pd.read_parquet(tmp_path / "scores" / "rejects.parquet")
     assert rejects["reason"].str.contains(f"{ORIGIN}='Walk-in'", regex=False).all()
+
+
+# --- event mode: the five tables under a CRM's own column names -------------------------
+ODD_COLUMNS = {
+    "accounts": {
+        "account_id": "Account.Id",
+        "industry": "Secteur d'activité",
+        "employees": "No. of Employees",
+    },
+    "leads": {
+        "lead_id": "Lead ID",
+        "account_id": "account-id",
+        "created_at": "Créé le",
+        "source": "Lead Source",
+        "seniority": "SENIORITY",
+    },
+    "events": {"lead_id": "Lead ID", "ts": "Activity Date/Time", "event_type": "Type: Activity"},
+    "intent": {"account_id": "Account.Id", "ts": "Signal [date]", "signal_type": "signal type"},
+    "outcomes": {"lead_id": "Lead ID", "stage": "Status", "ts": "Changed At"},
+}
+
+
+@pytest.fixture(scope="module")
+def event_folders(tmp_path_factory):
+    """The same small CRM twice: contract names, and the CRM's own names plus case twins."""
+    from leadml.synth import SynthSpec, write_demo_data
+
+    root = tmp_path_factory.mktemp("odd_events")
+    plain, odd = root / "plain", root / "odd"
+    write_demo_data(plain, SynthSpec(n_leads=2500, seed=11))
+    odd.mkdir()
+    for table, columns in ODD_COLUMNS.items():
+        frame = pd.read_parquet(plain / f"{table}.parquet").rename(columns=columns)
+        if table == "leads":  # extra columns that differ only by case pass through
+            frame = frame.assign(Email=frame["Lead ID"].astype(str) + "@x.org", email="-")
+        frame.to_csv(odd / f"{table}.csv", index=False)
+    return plain, odd
+
+
+def _odd_config(sql_config) -> RunConfig:
+    dataset = sql_config.dataset.model_dump()
+    for table, columns in ODD_COLUMNS.items():
+        dataset["tables"][table]["columns"] |= columns
+    return sql_config.model_copy(
+        update={"dataset": type(sql_config.dataset).model_validate(dataset)}
+    )
+
+
+@pytest.mark.slow
+def test_event_tables_under_any_column_names_score_like_the_contract_names(
+    event_folders, sql_config
+):
+    from leadml.train import train_scorer
+    from leadml.trainingset import build_scoring_set, build_training_set
+
+    plain, odd = event_folders
+    config = sql_config.model_copy(
+        update={"model": sql_config.model.model_copy(update={"num_boost_round": 60})}
+    )
+    odd_config = _odd_config(config)
+    ts_plain = build_training_set(config, plain)
+    ts_odd = build_training_set(odd_config, odd)
+    assert ts_odd.spec.names == ts_plain.spec.names
+    pd.testing.assert_frame_equal(ts_odd.frame, ts_plain.frame, check_dtype=False)
+    scorer = train_scorer(ts_odd, odd_config).scorer
+    scoring = build_scoring_set(odd_config, odd, as_of=AS_OF, spec=scorer.spec)
+    expected = build_scoring_set(config, plain, as_of=AS_OF, spec=scorer.spec)
+    assert scoring.n_open_leads == expected.n_open_leads > 0
+    np.testing.assert_array_equal(
+        scorer.probability(scoring.frame), scorer.probability(expected.frame)
+    )
+
+
+@pytest.mark.slow
+def test_an_audit_column_with_an_odd_name_is_readmitted_and_named_as_written(
+    event_folders, sql_config
+):
+    from leadml.audit import audit_features
+    from leadml.trainingset import build_training_set
+
+    _, odd = event_folders
+    leads = pd.read_csv(odd / "leads.csv")
+    leads["Score (rep)"] = leads["Lead ID"] % 7
+    leads.to_csv(odd / "leads.csv", index=False)
+    ts = build_training_set(_odd_config(sql_config), odd, include=["Score (rep)"])
+    assert "Score_rep" in ts.spec.names and ts.spec.display_names["Score_rep"] == "Score (rep)"
+    audit = audit_features(ts, threshold=0.85)
+    names = [f["name"] for f in audit["features"]]
+    assert "Score (rep)" in names and "Score_rep" not in names
