@@ -170,7 +170,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         """``X`` as a frame of feature rows, or an error naming what was given and expected."""
         check_is_fitted(self)
         if isinstance(X, pd.DataFrame):
-            return X
+            return self.spec.with_internal_names(X)
         shape = getattr(X, "shape", None)
         raise TypeError(
             f"LeadScorer.{method} expects a pandas DataFrame with the model's "
@@ -236,7 +236,11 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         chunk_size: int = 100_000,
         tiers: TierSpec | None = None,
     ) -> pd.DataFrame:
-        """One row per input row: probability, points, tier, mql, sub-scores, reasons."""
+        """One row per input row: probability, points, tier, mql, sub-scores, reasons.
+
+        Columns may be named as the user wrote them or by their internal names.
+        """
+        features = self.spec.with_internal_names(features)
         explanation = self.explain(features, chunk_size=chunk_size)
         tiers = tiers or self.tiers
         k = self.top_reasons if top_reasons is None else top_reasons

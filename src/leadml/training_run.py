@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,7 +142,9 @@ def _baseline(config: RunConfig, training_set: Any):
     grid_path = config.resolve(config.point_grid)
     if grid_path is None:
         return None
-    grid = load_point_grid(grid_path)
+    # a grid names columns as the user wrote them; the frames carry internal names
+    internal = {c.column: c.name for c in training_set.spec.columns}
+    grid = load_point_grid(grid_path).renamed(internal)
     X_train, y_train = training_set.part("train")
     return PointGridClassifier(grid=grid).fit(X_train, y_train)
 
@@ -161,7 +164,9 @@ def _figures(
     }
 
 
-def _shap_figures(explanation: Any, X: pd.DataFrame) -> dict[str, Figure]:
+def _shap_figures(
+    explanation: Any, X: pd.DataFrame, display_names: Mapping[str, str]
+) -> dict[str, Figure]:
     """SHAP's own beeswarm (in points) and a waterfall for the top lead, via the shap package.
 
     shap draws on pyplot's current figure; each figure is taken off pyplot's list once
@@ -170,6 +175,7 @@ def _shap_figures(explanation: Any, X: pd.DataFrame) -> dict[str, Figure]:
     import matplotlib.pyplot as plt
     import shap
 
+    X = X.rename(columns=display_names)  # the figures speak the user's column names
     data = X.apply(
         lambda c: (
             c.cat.codes.where(c.notna(), np.nan) if isinstance(c.dtype, pd.CategoricalDtype) else c
@@ -372,7 +378,7 @@ def fit_and_evaluate(
     )
     phases.mark("explanations and learned grid")
     figures = _figures(y_test, scores, reports)
-    figures.update(_shap_figures(explanation, X_sample))
+    figures.update(_shap_figures(explanation, X_sample, scorer.spec.display_names))
     phases.mark("figures")
 
     report: dict[str, Any] = {
@@ -402,7 +408,7 @@ def fit_and_evaluate(
         feature_importance=result.feature_importance,
         learned_grid=grid,
         params=result.params,
-        input_example=_input_example(X_sample),
+        input_example=_input_example(X_sample).rename(columns=scorer.spec.display_names),
     )
 
 
