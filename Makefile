@@ -56,6 +56,6 @@ bench: install ## Run the benchmarks (prints figures; slow, on demand)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove generated data, MLflow stores and exports
-	rm -rf $(DEMO_DIR) mlflow.db mlruns mlartifacts out
+	rm -rf $(DEMO_DIR) mlflow.db mlruns mlartifacts out .leadml-cache
 
 .PHONY: help install chromium demo serve test lint bench clean

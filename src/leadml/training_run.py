@@ -7,7 +7,6 @@ of another module, and MLflow is reached only through :mod:`leadml.tracking`.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
 from collections.abc import Mapping
@@ -46,22 +45,21 @@ EXPLAIN_SAMPLE = 20_000
 BEESWARM_SAMPLE = 1_500
 
 
-def data_fingerprint(data: str | Path, training_set: Any) -> dict[str, Any]:
-    """Row counts, date ranges and a SHA-256 over the input files' bytes."""
+def data_fingerprint(
+    data: str | Path, training_set: Any, record: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Row counts, date ranges, a SHA-256 over the input files' bytes and the training set's
+    digest (inputs + the settings that shape it + the code; see :mod:`leadml.trainingset_cache`)."""
+    from leadml.trainingset_cache import input_files, inputs_sha256
+
     data = Path(data)
-    files = sorted(p for p in data.iterdir() if p.is_file()) if data.is_dir() else [data]
-    digest = hashlib.sha256()
-    for path in files:
-        if path.name.startswith("truth"):
-            continue  # the truth is for evaluation only; it never defines the data
-        digest.update(path.name.encode())
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+    if record is None:
+        record = {"inputs_sha256": inputs_sha256(data)}
     return {
-        "inputs_sha256": digest.hexdigest(),
+        "inputs_sha256": record["inputs_sha256"],
+        "training_set_digest": record.get("key"),
         "source": str(data.resolve()),
-        "files": [p.name for p in files],
+        "files": [p.name for p in input_files(data)],
         "summary": training_set.summary,
     }
 
@@ -308,21 +306,25 @@ def fit_and_evaluate(
     training_set: Any = None,
     tracking_uri: str | None = None,
     compare_with_champion: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> TrainedModel:
     """Train and evaluate beside the rule baseline, the champion and the oracle; log nothing.
 
     ``training_set`` skips the build when one is already at hand (notebooks,
-    benchmarks, tuning). The champion is looked up in the store only when
-    ``compare_with_champion`` (it is never created).
+    benchmarks, tuning); otherwise it is built, or read from ``cache_dir`` when
+    the data and settings are unchanged. The champion is looked up in the store
+    only when ``compare_with_champion`` (it is never created).
     """
     from leadml.learned_grid import learn_grid
-    from leadml.trainingset import build_training_set
+    from leadml.trainingset_cache import cached_training_set, inputs_sha256, training_set_key
 
     data = Path(data)
     started = time.perf_counter()
     if training_set is None:
-        say(f"building the training set from {data} …")
-        training_set = build_training_set(config, data)
+        training_set, record = cached_training_set(config, data, cache_dir=cache_dir)
+    else:
+        digest = inputs_sha256(data)
+        record = {"key": training_set_key(config, digest), "inputs_sha256": digest, "hit": None}
     built = time.perf_counter()
     say(
         f"training set: {len(training_set.frame):,} snapshots in {built - started:.1f}s; training LightGBM …"
@@ -387,6 +389,11 @@ def fit_and_evaluate(
         "model_name": config.model.registered_name,
         "n_test": int(len(y_test)),
         "sizes": training_set.summary,
+        "training_set": {
+            "digest": record["key"],
+            "inputs_sha256": record["inputs_sha256"],
+            "cache_hit": record.get("hit"),
+        },
         "best_iteration": result.best_iteration,
         "valid_auc": result.valid_auc,
         "compared_champion_version": champion_version,
@@ -460,7 +467,14 @@ def log_trained_model(
             params=trained.params,
             metrics=metrics,
             report=report,
-            fingerprint=data_fingerprint(data, trained.training_set),
+            fingerprint=data_fingerprint(
+                data,
+                trained.training_set,
+                {
+                    "key": report["training_set"]["digest"],
+                    "inputs_sha256": report["training_set"]["inputs_sha256"],
+                },
+            ),
             artifacts=run_artifacts,
             input_example=trained.input_example,
             training_frame=trained.training_set.frame,
@@ -496,10 +510,12 @@ def run_training(
     report_path: str | Path | None = None,
     log_to_mlflow: bool = True,
     training_set: Any = None,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and (unless disabled) log and register a challenger. Returns the report.
 
-    ``training_set`` skips the build when one is already at hand (notebooks, benchmarks).
+    ``training_set`` skips the build when one is already at hand (notebooks, benchmarks);
+    ``cache_dir`` keeps built training sets (see :mod:`leadml.trainingset_cache`).
     """
     trained = fit_and_evaluate(
         config,
@@ -507,6 +523,7 @@ def run_training(
         training_set=training_set,
         tracking_uri=tracking_uri,
         compare_with_champion=log_to_mlflow,
+        cache_dir=cache_dir,
     )
     if log_to_mlflow:
         log_trained_model(trained, config, data, tracking_uri=tracking_uri)

@@ -26,12 +26,21 @@ def train(
     no_mlflow: Annotated[
         bool, typer.Option("--no-mlflow", help="Train and evaluate without logging.")
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Build the training set even when the cache holds it for the same data and "
+            "settings (cache: LEADML_CACHE_DIR, default .leadml-cache).",
+        ),
+    ] = False,
 ) -> None:
     """Train LightGBM + Platt on the out-of-time training set; compare with the rule
     baseline, the champion and (on synthetic data) the oracle; log and register it as
     the `challenger`."""
     from leadml.schema import DataValidationError
     from leadml.training_run import run_training
+    from leadml.trainingset_cache import cache_dir_from_env
 
     run_config = load_config(config)
     try:
@@ -41,6 +50,7 @@ def train(
             tracking_uri=tracking_uri,
             report_path=report,
             log_to_mlflow=not no_mlflow,
+            cache_dir=None if no_cache else cache_dir_from_env(),
         )
     except (DataValidationError, FileNotFoundError, ValueError) as exc:
         raise fail(str(exc), code=1) from exc
