@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit",
     "baseline",
     "train",
+    "tune",
     "promote",
     "explain",
     "score",

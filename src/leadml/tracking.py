@@ -23,6 +23,7 @@ __all__ = [
     "GateCheck",
     "PromotionDecision",
     "RegisteredModel",
+    "TuningLog",
     "check_model_uri",
     "ensure_store",
     "load_scorer",
@@ -756,6 +757,131 @@ def promote(
         client.set_model_version_tag(name, candidate.version, "leadml.forced", "true")
     note = {"force": "forced past the gate", "rollback": "rollback", "gate": "passed the gate"}[how]
     return PromotionDecision(True, name, str(candidate.version), previous, (note,), checks, how=how)
+
+
+TUNING_EXPERIMENT = "leadml-tuning"
+
+
+def _log_batch(client: Any, run_id: str, *, params=None, metrics=None, tags=None) -> None:
+    import time as _time
+
+    from mlflow.entities import Metric, Param, RunTag
+
+    now = int(_time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[
+            Metric(k, float(v), now, 0)
+            for k, v in (metrics or {}).items()
+            if v is not None and np.isfinite(float(v))
+        ],
+        params=[Param(k, str(v)[:500]) for k, v in (params or {}).items()],
+        tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+    )
+
+
+@dataclass
+class TuningLog:
+    """A tuning study in MLflow: one parent run, each trial a nested run under it.
+
+    Runs are written by id through the client (no active run), so the challenger's own
+    training run can be logged while the study's run is open.
+    """
+
+    run_id: str
+    experiment_id: str
+    uri: str
+
+    @classmethod
+    def start(
+        cls, config: Any, summary: Mapping[str, Any], *, trials: int, uri: str | None = None
+    ) -> TuningLog:
+        from mlflow import MlflowClient
+
+        uri = ensure_store(uri)
+        client = MlflowClient(uri)
+        experiment_id = _experiment(TUNING_EXPERIMENT)
+        data_end = summary.get("data_end")
+        run = client.create_run(
+            experiment_id, run_name=f"tune {run_name(config, data_end)} · {trials} trials"
+        )
+        _log_batch(
+            client,
+            run.info.run_id,
+            params={
+                "trials": trials,
+                "sampler": "TPE (multivariate)",
+                "pruner": "median, on the valid part",
+                "selection": "valid ROC-AUC (the test part is never read while searching)",
+                **{k: v for k, v in run_params(config, {}).items() if not k.startswith("lgbm.")},
+            },
+            tags={
+                "leadml.target": config.target.name,
+                "leadml.data_end": str(data_end),
+                "leadml.version": _leadml_version(),
+                **git_commit(),
+            },
+        )
+        return cls(run_id=run.info.run_id, experiment_id=experiment_id, uri=uri)
+
+    def log_trial(self, record: Any) -> None:
+        """One trial as a nested run: its parameters, valid ROC-AUC, rounds and state."""
+        from mlflow import MlflowClient
+
+        client = MlflowClient(self.uri)
+        run = client.create_run(
+            self.experiment_id,
+            run_name=f"trial {record.number}",
+            tags={"mlflow.parentRunId": self.run_id, "leadml.trial_state": record.state},
+        )
+        _log_batch(
+            client,
+            run.info.run_id,
+            params={f"lgbm.{k}": v for k, v in record.params.items()},
+            metrics={
+                "valid_auc": record.valid_auc,
+                "rounds": record.best_iteration,
+                "seconds": record.seconds,
+            },
+        )
+        client.set_terminated(run.info.run_id, status="FINISHED")
+
+    def finish(self, summary: Mapping[str, Any]) -> None:
+        """The study's outcome on the parent run: best params, valid and test ROC-AUC, links."""
+        from mlflow import MlflowClient
+
+        client = MlflowClient(self.uri)
+        test = summary["test_roc_auc"]
+        _log_batch(
+            client,
+            self.run_id,
+            params={f"best.{k}": v for k, v in summary["best_params"].items()},
+            metrics={
+                "valid_auc_shipped": summary["valid_roc_auc"]["shipped"],
+                "valid_auc_tuned": summary["valid_roc_auc"]["tuned"],
+                "test_roc_auc_shipped": test["shipped"],
+                "test_roc_auc_tuned": test["tuned"],
+                "test_roc_auc_gain": test["gain"],
+                "test_roc_auc_tuned_share_of_oracle": test.get("tuned_share_of_oracle"),
+                "trials_pruned": summary["pruned"],
+            },
+            tags=(
+                {
+                    "leadml.challenger_run_id": summary["challenger"]["run_id"],
+                    "leadml.challenger_version": summary["challenger"]["version"],
+                }
+                if summary.get("challenger")
+                else {}
+            ),
+        )
+        client.log_dict(self.run_id, dict(summary), "tuning.json")
+        client.log_artifact(self.run_id, summary["config"])
+        client.set_terminated(self.run_id, status="FINISHED")
+
+    def fail(self) -> None:
+        from mlflow import MlflowClient
+
+        MlflowClient(self.uri).set_terminated(self.run_id, status="FAILED")
 
 
 def log_scoring_run(

@@ -69,8 +69,12 @@ def fit_booster(
     params: dict[str, Any],
     num_boost_round: int,
     early_stopping_rounds: int,
+    callbacks: list[Any] | None = None,
 ) -> lgb.Booster:
-    """Boost with early stopping on the valid part. Categoricals come from pandas dtypes."""
+    """Boost with early stopping on the valid part. Categoricals come from pandas dtypes.
+
+    ``callbacks`` run after early stopping's (e.g. a tuning study's pruner).
+    """
     train_set = lgb.Dataset(X_train, label=y_train, categorical_feature="auto", free_raw_data=True)
     valid_set = lgb.Dataset(X_valid, label=y_valid, reference=train_set)
     return lgb.train(
@@ -79,7 +83,7 @@ def fit_booster(
         num_boost_round=num_boost_round,
         valid_sets=[valid_set],
         valid_names=["valid"],
-        callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
+        callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False), *(callbacks or [])],
     )
 
 

@@ -425,6 +425,7 @@ def log_trained_model(
     data: str | Path,
     *,
     tracking_uri: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Log the run (params, metrics, figures, model card, data) and register a ``challenger``.
 
@@ -458,8 +459,9 @@ def log_trained_model(
             if name in report:
                 metrics[f"test_{name}_"] = interval_metrics(report[name])
         metrics["learned_grid_"] = grid.fidelity
-        tags = {
-            "leadml.compared_champion_version": report.get("compared_champion_version") or "none"
+        run_tags = {
+            "leadml.compared_champion_version": report.get("compared_champion_version") or "none",
+            **(tags or {}),
         }
         registered = log_training_run(
             scorer=trained.scorer,
@@ -478,7 +480,7 @@ def log_trained_model(
             artifacts=run_artifacts,
             input_example=trained.input_example,
             training_frame=trained.training_set.frame,
-            tags=tags,
+            tags=run_tags,
             uri=tracking_uri,
         )
     record = {"run_id": registered.run_id, "model": registered.name, "version": registered.version}
