@@ -212,11 +212,20 @@ def test_a_retrain_on_the_same_data_is_refused_with_the_gates_numbers(
     )
 
 
-def test_the_gate_margins_must_be_positive():
+def test_the_gate_needs_a_positive_gain_even_with_a_zero_margin():
     from pydantic import ValidationError
 
     from leadml.config import PromotionSpec
+    from leadml.tracking import gate_checks
 
     assert PromotionSpec().min_gain_over_champion == 0.002
-    with pytest.raises(ValidationError, match="greater than 0"):
-        PromotionSpec(min_gain_over_champion=0.0)
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        PromotionSpec(min_gain_over_champion=-0.01)
+    metrics = {"test_model_roc_auc": 0.9, "test_champion_roc_auc": 0.9, "test_model_ece": 0.01}
+    zero = PromotionSpec(min_gain_over_champion=0.0)
+    (check, _) = gate_checks(metrics, zero, champion_version="1", compared_version="1")
+    assert check.rule == "beats the champion" and not check.passed
+    better = {**metrics, "test_model_roc_auc": 0.9001}
+    assert all(
+        c.passed for c in gate_checks(better, zero, champion_version="1", compared_version="1")
+    )

@@ -286,13 +286,14 @@ class TierSpec(_Frozen):
 class PromotionSpec(_Frozen):
     """Margins a challenger must clear on its own out-of-time test part.
 
-    Both gains must be strictly positive and at least the margin, so a retrain on
-    the same data (the same trees, gain 0) never replaces the champion.
+    Both gains must be strictly positive and at least the margin (default 0.002 over
+    the champion), so a retrain on the same data (the same trees, gain 0) never
+    replaces the champion, even with a margin set to 0.
     """
 
     metric: Literal["roc_auc", "pr_auc"] = "roc_auc"
-    min_gain_over_champion: float = Field(0.002, gt=0)
-    min_gain_over_baseline: float = Field(0.02, gt=0)
+    min_gain_over_champion: float = Field(0.002, ge=0)
+    min_gain_over_baseline: float = Field(0.02, ge=0)
     max_ece: float = 0.05
 
 
