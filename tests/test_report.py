@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from leadml.report import build_report, report_payload, scored_queue, waterfall
-from leadml.report.build import embed_json, latest_activities
+from leadml.report.build import embed_json, latest_activities, render_html
 from leadml.report.i18n import event_label, labels
 
 AS_OF = pd.Timestamp("2026-01-01")
@@ -169,6 +169,40 @@ def test_script_tag_in_data_never_reaches_the_html_raw():
     names = {lead["id"]: lead.get("name") for lead in data["leads"]}
     assert names["L2"] == SCRIPT_NAME
     assert "</script><b>bold</b> & co" in data["texts"]
+
+
+def test_owner_name_in_the_subtitle_and_title_is_html_escaped():
+    """A rep's name is data: written into the header it is escaped, worked out by hand here."""
+    owner = 'Zoë <script>alert(1)</script> & O\'Brien "Jr"'
+    leads = make_leads().assign(owner=[owner, "Bob", owner, None])
+    html = build_report(
+        make_scores(), leads, make_accounts(), make_events(), manifest=MANIFEST, owner=owner
+    )
+    escaped = "Zoë &lt;script&gt;alert(1)&lt;/script&gt; &amp; O&#x27;Brien &quot;Jr&quot;"
+    assert (
+        '<p class="subtitle">Scored leads, most likely to become an SQL first · As of 2026-01-01'
+        f" · Owner: {escaped}</p>"
+    ) in html
+    assert f"<title>Lead queue · As of 2026-01-01 · Owner: {escaped}</title>" in html
+    assert "alert(1)</script>" not in html  # the raw name appears nowhere, not even in the data
+    assert embedded(html)["meta"]["owner"] == owner
+    # French: the non-breaking space before the colon, the same escaping
+    fr = build_report(
+        make_scores(), leads, make_accounts(), make_events(), manifest=MANIFEST, owner=owner,
+        lang="fr",
+    )  # fmt: skip
+    assert f"<p class=\"subtitle\">Leads scorés, les plus susceptibles de devenir SQL en premier · Au 2026-01-01 · Commercial\u00a0: {escaped}</p>" in fr  # fmt: skip
+
+
+def test_a_page_without_owner_or_date_shows_the_plain_subtitle():
+    data = report_payload(
+        make_scores().drop(columns="as_of"), make_leads(), make_accounts(), make_events(),
+        manifest={},
+    )  # fmt: skip
+    data["meta"]["as_of"] = None
+    html = render_html(data)
+    assert '<p class="subtitle">Scored leads, most likely to become an SQL first</p>' in html
+    assert "<title>Lead queue</title>" in html
 
 
 def test_javascript_never_writes_html_from_data():
