@@ -8,6 +8,7 @@ was. The unseen-category tolerance rejects a row only above the tolerance.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from types import SimpleNamespace
 
@@ -44,9 +45,14 @@ def _export(n: int, seed: int) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    """A flat config and a LeadScorer trained on 800 rows in well under a second."""
+@functools.cache
+def _tiny_scorer():
+    """A flat config and a LeadScorer trained on 800 rows.
+
+    Cached in the module, not only per pytest session: ``make mutate`` forks one pytest run
+    per mutant from a process that already trained it, so a mutant of the job does not
+    retrain (training is not what these tests check).
+    """
     config = RunConfig(
         dataset=FlatDataset(
             mode="flat",
@@ -65,6 +71,11 @@ def tiny():
     )
     scorer = train_scorer(build_training_set(config, _export(800, 0)), config).scorer
     return config, scorer
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return _tiny_scorer()
 
 
 @pytest.fixture

@@ -127,3 +127,17 @@ def test_platt_on_a_separable_toy_is_close_to_a_hand_fit():
     p = 1 / (1 + np.exp(-(cal.slope * margin + cal.intercept)))
     assert float(np.sum((y - p) * margin)) == pytest.approx(0.0, abs=1e-4)
     assert float(np.sum(y - p)) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_float32_inputs_are_computed_in_float64():
+    """Scores read back from a float32 column keep full precision through the scale."""
+    scale = PointsScale(base=600.0, pdo=20.0, reference_log_odds=-1.0)
+    points32 = np.array([612.3], dtype=np.float32)
+    back = scale.log_odds(points32)
+    assert back.dtype == np.float64
+    assert back[0] == -1.0 + (float(points32[0]) - 600.0) / (20.0 / math.log(2.0))
+    lo32 = np.array([0.1], dtype=np.float32)
+    assert scale.points(lo32).dtype == np.float64
+    cal = PlattCalibration(slope=0.5, intercept=-1.0)
+    assert cal.log_odds(lo32).dtype == np.float64 and cal.probability(lo32).dtype == np.float64
+    assert sigmoid(lo32).dtype == np.float64

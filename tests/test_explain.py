@@ -1,3 +1,4 @@
+import functools
 import json
 
 import lightgbm as lgb
@@ -11,6 +12,13 @@ from leadml.explain import ReasonCatalogue, explain_rows, format_reasons
 
 @pytest.fixture(scope="module")
 def model():
+    return _model()
+
+
+@functools.cache
+def _model():
+    """A small booster and its catalogue, cached in the module so ``make mutate``'s forked
+    per-mutant runs reuse it (the booster is LightGBM's, not code under test)."""
     rng = np.random.default_rng(0)
     n = 6000
     X = pd.DataFrame(
