@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -26,6 +28,7 @@ from leadml.scoring import reject_unseen_categories
 from leadml.train import train_scorer
 from leadml.trainingset import build_training_set
 
+ROOT = Path(__file__).resolve().parents[1]
 AS_OF = pd.Timestamp("2026-01-01")
 META = {"name": "tiny", "version": "7"}
 
@@ -336,3 +339,203 @@ def test_without_categorical_features_nothing_is_rejected():
     assert out["lead_id"].tolist() == [1, 2]
     assert len(rejects) == 0 and list(rejects.columns) == ["lead_id", "reason"]
     assert unseen == {}
+
+
+# --- publishing: write_outputs and score_features
+
+
+def _outputs(tmp_path, fmt="parquet", manifest=None):
+    scores = pd.DataFrame({"lead_id": [2, 1], "probability": [0.25, 0.5]})
+    rejects = pd.DataFrame({"lead_id": [3], "reason": ["bad date"]})
+    manifest = {"counts": {"in": 3}, "as_of": "2026-01-01"} if manifest is None else manifest
+    return scoring.write_outputs(
+        tmp_path / "out", scores=scores, rejects=rejects, manifest=manifest, fmt=fmt
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "files"),
+    [
+        ("parquet", ["rejects.parquet", "scores.parquet"]),
+        ("csv", ["rejects.csv", "scores.csv"]),
+        ("both", ["rejects.csv", "rejects.parquet", "scores.csv", "scores.parquet"]),
+    ],
+)
+def test_outputs_are_listed_with_their_sha256_in_the_manifest(tmp_path, fmt, files):
+    given = {"counts": {"in": 3}, "as_of": "2026-01-01"}
+    manifest = _outputs(tmp_path, fmt, given)
+    out = tmp_path / "out"
+    assert sorted(manifest["files"]) == files
+    for name in files:
+        assert manifest["files"][name] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+    assert given == {"counts": {"in": 3}, "as_of": "2026-01-01"}  # the argument is not changed
+    assert {k: v for k, v in manifest.items() if k != "files"} == given
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    assert sorted(p.name for p in out.iterdir()) == sorted([*files, "_SUCCESS", "manifest.json"])
+    assert (out / "_SUCCESS").read_bytes() == b""
+    if fmt != "parquet":
+        assert (out / "scores.csv").read_text() == "lead_id,probability\n2,0.25\n1,0.5\n"
+        assert (out / "rejects.csv").read_text() == "lead_id,reason\n3,bad date\n"
+
+
+def test_outputs_are_written_scores_rejects_manifest_then_success(tmp_path, monkeypatch):
+    written = []
+    for name in ("write_frame_atomic", "write_json_atomic", "write_text_atomic"):
+        real = getattr(scoring, name)
+
+        def spy(*args, _real=real, **kwargs):
+            path = next(a for a in args if isinstance(a, Path | str))
+            written.append(Path(path).name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(scoring, name, spy)
+    _outputs(tmp_path, "both")
+    assert written == [
+        "scores.parquet",
+        "scores.csv",
+        "rejects.parquet",
+        "rejects.csv",
+        "manifest.json",
+        "_SUCCESS",
+    ]
+
+
+def test_a_previous_success_flag_is_removed_before_anything_is_written(tmp_path, monkeypatch):
+    _outputs(tmp_path)
+    assert (tmp_path / "out" / "_SUCCESS").exists()
+
+    def crash(frame, path):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(scoring, "write_frame_atomic", crash)
+    with pytest.raises(KeyboardInterrupt):
+        _outputs(tmp_path)
+    assert not (tmp_path / "out" / "_SUCCESS").exists()
+    assert (tmp_path / "out" / "manifest.json").exists()  # the old one, not yet replaced
+
+
+def test_tier_counts_list_every_tier():
+    scores = pd.DataFrame({"tier": ["warm", "warm", "cold"]})
+    assert scoring.tier_counts(scores) == {"hot": 0, "warm": 2, "cold": 1}
+
+
+def test_scores_in_chunks_equal_scores_in_one_go(tiny):
+    config, scorer = tiny
+    features = build_training_set(config, _export(5, 3)).frame.drop(columns=["split", "label"])
+    features = features.assign(lead_id=[50, 10, 40, 20, 30])
+    seen = []
+    chunked = scoring.score_features(
+        features,
+        scorer,
+        as_of=AS_OF,
+        model_meta=META,
+        chunk_size=2,
+        progress=seen.append,
+    )
+    whole = scoring.score_features(features, scorer, as_of=AS_OF, model_meta={})
+    assert seen == [2, 2, 1]
+    assert chunked["lead_id"].tolist() == [10, 20, 30, 40, 50]
+    pd.testing.assert_frame_equal(
+        chunked.drop(columns=["model_name", "model_version"]),
+        whole.drop(columns=["model_name", "model_version"]),
+    )
+    assert list(chunked.columns[:6]) == ["lead_id", "as_of", "probability", "points", "tier", "mql"]
+    assert (chunked["as_of"] == AS_OF).all()
+    assert chunked["model_name"].tolist() == ["tiny"] * 5
+    assert chunked["model_version"].tolist() == ["7"] * 5
+    # without metadata: the scorer's own name and an empty version
+    assert whole["model_name"].tolist() == [scorer.name] * 5
+    assert whole["model_version"].tolist() == [""] * 5
+    # a lead's row follows it through the sort: probability of lead 50 is the first row's
+    alone = scorer.probability(features.iloc[:1])
+    assert chunked.loc[chunked["lead_id"] == 50, "probability"].iloc[0] == pytest.approx(alone[0])
+
+
+def test_tiers_are_set_over_the_whole_batch_and_a_second_model_adds_its_columns(tiny):
+    config, scorer = tiny
+    features = build_training_set(config, _export(30, 4)).frame.drop(columns=["split", "label"])
+    everyone_hot = TierSpec(hot=0.0, warm=0.0)
+    scored = scoring.score_features(
+        features,
+        scorer,
+        as_of=7,
+        also=scorer,
+        model_meta=META,
+        also_meta={"name": "won", "version": 3},
+        tiers=everyone_hot,
+        chunk_size=7,
+    )
+    assert scored["tier"].tolist() == ["hot"] * 30
+    assert (scored["as_of"] == 7).all()  # flat mode: a row number, not a date
+    np.testing.assert_allclose(scored["probability_won"], scored["probability"])
+    assert scored["model_won_name"].tolist() == ["won"] * 30
+    assert scored["model_won_version"].tolist() == ["3"] * 30
+    capacity = scoring.score_features(
+        features,
+        scorer,
+        as_of=AS_OF,
+        model_meta=META,
+        tiers=TierSpec(hot=0.99, warm=0.0, hot_top_n=4),
+        chunk_size=7,
+    )
+    # the top 4 of the whole batch, not of each chunk of 7
+    assert (capacity["tier"] == "hot").sum() == 4
+    top4 = capacity.nlargest(4, "probability")["lead_id"]
+    assert set(capacity.loc[capacity["tier"] == "hot", "lead_id"]) == set(top4)
+
+
+def test_an_empty_batch_scores_to_an_empty_frame_with_the_columns(tiny):
+    config, scorer = tiny
+    features = build_training_set(config, _export(5, 3)).frame.drop(columns=["split", "label"])
+    empty = scoring.score_features(
+        features.iloc[:0], scorer, as_of=AS_OF, also=scorer, model_meta=META
+    )
+    assert len(empty) == 0
+    assert {"lead_id", "as_of", "probability", "points", "tier", "probability_won"} <= set(
+        empty.columns
+    )
+
+
+# --- the job's inputs: leads that fail validation become rejects, never silently dropped
+
+
+def test_leads_failing_validation_are_rejected_and_their_rows_removed(tmp_path, capsys):
+    from test_validate_cli import add, tables, write
+
+    from leadml.config import load_dataset_config
+
+    frames = tables()
+    frames["leads"] = frames["leads"].astype({"created_at": object})
+    frames["leads"].loc[frames["leads"]["lead_id"] == 11, "created_at"] = "not a date"
+    frames = add(  # an orphan event: reported, loses no lead
+        frames, "events", {"lead_id": [99], "ts": ["2024-01-09"], "event_type": ["email_open"]}
+    )
+    data = write(tmp_path / "data", frames, "csv")
+    config = RunConfig(dataset=load_dataset_config(ROOT / "training" / "dataset.yaml"))
+    tables_, rejects, open_ids, report = batch._load_event_inputs(
+        data, config, pd.Timestamp("2024-06-01")
+    )
+    assert rejects["lead_id"].tolist() == [11]
+    assert "leads.created_at" in rejects["reason"].iloc[0]
+    assert tables_.leads["lead_id"].tolist() == [10, 12]
+    assert 11 not in set(tables_.events["lead_id"]) and 11 not in set(tables_.outcomes["lead_id"])
+    assert list(tables_.leads.index) == [0, 1]  # re-indexed
+    # lead 10 reached sql before 2024-06-01: closed; 12 is the one open lead
+    assert open_ids.tolist() == [12]
+    assert report.rejected_leads()["lead_id"].tolist() == [11]
+    err = capsys.readouterr().err
+    assert "warning: events.lead_id: 1 row references 1 lead_id not in leads: 99 (1 row)" in err
+
+
+def test_a_table_level_error_stops_the_job(tmp_path):
+    from test_validate_cli import tables, write
+
+    from leadml.config import load_dataset_config
+    from leadml.schema import DataValidationError
+
+    frames = tables()
+    frames["leads"] = frames["leads"].rename(columns={"created_at": "created"})
+    data = write(tmp_path / "data", frames, "csv")
+    config = RunConfig(dataset=load_dataset_config(ROOT / "training" / "dataset.yaml"))
+    with pytest.raises(DataValidationError, match="leads: required column 'created_at' is missing"):
+        batch._load_event_inputs(data, config, pd.Timestamp("2024-06-01"))

@@ -229,6 +229,77 @@ def test_content_security_policy_allows_only_the_inlined_script_and_style():
         assert f"'sha256-{digest}'" in csp
 
 
+def test_the_whole_csp_is_pinned():
+    html = page()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    css = resources.files("leadml.report").joinpath("report.css").read_text(encoding="utf-8")
+    js = resources.files("leadml.report").joinpath("report.js").read_text(encoding="utf-8")
+
+    def sha(text: str) -> str:
+        return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+    assert csp == (
+        f"default-src 'none'; img-src data:; style-src 'sha256-{sha(css)}'; "
+        f"script-src 'sha256-{sha(js)}'"
+    )
+    assert f"<style>{css}</style>" in html and f"<script>{js}</script>" in html
+
+
+def test_embed_json_is_compact_keeps_accents_and_escapes_each_character_exactly():
+    assert embed_json({"a": [1, 2.5], "b": "é"}) == '{"a":[1,2.5],"b":"é"}'
+    assert embed_json("<>&\u2028\u2029") == '"\\u003c\\u003e\\u0026\\u2028\\u2029"'
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        embed_json({"p": float("nan")})
+
+
+def test_text_slots_are_escaped_and_data_cannot_inject_a_placeholder():
+    data = payload()
+    data["meta"]["help"] = ["p < 0.3 & hot", "{{css}}"]
+    data["meta"]["lang"] = 'en" onload="x'
+    data["labels"] = {**data["labels"], "title": "Leads <b>&</b>", "subtitle": "{{js}}"}
+    html = render_html(data)
+    assert "<p>p &lt; 0.3 &amp; hot</p><p>{{css}}</p>" in html
+    assert '<html lang="en&quot; onload=&quot;x">' in html
+    assert "<h1>Leads &lt;b&gt;&amp;&lt;/b&gt;</h1>" in html
+    assert '<p class="subtitle">{{js}} · As of 2026-01-01</p>' in html
+    # left as they were, in the page and in its embedded data; the assets are inlined once
+    assert html.count("{{css}}") == 2 and html.count("{{js}}") == 2
+    css = resources.files("leadml.report").joinpath("report.css").read_text(encoding="utf-8")
+    assert html.count(css) == 1
+
+
+def test_a_closing_tag_in_the_page_assets_is_refused(monkeypatch):
+    import leadml.report.build as build
+
+    real = build._asset
+    for name, text, tag in (
+        ("report.css", "a{}</STYLE><script>", "style"),
+        ("report.js", "x=1;</script >", "script"),
+    ):
+        monkeypatch.setattr(
+            build, "_asset", lambda asset, name=name, text=text: text if asset == name else real(asset)
+        )
+        with pytest.raises(
+            ValueError,
+            match=r"^report\.css / report\.js must not contain a closing </style> or </script> tag$",
+        ):
+            render_html(payload())
+        del tag
+
+
+def test_an_unknown_placeholder_in_the_template_is_named(monkeypatch):
+    import leadml.report.build as build
+
+    real = build._asset
+    monkeypatch.setattr(
+        build,
+        "_asset",
+        lambda name: real(name) + "{{ nope }}{{zz}}" if name == "template.html" else real(name),
+    )
+    with pytest.raises(ValueError, match=r"^template\.html: unknown placeholders \['nope', 'zz'\]$"):
+        render_html(payload())
+
+
 # --- what is embedded -----------------------------------------------------------
 
 
