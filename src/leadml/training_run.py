@@ -50,7 +50,7 @@ def data_fingerprint(
 ) -> dict[str, Any]:
     """Row counts, date ranges, a SHA-256 over the input files' bytes and the training set's
     digest (inputs + the settings that shape it + the code; see :mod:`leadml.trainingset_cache`)."""
-    from leadml.trainingset_cache import input_files, inputs_sha256
+    from leadml.trainingset_cache import inputs_sha256
 
     data = Path(data)
     if record is None:
@@ -59,7 +59,9 @@ def data_fingerprint(
         "inputs_sha256": record["inputs_sha256"],
         "training_set_digest": record.get("key"),
         "source": str(data.resolve()),
-        "files": [p.name for p in input_files(data)],
+        "files": sorted(p.name for p in data.iterdir() if p.is_file())
+        if data.is_dir()
+        else [data.name],
         "summary": training_set.summary,
     }
 
