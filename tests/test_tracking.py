@@ -8,6 +8,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TRAINING
 
 from leadml.tracking import ensure_store, load_scorer, promote
 
@@ -264,3 +265,14 @@ def test_the_gate_needs_a_positive_gain_even_with_a_zero_margin():
     assert all(
         c.passed for c in gate_checks(better, zero, champion_version="1", compared_version="1")
     )
+
+
+def test_run_names_say_the_target_the_data_end_and_the_config(sql_config):
+    from leadml.config import load_run_config
+    from leadml.tracking import run_name
+
+    assert run_name(sql_config, "2025-12-31T00:00:00") == "sql 90d · data to 2025-12-31 · sql.yaml"
+    bank = load_run_config(TRAINING / "bank_marketing.yaml")
+    # a flat export ordered by row ends at a row number
+    assert run_name(bank, 41187) == "term_deposit · data to row 41187 · bank_marketing.yaml"
+    assert run_name(bank, None) == "term_deposit · data to unknown end · bank_marketing.yaml"

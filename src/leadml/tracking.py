@@ -280,10 +280,18 @@ def run_params(config: Any, booster_params: Mapping[str, Any]) -> dict[str, str]
     return params
 
 
-def run_name(config: Any, data_end: str | None) -> str:
-    """``sql 90d · data to 2025-12-31 · sql.yaml``: target, data end, config file."""
+def run_name(config: Any, data_end: str | int | None) -> str:
+    """``sql 90d · data to 2025-12-31 · sql.yaml``: target, data end, config file.
+
+    A flat export ordered by row (no time column) ends at a row number: ``data to row 41187``.
+    """
     config_name = Path(config.source).name if config.source else "inline config"
-    end = (data_end or "unknown end")[:10]
+    if data_end is None:
+        end = "unknown end"
+    elif isinstance(data_end, int | float):
+        end = f"row {int(data_end)}"
+    else:
+        end = str(data_end)[:10]
     horizon = "" if config.is_flat else f" {config.target.horizon_days}d"
     return f"{config.target.name}{horizon} · data to {end} · {config_name}"
 
