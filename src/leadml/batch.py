@@ -18,6 +18,7 @@ import pandas as pd
 from leadml.config import RunConfig
 from leadml.scorer import assign_tiers
 from leadml.scoring import drift_warnings, score_open_leads, tier_counts, write_outputs
+from leadml.sources import data_location
 
 __all__ = ["CountMismatchError", "run_scoring"]
 
@@ -50,7 +51,7 @@ def _progress_bar(total: int, enabled: bool):
     return (lambda n: progress.advance(task, n)), progress.stop
 
 
-def _load_event_inputs(data: Path, config: RunConfig, as_of: pd.Timestamp):
+def _load_event_inputs(data: str | Path, config: RunConfig, as_of: pd.Timestamp):
     """Typed tables without the leads that failed validation, plus those leads as rejects."""
     from leadml.schema import load_tables
     from leadml.snapshots import scoring_snapshots
@@ -102,7 +103,7 @@ def run_scoring(
     from leadml.tracking import load_scorer, log_scoring_run
 
     started = time.perf_counter()
-    data = Path(data)
+    data = data_location(data)
     scorer, meta = load_scorer(model_uri, uri=tracking_uri)
     also, also_meta = (None, None) if also_uri is None else load_scorer(also_uri, uri=tracking_uri)
     if config.is_flat:
@@ -237,7 +238,7 @@ def run_scoring(
 
 
 def _run_flat_scoring(
-    data: Path,
+    data: str | Path,
     *,
     config: RunConfig,
     scorer: Any,

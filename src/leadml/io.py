@@ -21,6 +21,7 @@ import pandas as pd
 
 from leadml.config import TABLES, EventDataset, FlatDataset, TableSpec
 from leadml.picklists import apply_value_rules
+from leadml.sources import connect, is_database, parse_database_url, read_query
 
 __all__ = [
     "Tables",
@@ -84,6 +85,8 @@ def read_raw_tables(data_dir: str | Path, dataset: EventDataset) -> Tables:
     per table (:class:`leadml.config.ValueRules`) are applied; nothing else is
     coerced: see ``leadml.schema``.
     """
+    if is_database(data_dir):
+        return _read_database_tables(str(data_dir), dataset)
     data_dir = Path(data_dir)
     frames: dict[str, pd.DataFrame] = {}
     for name in TABLES:
@@ -99,6 +102,32 @@ def read_raw_tables(data_dir: str | Path, dataset: EventDataset) -> Tables:
     return Tables(**frames)
 
 
+def _query_of(spec: TableSpec | FlatDataset) -> str:
+    """A table's query: the declared one, else its file's stem as a table name."""
+    if spec.query is not None:
+        return spec.query
+    assert spec.file is not None  # a TableSpec has one or the other; see _flat_query
+    name = Path(spec.file).name
+    for suffix in (".parquet", ".csv.gz", ".csv"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _read_database_tables(url_text: str, dataset: EventDataset) -> Tables:
+    url = parse_database_url(url_text)
+    frames: dict[str, pd.DataFrame] = {}
+    with connect(url, sep=dataset.csv.sep, encoding=dataset.csv.encoding) as con:
+        for name in TABLES:
+            spec = dataset.tables[name]
+            where = f"tables.{name}.query" if spec.query else f"tables.{name}.file as a table name"
+            frame = read_query(con, url, _query_of(spec), table=name, where=where)
+            origin = frame.attrs.get("origin")
+            frames[name] = contract_columns(frame, spec, table=name)
+            frames[name].attrs["origin"] = origin
+    return Tables(**frames)
+
+
 def contract_columns(frame: pd.DataFrame, spec: TableSpec, *, table: str) -> pd.DataFrame:
     """A table as read, with mapped columns renamed to contract names and the value rules applied."""
     rename = {src: dst for dst, src in spec.columns.items() if src in frame.columns and src != dst}
@@ -110,6 +139,14 @@ def contract_columns(frame: pd.DataFrame, spec: TableSpec, *, table: str) -> pd.
 def read_flat(path: str | Path, dataset: FlatDataset) -> pd.DataFrame:
     """Read a one-row-per-lead export (CSV with the configured separator, or Parquet) and
     apply its value rules (:func:`flat_values`)."""
+    if is_database(path):
+        if dataset.query is None and dataset.file is None:
+            raise ValueError("the flat dataset config names no query (nor file) to read")
+        url = parse_database_url(str(path))
+        where = "query" if dataset.query else "file as a table name"
+        with connect(url, sep=dataset.sep) as con:
+            raw = read_query(con, url, _query_of(dataset), table="flat", where=where)
+        return flat_values(raw, dataset)
     path = Path(path)
     if path.is_dir():
         if dataset.file is None:

@@ -308,7 +308,7 @@ class _Inspection:
                         [],
                         (
                             f"{table}: required column {name!r} is missing{mapped}; found columns: {names}; "
-                            f"{hint}{where}"
+                            f"{hint}{where}{self._origin(table)}"
                         ),
                     )
                 else:
@@ -357,6 +357,11 @@ class _Inspection:
                 self.pos[(table, column)] = self.index[target].positions(
                     self.parsed[(table, column)]
                 )
+
+    def _origin(self, table: str) -> str:
+        """`` (table from query '...' on ...)`` for a table read from a database, else ''."""
+        origin = self.raw[table].attrs.get("origin")
+        return f" (the {table} table comes from {origin})" if origin else ""
 
     # -- attribution -----------------------------------------------------------------------
     def _lead_ids(self, table: str, rows: np.ndarray) -> tuple:
@@ -471,6 +476,7 @@ class _Inspection:
                     (
                         f"{table}.{column}: {plural(k, 'value')} {_are(k)} not "
                         f"{'a parseable timestamp' if k == 1 else 'parseable timestamps'}: {ex.text()}; {hint}"
+                        f"{self._origin(table)}"
                     ),
                     rows=parsed.invalid,
                 )
@@ -484,7 +490,7 @@ class _Inspection:
                     ex.to_json(),
                     (
                         f"{table}.{column}: {plural(k, 'value')} {_are(k)} not {'a number' if k == 1 else 'numbers'}: "
-                        f"{ex.text()}; {'it is' if k == 1 else 'they are'} read as missing"
+                        f"{ex.text()}; {'it is' if k == 1 else 'they are'} read as missing{self._origin(table)}"
                     ),
                 )
 

@@ -23,6 +23,7 @@ from leadml.evaluate import conversion_by_tier, evaluate_scores
 from leadml.explain import explain_rows
 from leadml.io import write_json_atomic
 from leadml.model_card import model_card
+from leadml.sources import data_location, is_database, redact
 from leadml.train import TrainResult, train_scorer
 
 __all__ = ["data_fingerprint", "evaluate_test_part", "run_training"]
@@ -37,7 +38,15 @@ def _log(message: str) -> None:
 
 
 def data_fingerprint(data: str | Path, training_set: Any) -> dict[str, Any]:
-    """Row counts, date ranges and a SHA-256 over the input files' bytes."""
+    """Row counts, date ranges and a SHA-256 over the input files' bytes (a database: over
+    the training set's rows, with the URL shown without its password)."""
+    if is_database(data):
+        rows = pd.util.hash_pandas_object(training_set.frame, index=False).to_numpy()
+        return {
+            "inputs_sha256": hashlib.sha256(rows.tobytes()).hexdigest(),
+            "database": redact(str(data)),
+            "summary": training_set.summary,
+        }
     data = Path(data)
     files = sorted(p for p in data.iterdir() if p.is_file()) if data.is_dir() else [data]
     digest = hashlib.sha256()
@@ -66,8 +75,10 @@ def _segments(test: pd.DataFrame, config: RunConfig) -> dict[str, np.ndarray]:
     }
 
 
-def _oracle(config: RunConfig, data: Path, test: pd.DataFrame) -> np.ndarray | None:
+def _oracle(config: RunConfig, data: str | Path, test: pd.DataFrame) -> np.ndarray | None:
     """True probabilities from the generator's truth, when the data is synthetic."""
+    if not isinstance(data, Path):
+        return None  # a database holds no generator truth
     truth_path = (data if data.is_dir() else data.parent) / "truth.parquet"
     if config.is_flat or not truth_path.is_file() or config.target.name not in ("sql", "won"):
         return None
@@ -254,7 +265,7 @@ def run_training(
     from leadml.learned_grid import learn_grid
     from leadml.trainingset import build_training_set
 
-    data = Path(data)
+    data = data_location(data)
     started = time.perf_counter()
     if training_set is None:
         _log(f"building the training set from {data} …")
@@ -387,7 +398,7 @@ def run_baseline(
     """Evaluate the hand-tuned point grid on the out-of-time test part (and the oracle when known)."""
     from leadml.trainingset import build_training_set
 
-    data = Path(data)
+    data = data_location(data)
     training_set = build_training_set(config, data)
     baseline = _baseline(config, training_set)
     if baseline is None:

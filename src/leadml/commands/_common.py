@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
 from leadml.config import ConfigError, RunConfig, load_dataset_config, load_run_config
+from leadml.sources import data_location
 
 __all__ = ["DataOption", "TrackingUriOption", "fail", "load_config", "parse_as_of"]
 
 # Options several commands share, worded once.
+# A path, or a database URL kept as text (a Path would fold its '//').
 DataOption = Annotated[
-    Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    Any,
+    typer.Option(
+        "--data",
+        parser=data_location,
+        help=(
+            "Data folder (event mode) or file (flat mode), or a database: duckdb:///crm.duckdb, "
+            "duckdb:///folder (SQL over its files), postgresql://user@host/db."
+        ),
+    ),
 ]
 TrackingUriOption = Annotated[
     str | None,
