@@ -18,7 +18,7 @@ import pandas as pd
 from leadml.config import RunConfig
 from leadml.scorer import assign_tiers
 from leadml.scoring import drift_warnings, score_open_leads, tier_counts, write_outputs
-from leadml.sources import data_location
+from leadml.sources import data_location, is_database
 
 __all__ = ["CountMismatchError", "run_scoring"]
 
@@ -80,6 +80,22 @@ def _load_event_inputs(data: str | Path, config: RunConfig, as_of: pd.Timestamp)
         tables.leads, tables.outcomes, as_of=as_of, closed_stages=config.dataset.closed_stages
     )["lead_id"]
     return tables, rejects, open_ids, report
+
+
+def _publish(
+    out: str | Path,
+    *,
+    scores: pd.DataFrame,
+    rejects: pd.DataFrame,
+    manifest: dict[str, Any],
+    fmt: Any,
+) -> dict[str, Any]:
+    """A folder of files (each atomic, then ``_SUCCESS``), or database tables in one transaction."""
+    if is_database(out):
+        from leadml.scores_table import publish_to_database
+
+        return publish_to_database(str(out), scores=scores, rejects=rejects, manifest=manifest)
+    return write_outputs(out, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
 
 
 def run_scoring(
@@ -224,7 +240,7 @@ def run_scoring(
         "scheduler": scheduler or "single-process",
         "duration_seconds": round(time.perf_counter() - started, 3),
     }
-    manifest = write_outputs(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
+    manifest = _publish(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
     for line in drift_warnings(drift):
         _eprint(f"warning: {line}")
     if log_to_mlflow:
@@ -300,7 +316,7 @@ def _run_flat_scoring(
         "drift": drift,
         "duration_seconds": round(time.perf_counter() - started, 3),
     }
-    manifest = write_outputs(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)  # type: ignore[arg-type]
+    manifest = _publish(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
     for line in drift_warnings(drift):
         _eprint(f"warning: {line}")
     if log_to_mlflow:
