@@ -222,5 +222,5 @@ def read_query(con: Any, url: DatabaseURL, query: str, *, table: str, where: str
             f"  query ({where}): {sql}"
         ) from exc
     frame = _plain_types(result).to_pandas(split_blocks=True, self_destruct=True)
-    frame.attrs["origin"] = f"query {sql!r} on {url.shown}"
+    frame.attrs["origin"] = f"query `{sql}` on {url.shown}"
     return frame
