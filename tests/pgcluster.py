@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["POSTGRES_MISSING", "postgres_bin", "throwaway_cluster"]
+__all__ = ["POSTGRES_MISSING", "postgres_bin", "running_cluster", "throwaway_cluster"]
 
 POSTGRES_MISSING = (
     "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
@@ -53,17 +53,33 @@ def _free_port() -> int:
 
 @contextmanager
 def throwaway_cluster(bin_dir: Path | None = None) -> Iterator[dict[str, str]]:
-    """Start a cluster; yield ``{"url", "socket_dir", "data_dir", "pg_ctl"}``; stop and delete it.
+    """Start a cluster in a new temporary folder; yield ``{"url", "socket_dir", "data_dir",
+    "pg_ctl"}``; stop it and delete the folder.
 
     ``url`` is a libpq URI for the ``postgres`` database over the Unix socket.
+    """
+    root = Path(tempfile.mkdtemp(prefix="leadml-pg-"))
+    try:
+        with running_cluster(root, bin_dir=bin_dir) as cluster:
+            yield cluster
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def running_cluster(root: Path, *, bin_dir: Path | None = None) -> Iterator[dict[str, str]]:
+    """Start the cluster kept in ``root`` (created by ``initdb`` on first use), stop it on exit.
+
+    Benchmarks keep their loaded cluster between runs this way.
     """
     bin_dir = bin_dir or postgres_bin()
     if bin_dir is None:
         raise FileNotFoundError(POSTGRES_MISSING)
-    root = Path(tempfile.mkdtemp(prefix="leadml-pg-"))
+    root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)  # the server user must reach its folders
     data_dir = root / "data"
-    data_dir.mkdir()
+    fresh = not (data_dir / "PG_VERSION").is_file()
+    data_dir.mkdir(exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(root, SERVER_USER)
         shutil.chown(data_dir, SERVER_USER)
@@ -71,7 +87,7 @@ def throwaway_cluster(bin_dir: Path | None = None) -> Iterator[dict[str, str]]:
     pg_ctl = str(bin_dir / "pg_ctl")
     log = root / "server.log"
     env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-    try:
+    if fresh:
         subprocess.run(
             _as_server_user(
                 [
@@ -89,38 +105,26 @@ def throwaway_cluster(bin_dir: Path | None = None) -> Iterator[dict[str, str]]:
             capture_output=True,
             env=env,
         )
-        options = f"-k {root} -p {port} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-        started = subprocess.run(
-            _as_server_user(
-                [
-                    pg_ctl,
-                    "-D",
-                    str(data_dir),
-                    "-l",
-                    str(log),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ]
-            ),
-            capture_output=True,
-            text=True,
-            env=env,
+    options = f"-k {root} -p {port} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
+    started = subprocess.run(
+        _as_server_user(
+            [pg_ctl, "-D", str(data_dir), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
+        ),
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if started.returncode != 0:
+        raise RuntimeError(
+            f"pg_ctl start failed: {started.stderr.strip()}\n"
+            + (log.read_text() if log.is_file() else "")
         )
-        if started.returncode != 0:
-            raise RuntimeError(
-                f"pg_ctl start failed: {started.stderr.strip()}\n"
-                + (log.read_text() if log.is_file() else "")
-            )
+    try:
         url = f"postgresql://{SERVER_USER}@/postgres?host={root}&port={port}"
         yield {"url": url, "socket_dir": str(root), "data_dir": str(data_dir), "pg_ctl": pg_ctl}
     finally:
         subprocess.run(
-            _as_server_user([pg_ctl, "-D", str(data_dir), "-m", "immediate", "-w", "stop"]),
+            _as_server_user([pg_ctl, "-D", str(data_dir), "-m", "fast", "-w", "stop"]),
             capture_output=True,
             env=env,
         )
-        shutil.rmtree(root, ignore_errors=True)
