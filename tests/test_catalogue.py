@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from leadml.catalogue import (
+from leadml.config import load_dataset_config, load_run_config
+from leadml.features.catalogue import (
     FAMILIES,
     FeatureInfo,
     event_catalogue,
     feature_catalogue,
     flat_catalogue,
 )
-from leadml.config import load_dataset_config, load_run_config
 
 DATASET = load_dataset_config("training/dataset.yaml")
 

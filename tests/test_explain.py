@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.calibration import PlattCalibration, PointsScale, sigmoid
-from leadml.explain import ReasonCatalogue, explain_rows, format_reasons
+from leadml.explain.explanation import ReasonCatalogue, explain_rows, format_reasons
+from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_catalogue_must_cover_every_feature():
 
 
 def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_set):
-    from leadml.explain import canonical_reason_values
+    from leadml.explain.explanation import canonical_reason_values
 
     catalogue = sql_training_set.catalogue
     frame = sql_training_set.frame.sample(1500, random_state=0)

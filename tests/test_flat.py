@@ -9,7 +9,7 @@ from conftest import BANK_CSV
 
 from leadml.config import FlatDataset, RunConfig, load_run_config
 from leadml.features import FeatureSpec, flat_features, flat_labels
-from leadml.trainingset import build_scoring_set, build_training_set
+from leadml.pointintime.trainingset import build_scoring_set, build_training_set
 
 BANK = BANK_CSV
 

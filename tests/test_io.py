@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from leadml.io import atomic_path, write_frame_atomic, write_json_atomic
+from leadml.data.io import atomic_path, write_frame_atomic, write_json_atomic
 
 
 def test_a_crash_mid_write_leaves_the_previous_file_intact(tmp_path):

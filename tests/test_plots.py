@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from leadml.evaluate import evaluate_scores, reliability_table
-from leadml.plots import gains_figure, reliability_figure, save_figure, score_distribution_figure
+from leadml.modeling.evaluate import evaluate_scores, reliability_table
+from leadml.modeling.plots import (
+    gains_figure,
+    reliability_figure,
+    save_figure,
+    score_distribution_figure,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -43,7 +43,7 @@ def test_loading_by_alias_needs_no_pickle_and_matches_in_process(
 def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(
     champion, demo_data, sql_config, sql_training_set, tracking_uri
 ):
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     weak = sql_config.model_copy(
         update={

@@ -188,7 +188,7 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
 
     local = Path(model_uri)
     if local.is_dir() and (local / "model.txt").is_file():
-        from leadml.scorer import LeadScorer
+        from leadml.modeling.scorer import LeadScorer
 
         return LeadScorer.load(local), {"name": local.name, "version": "local", "uri": str(local)}
     ensure_store(uri)

@@ -52,9 +52,9 @@ def explain(
     from rich.console import Console
     from rich.table import Table
 
-    from leadml.schema import load_tables
+    from leadml.data.schema import load_tables
+    from leadml.pointintime.trainingset import build_scoring_set
     from leadml.tracking import load_scorer
-    from leadml.trainingset import build_scoring_set
 
     run_config = load_config(config)
     when = parse_as_of(as_of)

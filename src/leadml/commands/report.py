@@ -54,8 +54,8 @@ def _read_lead_tables(
     data: Path, config_path: Path
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Leads, accounts and events with contract column names (flat mode: the flat file as leads)."""
-    from leadml import io
     from leadml.config import FlatDataset
+    from leadml.data import io
 
     dataset = load_config(config_path).dataset
     if isinstance(dataset, FlatDataset):
@@ -89,7 +89,7 @@ def report(
     ] = 5,
 ) -> None:
     """Write the scored queue as lead cards: one HTML file that opens anywhere, with no network."""
-    from leadml.io import write_text_atomic
+    from leadml.data.io import write_text_atomic
     from leadml.report import build_report
 
     try:

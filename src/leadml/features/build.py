@@ -3,7 +3,7 @@
 ``build_features(tables, snapshots, dataset)`` takes any (lead_id, as_of)
 pairs -- several per lead for training, one per open lead for scoring, any
 mix of as_of values -- and returns one row per snapshot, in the same order,
-with the features of :func:`leadml.catalogue.event_catalogue`. Only rows with
+with the features of :func:`leadml.features.catalogue.event_catalogue`. Only rows with
 a timestamp strictly before the snapshot's ``as_of`` are read; static
 attributes (fit, persona, source) are the tables' current values.
 """
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from leadml.catalogue import FeatureInfo, event_catalogue
 from leadml.config import EventDataset
+from leadml.data.io import Tables
 from leadml.features._kernels import (
     as_category,
     codes_for,
@@ -26,10 +26,10 @@ from leadml.features._kernels import (
 )
 from leadml.features.account import account_features
 from leadml.features.behaviour import behaviour_features, events_by_lead, source_feature
+from leadml.features.catalogue import FeatureInfo, event_catalogue
 from leadml.features.fit import fit_features
 from leadml.features.intent import intent_features
 from leadml.features.persona import persona_features
-from leadml.io import Tables
 
 __all__ = ["KEY_COLUMNS", "build_features", "included_columns"]
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from leadml.catalogue import flat_catalogue
 from leadml.config import FlatDataset
+from leadml.features.catalogue import flat_catalogue
 
 __all__ = ["flat_features", "flat_labels"]
 

@@ -4,11 +4,11 @@ Families are the four kinds of evidence a rep understands (fit, persona,
 behaviour, intent); a **group** is one signal in plain words ("pricing page
 interest", "company size"). Variants of one signal -- windows, recency,
 decay -- share a group, so an explanation adds their points up and says one
-sentence about them (see :mod:`leadml.reasons`).
+sentence about them (see :mod:`leadml.explain.reasons`).
 
 The catalogue is derived from the dataset config (event vocabulary, windows)
 or, in flat mode, from the declared columns. It is also what the explainer
-needs: it exposes the same attributes as :class:`leadml.explain.ReasonCatalogue`
+needs: it exposes the same attributes as :class:`leadml.explain.explanation.ReasonCatalogue`
 (``features``, ``feature_group``, ``group_family``, ``group_main``,
 ``group_label``, ``mode``, ``render`` ...), and ``to_dict()`` is readable by
 ``ReasonCatalogue.from_dict``.
@@ -270,8 +270,8 @@ class FeatureCatalogue:
     def render(
         self, group: str, values: Mapping[str, Any], lang: str = "en", points: float | None = None
     ) -> str:
-        """The plain-words sentence for one group of one lead (see :func:`leadml.reasons.reason_text`)."""
-        from leadml.reasons import reason_text
+        """The plain-words sentence for one group of one lead (see :func:`leadml.explain.reasons.reason_text`)."""
+        from leadml.explain.reasons import reason_text
 
         if self.mode == "flat":
             return reason_text(
@@ -286,7 +286,7 @@ class FeatureCatalogue:
 
     # --- persistence -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; also readable by ``leadml.explain.ReasonCatalogue.from_dict``."""
+        """JSON-ready; also readable by ``leadml.explain.explanation.ReasonCatalogue.from_dict``."""
         return {
             "mode": self.mode,
             "features": list(self.names),
@@ -316,8 +316,8 @@ class FeatureCatalogue:
         )
 
     def to_reason_catalogue(self) -> Any:
-        """The explainer's :class:`leadml.explain.ReasonCatalogue` for these features."""
-        from leadml.explain import ReasonCatalogue
+        """The explainer's :class:`leadml.explain.explanation.ReasonCatalogue` for these features."""
+        from leadml.explain.explanation import ReasonCatalogue
 
         return ReasonCatalogue.from_dict(self.to_dict())
 

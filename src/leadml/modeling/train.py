@@ -1,7 +1,7 @@
 """LightGBM on a point-in-time training set, with Platt calibration on the calib part.
 
-Pure: a :class:`~leadml.trainingset.TrainingSet` and a config in, a fitted
-:class:`~leadml.scorer.LeadScorer` and its evaluation out. MLflow lives in
+Pure: a :class:`~leadml.pointintime.trainingset.TrainingSet` and a config in, a fitted
+:class:`~leadml.modeling.scorer.LeadScorer` and its evaluation out. MLflow lives in
 :mod:`leadml.tracking`.
 """
 
@@ -15,11 +15,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml.calibration import PointsScale, fit_platt
 from leadml.config import RunConfig
-from leadml.drift import REFERENCE_ROWS, DriftProfile
-from leadml.fastpredict import raw_scores
-from leadml.scorer import LeadScorer
+from leadml.modeling.calibration import PointsScale, fit_platt
+from leadml.modeling.drift import REFERENCE_ROWS, DriftProfile
+from leadml.modeling.scorer import LeadScorer
+from leadml.trees.fastpredict import raw_scores
 
 __all__ = ["DEFAULT_PARAMS", "TrainResult", "booster_params", "fit_booster", "train_scorer"]
 

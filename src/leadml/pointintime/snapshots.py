@@ -9,7 +9,7 @@ closed at ``as_of`` when one of ``dataset.closed_stages`` (sql,
 opportunity, won, lost, disqualified) has ``ts < as_of`` (strictly). An
 outcome at exactly ``as_of`` is not known yet: the lead is still open and
 that outcome falls inside the label window ``[as_of, as_of + H)``
-(:mod:`leadml.labels`).
+(:mod:`leadml.pointintime.labels`).
 
 A lead **exists** at ``as_of`` from its ``created_at`` on (``created_at <=
 as_of``), so the age-0 training snapshot and a scoring snapshot taken at the

@@ -35,8 +35,8 @@ import pandas as pd
 import pyarrow as pa
 
 from leadml.config import EventDataset, FlatDataset
-from leadml.io import Tables, read_raw_tables
-from leadml.validation import (
+from leadml.data.io import Tables, read_raw_tables
+from leadml.data.validation import (
     STRING,
     Issue,
     KeyIndex,

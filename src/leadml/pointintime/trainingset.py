@@ -23,16 +23,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadml.catalogue import FeatureCatalogue, event_catalogue, flat_catalogue
 from leadml.config import EventDataset, FlatDataset, RunConfig
-from leadml.drift import REFERENCE_ROWS
+from leadml.data.io import Tables, read_flat, read_raw_tables
 from leadml.features.build import build_features, included_columns
+from leadml.features.catalogue import FeatureCatalogue, event_catalogue, flat_catalogue
 from leadml.features.flat import flat_features, flat_labels
 from leadml.features.spec import FeatureSpec
-from leadml.io import Tables, read_flat, read_raw_tables
-from leadml.labels import data_end_of, label_snapshots
-from leadml.snapshots import scoring_snapshots, training_snapshots
-from leadml.split import PARTS, PURGED, split_by_order, split_summary
+from leadml.modeling.drift import REFERENCE_ROWS
+from leadml.pointintime.labels import data_end_of, label_snapshots
+from leadml.pointintime.snapshots import scoring_snapshots, training_snapshots
+from leadml.pointintime.split import PARTS, PURGED, split_by_order, split_summary
 
 __all__ = [
     "ScoringSet",
@@ -89,13 +89,13 @@ def _utc_naive(as_of: pd.Timestamp | str) -> pd.Timestamp:
 def load_event_tables(
     data: str | Path, dataset: EventDataset, *, as_of: pd.Timestamp | None = None
 ) -> Tables:
-    """Typed, validated tables through :func:`leadml.schema.load_tables` (raw tables if it is absent).
+    """Typed, validated tables through :func:`leadml.data.schema.load_tables` (raw tables if it is absent).
 
     With ``as_of`` (scoring), rows dated after it are tolerated: the features
     never read them.
     """
     try:
-        from leadml.schema import load_tables
+        from leadml.data.schema import load_tables
     except ImportError:  # pragma: no cover - before the schema module exists
         return read_raw_tables(data, dataset)
     if as_of is None:
@@ -109,10 +109,10 @@ def load_event_tables(
 def _read_flat(
     data: str | Path | pd.DataFrame, dataset: FlatDataset, *, require_label: bool = True
 ) -> pd.DataFrame:
-    """The flat file as written, checked by :func:`leadml.schema.validate_flat`."""
+    """The flat file as written, checked by :func:`leadml.data.schema.validate_flat`."""
     raw = data if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
     try:
-        from leadml.schema import validate_flat
+        from leadml.data.schema import validate_flat
     except ImportError:  # pragma: no cover - before the schema module exists
         return raw
     validate_flat(raw, dataset, require_label=require_label).raise_for_errors()

@@ -30,8 +30,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
-from leadml.calibration import PlattCalibration, fit_platt
 from leadml.config import ConfigError
+from leadml.modeling.calibration import PlattCalibration, fit_platt
 
 __all__ = [
     "OPS",

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from leadml.explain import ReasonCatalogue
+from leadml.explain.explanation import ReasonCatalogue
 
 __all__ = ["LearnedGrid", "bin_values", "learn_grid"]
 

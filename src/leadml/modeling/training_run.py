@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
-from leadml.evaluate import conversion_by_tier, evaluate_scores
-from leadml.explain import explain_rows
-from leadml.io import write_json_atomic
-from leadml.model_card import model_card
-from leadml.train import TrainResult, train_scorer
+from leadml.data.io import write_json_atomic
+from leadml.explain.explanation import explain_rows
+from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
+from leadml.modeling.model_card import model_card
+from leadml.modeling.train import TrainResult, train_scorer
 
 __all__ = ["data_fingerprint", "evaluate_test_part", "run_training"]
 
@@ -70,8 +70,8 @@ def _oracle(config: RunConfig, data: Path, test: pd.DataFrame) -> np.ndarray | N
     truth_path = (data if data.is_dir() else data.parent) / "truth.parquet"
     if config.is_flat or not truth_path.is_file() or config.target.name not in ("sql", "won"):
         return None
-    from leadml.io import find_table_file
-    from leadml.oracle import oracle_probability
+    from leadml.data.io import find_table_file
+    from leadml.synth.oracle import oracle_probability
 
     truth = pd.read_parquet(truth_path)
     leads = pd.read_parquet(find_table_file(data, config.dataset.tables["leads"].file))
@@ -125,7 +125,7 @@ def _champion_probability(
 
 
 def _baseline(config: RunConfig, training_set: Any):
-    from leadml.baseline import PointGridClassifier, load_point_grid
+    from leadml.modeling.baseline import PointGridClassifier, load_point_grid
 
     grid_path = config.resolve(config.point_grid)
     if grid_path is None:
@@ -138,7 +138,7 @@ def _baseline(config: RunConfig, training_set: Any):
 def _figures(
     folder: Path, y: np.ndarray, scores: dict[str, np.ndarray], reports: dict[str, Any]
 ) -> dict[str, Path]:
-    from leadml import plots
+    from leadml.modeling import plots
 
     folder.mkdir(parents=True, exist_ok=True)
     oracle = scores.get("oracle")
@@ -162,7 +162,7 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
     import matplotlib.pyplot as plt
     import shap
 
-    from leadml.plots import PNG_OPTIONS
+    from leadml.modeling.plots import PNG_OPTIONS
 
     data = X.apply(
         lambda c: (
@@ -245,8 +245,8 @@ def run_training(
 
     ``training_set`` skips the build when one is already at hand (notebooks, benchmarks).
     """
-    from leadml.learned_grid import learn_grid
-    from leadml.trainingset import build_training_set
+    from leadml.modeling.learned_grid import learn_grid
+    from leadml.pointintime.trainingset import build_training_set
 
     data = Path(data)
     started = time.perf_counter()
@@ -377,7 +377,7 @@ def run_baseline(
     config: RunConfig, data: str | Path, *, report_path: str | Path | None = None
 ) -> dict[str, Any]:
     """Evaluate the hand-tuned point grid on the out-of-time test part (and the oracle when known)."""
-    from leadml.trainingset import build_training_set
+    from leadml.pointintime.trainingset import build_training_set
 
     data = Path(data)
     training_set = build_training_set(config, data)

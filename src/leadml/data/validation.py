@@ -1,6 +1,6 @@
 """Vectorised column checks: typing raw columns and describing what is wrong with them.
 
-The building blocks under :mod:`leadml.schema`. Each parser turns one raw
+The building blocks under :mod:`leadml.data.schema`. Each parser turns one raw
 column into its contract type plus two row masks (``missing``: no value in
 the input; ``invalid``: a value that cannot be typed). :class:`KeyIndex` maps
 references onto a key column without a join. The ``*_examples`` helpers turn

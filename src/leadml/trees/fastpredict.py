@@ -12,7 +12,7 @@ branch on the data (SIMD lanes), LightGBM's decision rules are kept exactly
 zero read as zero), and the trees are summed in LightGBM's order, so the
 doubles are the same.
 
-Trees with more than 64 leaves, and models :class:`~leadml.fastshap.FastTreeExplainer`
+Trees with more than 64 leaves, and models :class:`~leadml.trees.fastshap.FastTreeExplainer`
 does not cover (multiclass, random forest, linear trees), go to ``booster.predict``.
 
 Example::
@@ -31,14 +31,14 @@ import pandas as pd
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from leadml._treeshap import (
+from leadml.trees._treeshap import (
     K_ZERO_THRESHOLD,
     MISSING_NAN,
     MISSING_ZERO,
     ParsedTree,
     category_goes_left,
 )
-from leadml.fastshap import (
+from leadml.trees.fastshap import (
     _check_shape,
     _feature_major_matrix,
     _parse_model,
@@ -128,7 +128,7 @@ class FastTreePredictor:
 def raw_scores(booster: lgb.Booster, X: pd.DataFrame | np.ndarray) -> np.ndarray:
     """``booster.predict(X, raw_score=True)``, through the fast kernel when it covers the model.
 
-    The kernel's arrays are built once per model (see :func:`leadml.fastshap.built_for`).
+    The kernel's arrays are built once per model (see :func:`leadml.trees.fastshap.built_for`).
     """
     try:
         predictor = built_for(booster, FastTreePredictor.from_booster)

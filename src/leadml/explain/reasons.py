@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from leadml.catalogue import EVENT_GROUPS, RECENCY_FIRST_EVENTS, SIGNAL_GROUPS
+from leadml.features.catalogue import EVENT_GROUPS, RECENCY_FIRST_EVENTS, SIGNAL_GROUPS
 
 __all__ = ["Lang", "format_number", "reason_text"]
 

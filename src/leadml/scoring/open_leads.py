@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig, TierSpec
-from leadml.drift import DRIFT_WARNING
-from leadml.io import file_sha256, write_frame_atomic, write_json_atomic, write_text_atomic
-from leadml.scorer import LeadScorer, assign_tiers
+from leadml.data.io import file_sha256, write_frame_atomic, write_json_atomic, write_text_atomic
+from leadml.modeling.drift import DRIFT_WARNING
+from leadml.modeling.scorer import LeadScorer, assign_tiers
 
 __all__ = ["ScoringOutcome", "reject_unseen_categories", "score_features", "write_outputs"]
 
@@ -223,7 +223,7 @@ def score_open_leads(
     Dask job once per partition. Returns scores, rejects, unseen-category
     details and drift bin counts (which add up across partitions).
     """
-    from leadml.trainingset import build_scoring_set
+    from leadml.pointintime.trainingset import build_scoring_set
 
     scoring_set = build_scoring_set(config, None, as_of=as_of, spec=scorer.spec, tables=tables)
     features = scoring_set.frame

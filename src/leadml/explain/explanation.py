@@ -1,7 +1,7 @@
 """Per-lead explanations: exact TreeSHAP in points, grouped into plain-words reasons.
 
 Contributions come from the booster's exact path-dependent TreeSHAP (the fast
-explainer of :mod:`leadml.fastshap`, equal to ``pred_contrib``), are scaled by
+explainer of :mod:`leadml.trees.fastshap`, equal to ``pred_contrib``), are scaled by
 the Platt slope (additive in calibrated log-odds) and then to points. A lead's
 base points plus the sum of its feature points equals its points; groups and
 families are sums of their features' points.
@@ -19,7 +19,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml.calibration import PlattCalibration, PointsScale, sigmoid
+from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
 
 __all__ = [
     "Explanation",
@@ -83,7 +83,7 @@ class ReasonCatalogue:
         if self.mode == "flat":
             value = values.get(self.group_main.get(group, group))
             return f"{self.group_label.get(group, group)}: {_human(value, lang)}"
-        from leadml.reasons import reason_text
+        from leadml.explain.reasons import reason_text
 
         return reason_text(group, values, lang, points=points)
 
@@ -136,7 +136,7 @@ def contributions(
 ) -> np.ndarray:
     """Exact TreeSHAP of the raw margin: (n, n_features + 1), bias last (``pred_contrib`` layout)."""
     try:
-        from leadml.fastshap import tree_contributions
+        from leadml.trees.fastshap import tree_contributions
     except ImportError:  # pragma: no cover - during bootstrap only
         return booster.predict(X, pred_contrib=True)
     return tree_contributions(booster, X, chunk_size=chunk_size)
@@ -238,7 +238,7 @@ def canonical_reason_values(values: pd.DataFrame, group: str | None = None) -> p
     frame = pd.DataFrame(out, index=values.index)
     if group is None:
         return frame
-    from leadml.reasons import canonical_event_values
+    from leadml.explain.reasons import canonical_event_values
 
     return canonical_event_values(group, frame)
 

@@ -2,7 +2,7 @@
 
 This is an edge module: the rest of the package receives and returns frames.
 Tables are read as the user wrote them and renamed onto the contract's column
-names; typing and checks happen in :mod:`leadml.schema`.
+names; typing and checks happen in :mod:`leadml.data.schema`.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _read_any(path: Path, *, sep: str = ",", encoding: str = "utf-8") -> pd.Data
 def read_raw_tables(data_dir: str | Path, dataset: EventDataset) -> Tables:
     """Read the five tables and rename mapped columns to contract names.
 
-    Extra columns are kept. Nothing is coerced: see ``leadml.schema``.
+    Extra columns are kept. Nothing is coerced: see ``leadml.data.schema``.
     """
     data_dir = Path(data_dir)
     frames: dict[str, pd.DataFrame] = {}

@@ -7,7 +7,7 @@ reads the booster's text model once, precomputes per-node tables and runs a
 numba kernel that evaluates Linear TreeSHAP at Gauss-Legendre points for a
 block of rows at a time; on large chunks it explains each tree's distinct
 decision patterns once and adds them to every lead that shares them, with the
-same bits as explaining lead by lead (see :mod:`leadml._treeshap`).
+same bits as explaining lead by lead (see :mod:`leadml.trees._treeshap`).
 
 :func:`tree_contributions` is the entry point for callers that must not fail:
 it uses the fast explainer when :meth:`FastTreeExplainer.supports` allows and
@@ -31,7 +31,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml._treeshap import (
+from leadml.trees._treeshap import (
     METHODS,
     ParsedTree,
     Scratch,
@@ -91,7 +91,7 @@ class FastTreeExplainer:
         Rows are converted and explained ``chunk_size`` at a time, so working
         memory beyond the result is bounded by the chunk. ``method`` ("auto",
         "rows" or "patterns") is how a chunk is explained (see
-        :func:`leadml._treeshap.explain_matrix`); all give the same values, and
+        :func:`leadml.trees._treeshap.explain_matrix`); all give the same values, and
         "auto" explains large chunks by shared decision patterns.
         """
         if chunk_size < 1:

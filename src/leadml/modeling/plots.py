@@ -1,6 +1,6 @@
 """Figures for the evaluation: reliability, cumulative gains, score distributions.
 
-Numbers come from :mod:`leadml.evaluate`; this module only draws them. Figures
+Numbers come from :mod:`leadml.modeling.evaluate`; this module only draws them. Figures
 are built on matplotlib's object API with the Agg canvas (no pyplot, no global
 state, no display), so they are safe in batch jobs and tests.
 """
@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leadml.evaluate import cumulative_gains_curve, ece_from_reliability, gains_table
-from leadml.io import atomic_path
+from leadml.data.io import atomic_path
+from leadml.modeling.evaluate import cumulative_gains_curve, ece_from_reliability, gains_table
 
 __all__ = ["gains_figure", "reliability_figure", "save_figure", "score_distribution_figure"]
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadml.split import PARTS
+from leadml.pointintime.split import PARTS
 
 __all__ = ["audit_features", "single_feature_auc"]
 

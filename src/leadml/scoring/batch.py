@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
-from leadml.scorer import assign_tiers
-from leadml.scoring import drift_warnings, score_open_leads, tier_counts, write_outputs
+from leadml.modeling.scorer import assign_tiers
+from leadml.scoring.open_leads import drift_warnings, score_open_leads, tier_counts, write_outputs
 
 __all__ = ["CountMismatchError", "run_scoring"]
 
@@ -52,8 +52,8 @@ def _progress_bar(total: int, enabled: bool):
 
 def _load_event_inputs(data: Path, config: RunConfig, as_of: pd.Timestamp):
     """Typed tables without the leads that failed validation, plus those leads as rejects."""
-    from leadml.schema import load_tables
-    from leadml.snapshots import scoring_snapshots
+    from leadml.data.schema import load_tables
+    from leadml.pointintime.snapshots import scoring_snapshots
 
     tables, report = load_tables(data, config.dataset, as_of=as_of, future_rows="warning")
     fatal = [i for i in report.errors if not i.lead_ids]
@@ -61,7 +61,7 @@ def _load_event_inputs(data: Path, config: RunConfig, as_of: pd.Timestamp):
     # Orphan rows (events of unknown leads…) lose no lead: they are reported, not fatal.
     fatal = [i for i in fatal if i.check not in {"foreign_key"} or i.table == "leads"]
     if fatal:
-        from leadml.schema import DataValidationError
+        from leadml.data.schema import DataValidationError
 
         raise DataValidationError(report)
     for issue in report.warnings + [i for i in report.errors if i not in row_level]:
@@ -134,7 +134,7 @@ def run_scoring(
         tolerance=tolerance,
     )
     if scheduler:
-        from leadml.distributed import score_partitions_on_dask
+        from leadml.scoring.distributed import score_partitions_on_dask
 
         with tempfile.TemporaryDirectory() as tmp:
             scorer_dir = Path(tmp) / "model"
@@ -256,9 +256,9 @@ def _run_flat_scoring(
     started: float,
 ) -> dict[str, Any]:
     """Flat mode: every row of the export is a lead to score (the label column may be absent)."""
-    from leadml.scoring import reject_unseen_categories, score_features
+    from leadml.pointintime.trainingset import build_scoring_set
+    from leadml.scoring.open_leads import reject_unseen_categories, score_features
     from leadml.tracking import log_scoring_run
-    from leadml.trainingset import build_scoring_set
 
     scoring_set = build_scoring_set(config, data, as_of=as_of, spec=scorer.spec)
     features = scoring_set.frame

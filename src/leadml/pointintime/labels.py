@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadml.data.io import Tables
 from leadml.features._kernels import (
     DAY_US,
     codes_for,
@@ -29,7 +30,6 @@ from leadml.features._kernels import (
     timestamp_us,
     timestamps_us,
 )
-from leadml.io import Tables
 
 __all__ = ["LabelledSnapshots", "data_end_of", "label_snapshots"]
 

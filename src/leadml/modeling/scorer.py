@@ -16,11 +16,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml.calibration import PlattCalibration, PointsScale
 from leadml.config import TierSpec
-from leadml.drift import DriftProfile
-from leadml.explain import Explanation, ReasonCatalogue, explain_rows, format_reasons
-from leadml.fastpredict import raw_scores
+from leadml.explain.explanation import Explanation, ReasonCatalogue, explain_rows, format_reasons
+from leadml.modeling.calibration import PlattCalibration, PointsScale
+from leadml.modeling.drift import DriftProfile
+from leadml.trees.fastpredict import raw_scores
 
 __all__ = ["ARTIFACT_FILES", "LeadScorer", "assign_tiers"]
 

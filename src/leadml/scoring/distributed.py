@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadml.io import Tables
+from leadml.data.io import Tables
 
 __all__ = ["partition_tables", "score_partitions_on_dask"]
 
@@ -66,7 +66,7 @@ def partition_tables(tables: Tables, n_partitions: int) -> Iterator[Tables]:
 
 
 def _scorer(folder: str) -> Any:
-    from leadml.scorer import LeadScorer
+    from leadml.modeling.scorer import LeadScorer
 
     if folder not in _SCORERS:
         _SCORERS[folder] = LeadScorer.load(folder)
@@ -81,7 +81,7 @@ def _score_partition(
     as_of: pd.Timestamp,
     options: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, np.ndarray]]:
-    from leadml.scoring import score_open_leads
+    from leadml.scoring.open_leads import score_open_leads
 
     scorer = _scorer(scorer_dir)
     also = _scorer(also_dir) if also_dir else None

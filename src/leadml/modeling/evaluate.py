@@ -2,7 +2,7 @@
 
 Every function takes ``y_true`` (0/1 labels) and ``y_prob`` (probabilities) for
 the same rows and returns plain numbers, dicts or DataFrames; nothing is
-plotted here (see :mod:`leadml.plots`) and nothing is mutated.
+plotted here (see :mod:`leadml.modeling.plots`) and nothing is mutated.
 
 **Ties.** Rank-based figures (ROC-AUC, gains, lift, precision/recall at K, the
 bootstrap) average over ties: when a group of equal scores straddles a
