@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from leadml.config import ICP, EventDataset, FeatureSettings, Vocabularies
 from leadml.data.io import Tables
-from leadml.features import FeatureSpec, SpecError, build_features
-from leadml.features.catalogue import event_catalogue
+from leadml.features import FeatureSpec, SpecError, build_features, event_catalogue
 from leadml.features.fit import region_of
 
 DAY = pd.Timedelta(days=1)

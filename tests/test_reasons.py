@@ -7,7 +7,7 @@ import pytest
 
 from leadml.config import load_dataset_config
 from leadml.explain.reasons import format_number, reason_text
-from leadml.features.catalogue import event_catalogue
+from leadml.features import event_catalogue
 
 NAN = float("nan")
 NNBSP = "\u202f"

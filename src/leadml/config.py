@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from leadml.vocabulary import FAMILIES
 
 __all__ = [
     "AuditSpec",
@@ -136,9 +145,16 @@ class EventDataset(_Frozen):
 class FlatFeature(_Frozen):
     """How a flat column reads in explanations."""
 
-    family: Literal["fit", "persona", "behaviour", "intent"] = "fit"
+    family: str = "fit"
     group: str | None = None
     label: str | None = None
+
+    @field_validator("family")
+    @classmethod
+    def _known_family(cls, family: str) -> str:
+        if family not in FAMILIES:
+            raise ValueError(f"family {family!r} is not one of {list(FAMILIES)}")
+        return family
 
 
 class FlatDataset(_Frozen):

@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 
 from leadml.commands._common import TrackingUriOption, fail, load_config, parse_as_of
+from leadml.vocabulary import FAMILIES
 
 __all__ = ["register"]
 
@@ -81,9 +82,7 @@ def explain(
         "points": float(scored["points"]),
         "tier": scored["tier"],
         "base_points": float(scored["base_points"]),
-        "sub_scores": {
-            f: float(scored[f"score_{f}"]) for f in ("fit", "persona", "behaviour", "intent")
-        },
+        "sub_scores": {f: float(scored[f"score_{f}"]) for f in FAMILIES},
         "reasons": reasons,
         "other_points": float(scored["other_points"]),
         "latest_activities": [

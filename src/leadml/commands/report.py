@@ -12,13 +12,12 @@ import pandas as pd
 import typer
 
 from leadml.commands._common import DataOption, fail, load_config
+from leadml.vocabulary import LANGS
 
 __all__ = ["register"]
 
 
-class ReportLang(StrEnum):
-    en = "en"
-    fr = "fr"
+ReportLang = StrEnum("ReportLang", {lang: lang for lang in LANGS})
 
 
 def _read_scores(folder: Path) -> pd.DataFrame:

@@ -10,20 +10,20 @@ families are sums of their features' points.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from leadml.explain.reasons import canonical_event_values, render_reason
+from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
+from leadml.trees.fastshap import tree_contributions
+from leadml.vocabulary import FAMILIES
 
 __all__ = [
     "Explanation",
-    "ReasonCatalogue",
     "contributions",
     "explain_rows",
     "format_reasons",
@@ -31,91 +31,8 @@ __all__ = [
     "canonical_reason_values",
 ]
 
-FAMILIES = ("fit", "persona", "behaviour", "intent")
 # Groups below this many points are not worth a rep's attention as a reason.
 MIN_REASON_POINTS = 0.5
-
-
-@dataclass(frozen=True)
-class ReasonCatalogue:
-    """Which group and family each model feature belongs to, and how groups read.
-
-    ``flat_labels`` holds readable labels for flat-mode columns ("{label}: {value}").
-    """
-
-    features: tuple[str, ...]
-    feature_group: Mapping[str, str]
-    group_family: Mapping[str, str]
-    group_main: Mapping[str, str]
-    group_label: Mapping[str, str]
-    mode: str = "events"
-
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.features) - set(self.feature_group))
-        if unknown:
-            raise ValueError(f"reason catalogue: features without a group: {unknown}")
-        bad = {g: f for g, f in self.group_family.items() if f not in FAMILIES}
-        if bad:
-            raise ValueError(
-                f"reason catalogue: unknown families {bad}; expected one of {FAMILIES}"
-            )
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        """Groups in first-appearance order of their features."""
-        return tuple(dict.fromkeys(self.feature_group[f] for f in self.features))
-
-    def group_features(self, group: str) -> list[str]:
-        return [f for f in self.features if self.feature_group[f] == group]
-
-    def membership(self, keys: tuple[str, ...], of: str) -> np.ndarray:
-        """(n_features, len(keys)) 0/1 matrix mapping features to groups or families."""
-        lookup = {k: i for i, k in enumerate(keys)}
-        matrix = np.zeros((len(self.features), len(keys)))
-        for row, feature in enumerate(self.features):
-            group = self.feature_group[feature]
-            key = group if of == "group" else self.group_family[group]
-            matrix[row, lookup[key]] = 1.0
-        return matrix
-
-    def render(self, group: str, values: Mapping[str, Any], lang: str, points: float) -> str:
-        """The plain-words sentence for one group of one lead."""
-        if self.mode == "flat":
-            value = values.get(self.group_main.get(group, group))
-            return f"{self.group_label.get(group, group)}: {_human(value, lang)}"
-        from leadml.explain.reasons import reason_text
-
-        return reason_text(group, values, lang, points=points)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "features": list(self.features),
-            "feature_group": dict(self.feature_group),
-            "group_family": dict(self.group_family),
-            "group_main": dict(self.group_main),
-            "group_label": dict(self.group_label),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ReasonCatalogue:
-        return cls(
-            features=tuple(data["features"]),
-            feature_group=dict(data["feature_group"]),
-            group_family=dict(data["group_family"]),
-            group_main=dict(data.get("group_main", {})),
-            group_label=dict(data.get("group_label", {})),
-            mode=data.get("mode", "events"),
-        )
-
-
-def _human(value: Any, lang: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "inconnu" if lang == "fr" else "unknown"
-    if isinstance(value, float | np.floating):
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-        return text.replace(",", "\u202f") if lang == "fr" else text
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -135,10 +52,6 @@ def contributions(
     booster: lgb.Booster, X: pd.DataFrame, *, chunk_size: int = 100_000
 ) -> np.ndarray:
     """Exact TreeSHAP of the raw margin: (n, n_features + 1), bias last (``pred_contrib`` layout)."""
-    try:
-        from leadml.trees.fastshap import tree_contributions
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return booster.predict(X, pred_contrib=True)
     return tree_contributions(booster, X, chunk_size=chunk_size)
 
 
@@ -148,7 +61,7 @@ def explain_rows(
     *,
     calibration: PlattCalibration,
     scale: PointsScale,
-    catalogue: ReasonCatalogue,
+    catalogue: FeatureCatalogue,
     chunk_size: int = 100_000,
     keep_feature_points: bool = False,
 ) -> Explanation:
@@ -238,8 +151,6 @@ def canonical_reason_values(values: pd.DataFrame, group: str | None = None) -> p
     frame = pd.DataFrame(out, index=values.index)
     if group is None:
         return frame
-    from leadml.explain.reasons import canonical_event_values
-
     return canonical_event_values(group, frame)
 
 
@@ -273,7 +184,7 @@ def _sum_members(points: np.ndarray, membership: np.ndarray) -> np.ndarray:
 def format_reasons(
     explanation: Explanation,
     features: pd.DataFrame,
-    catalogue: ReasonCatalogue,
+    catalogue: FeatureCatalogue,
     *,
     k: int = 3,
 ) -> tuple[list[str], np.ndarray]:
@@ -306,8 +217,8 @@ def format_reasons(
         rendered = np.empty(len(records), dtype=object)
         for u, values in enumerate(records):
             p = float(points[rows[first[u]], gi])
-            en = json.dumps(catalogue.render(group, values, "en", p), ensure_ascii=False)
-            fr = json.dumps(catalogue.render(group, values, "fr", p), ensure_ascii=False)
+            en = json.dumps(render_reason(catalogue, group, values, "en", p), ensure_ascii=False)
+            fr = json.dumps(render_reason(catalogue, group, values, "fr", p), ensure_ascii=False)
             rendered[u] = f'"text": {en}, "text_fr": {fr}, "points": '
         texts[rows, slots] = rendered[inverse]
 

@@ -19,174 +19,32 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from leadml.features.catalogue import EVENT_GROUPS, RECENCY_FIRST_EVENTS, SIGNAL_GROUPS
+from leadml.features.catalogue import FeatureCatalogue
+from leadml.vocabulary import (
+    DEPARTMENTS,
+    EVENTS,
+    REGIONS,
+    SENIORITY,
+    SIGNALS,
+    SOURCES,
+    Lang,
+    event_types_of,
+    format_number,
+    in_lang,
+    is_missing,
+    plain_words,
+    readable,
+    signal_types_of,
+    value_text,
+)
 
-__all__ = ["Lang", "format_number", "reason_text"]
-
-Lang = Literal["en", "fr"]
-_THOUSANDS = {"en": ",", "fr": "\u202f"}
-_DECIMAL = {"en": ".", "fr": ","}
-
-# event type -> (done, never) per language; "done" takes "N times in the last W days" or "2 days ago"
-_EVENTS: dict[str, dict[str, tuple[str, str]]] = {
-    "pricing_view": {
-        "en": ("Visited the pricing page", "Never visited the pricing page"),
-        "fr": ("A consulté la page tarifs", "N'a jamais consulté la page tarifs"),
-    },
-    "demo_page_view": {
-        "en": ("Viewed the demo page", "Never viewed the demo page"),
-        "fr": ("A consulté la page démo", "N'a jamais consulté la page démo"),
-    },
-    "product_page_view": {
-        "en": ("Viewed product pages", "Never viewed a product page"),
-        "fr": ("A consulté les pages produit", "N'a jamais consulté de page produit"),
-    },
-    "blog_view": {
-        "en": ("Read the blog", "Never read the blog"),
-        "fr": ("A lu le blog", "N'a jamais lu le blog"),
-    },
-    "email_open": {
-        "en": ("Opened our emails", "Never opened our emails"),
-        "fr": ("A ouvert nos e-mails", "N'a jamais ouvert nos e-mails"),
-    },
-    "email_click": {
-        "en": ("Clicked in our emails", "Never clicked in our emails"),
-        "fr": ("A cliqué dans nos e-mails", "N'a jamais cliqué dans nos e-mails"),
-    },
-    "whitepaper_download": {
-        "en": ("Downloaded a white paper", "Never downloaded a white paper"),
-        "fr": ("A téléchargé un livre blanc", "N'a jamais téléchargé de livre blanc"),
-    },
-    "webinar_registration": {
-        "en": ("Registered for a webinar", "Never registered for a webinar"),
-        "fr": ("S'est inscrit à un webinaire", "Ne s'est jamais inscrit à un webinaire"),
-    },
-    "webinar_attended": {
-        "en": ("Attended a webinar", "Never attended a webinar"),
-        "fr": ("A assisté à un webinaire", "N'a jamais assisté à un webinaire"),
-    },
-    "form_submit": {
-        "en": ("Submitted a form", "Never submitted a form"),
-        "fr": ("A rempli un formulaire", "N'a jamais rempli de formulaire"),
-    },
-    "demo_request": {
-        "en": ("Requested a demo", "Never requested a demo"),
-        "fr": ("A demandé une démo", "N'a jamais demandé de démo"),
-    },
-    "sales_touch": {
-        "en": ("Contacted by sales", "Not contacted by sales yet"),
-        "fr": ("Contacté par un commercial", "Pas encore contacté par un commercial"),
-    },
-    "meeting": {
-        "en": ("Had a meeting", "No meeting yet"),
-        "fr": ("A eu un rendez-vous", "Aucun rendez-vous pour l'instant"),
-    },
-    "unsubscribe": {
-        "en": ("Unsubscribed", "Never unsubscribed"),
-        "fr": ("S'est désabonné", "Ne s'est jamais désabonné"),
-    },
-    "email_bounce": {
-        "en": ("Email bounced", "No email bounce"),
-        "fr": ("E-mail rejeté", "Aucun e-mail rejeté"),
-    },
-}
-# signal type -> (name, never) per language
-_SIGNALS: dict[str, dict[str, tuple[str, str]]] = {
-    "funding_round": {
-        "en": ("Funding round", "No funding round on record"),
-        "fr": ("Levée de fonds", "Aucune levée de fonds connue"),
-    },
-    "hiring_surge": {
-        "en": ("Hiring surge", "No hiring surge on record"),
-        "fr": ("Vague de recrutement", "Aucune vague de recrutement connue"),
-    },
-    "new_executive": {
-        "en": ("New executive", "No new executive on record"),
-        "fr": ("Nouveau dirigeant", "Aucun nouveau dirigeant connu"),
-    },
-    "technology_change": {
-        "en": ("Technology change", "No technology change on record"),
-        "fr": ("Changement technologique", "Aucun changement technologique connu"),
-    },
-    "topic_surge": {
-        "en": ("Research surge on our topics", "No research surge on our topics"),
-        "fr": ("Recherches accrues sur nos sujets", "Aucune recherche accrue sur nos sujets"),
-    },
-}
-_SENIORITY = {
-    "c_level": ("C-level", "C-level"),
-    "vp": ("VP", "VP"),
-    "director": ("Director", "Directeur"),
-    "manager": ("Manager", "Manager"),
-    "individual_contributor": ("Individual contributor", "Contributeur individuel"),
-    "student": ("Student", "Étudiant"),
-}
-_DEPARTMENTS = {
-    "it": ("IT", "IT"),
-    "hr": ("HR", "RH"),
-    "engineering": ("Engineering", "ingénierie"),
-    "operations": ("Operations", "opérations"),
-    "finance": ("Finance", "finance"),
-    "marketing": ("Marketing", "marketing"),
-    "sales": ("Sales", "ventes"),
-    "legal": ("Legal", "juridique"),
-    "procurement": ("Procurement", "achats"),
-    "product": ("Product", "produit"),
-    "executive": ("Executive", "direction"),
-    "support": ("Support", "support"),
-}
-_SOURCES_FR = {
-    "demo_form": "formulaire de démo",
-    "referral": "recommandation",
-    "organic_search": "recherche naturelle",
-    "webinar": "webinaire",
-    "content_download": "téléchargement de contenu",
-    "paid_search": "recherche payante",
-    "paid_social": "réseaux sociaux payants",
-    "trade_show": "salon",
-    "purchased_list": "liste achetée",
-    "outbound": "prospection sortante",
-}
-_REGIONS = {
-    "north_america": ("North America", "Amérique du Nord"),
-    "latin_america": ("Latin America", "Amérique latine"),
-    "europe": ("Europe", "Europe"),
-    "middle_east_africa": ("Middle East & Africa", "Moyen-Orient et Afrique"),
-    "asia_pacific": ("Asia-Pacific", "Asie-Pacifique"),
-    "other": ("other region", "autre région"),
-}
-_GROUP_EVENTS: dict[str, list[str]] = {}
-for _type, _group in EVENT_GROUPS.items():
-    _GROUP_EVENTS.setdefault(_group, []).append(_type)
-_GROUP_SIGNALS: dict[str, list[str]] = {}
-for _type, _group in SIGNAL_GROUPS.items():
-    _GROUP_SIGNALS.setdefault(_group, []).append(_type)
-
-
-# --- words and numbers ------------------------------------------------------------
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    return False
-
-
-def format_number(value: float, lang: Lang = "en", *, decimals: int | None = None) -> str:
-    """``1200`` -> "1,200" (en) / "1 200" (fr, narrow no-break space); decimals trimmed."""
-    value = float(value)
-    if decimals is None:
-        decimals = 0 if value.is_integer() else (1 if abs(value) >= 100 else 2)
-    text = f"{value:,.{decimals}f}"
-    if decimals:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", _DECIMAL[lang]).replace("\x00", _THOUSANDS[lang])
+__all__ = ["Lang", "format_number", "reason_text", "render_reason"]
 
 
 def _count(n: float, one: str, many: str, lang: Lang) -> str:
@@ -222,29 +80,13 @@ def _in_last(days: int, lang: Lang) -> str:
     )
 
 
-def _words(code: Any) -> str:
-    return str(code).replace("_", " ").strip()
-
-
-def _value_text(value: Any, lang: Lang) -> str:
-    if _missing(value):
-        return "unknown" if lang == "en" else "inconnu"
-    if isinstance(value, bool | np.bool_):
-        return ("yes" if value else "no") if lang == "en" else ("oui" if value else "non")
-    if isinstance(value, int | float | np.integer | np.floating):
-        value = float(value)
-        decimals = 0 if value.is_integer() else 3
-        return format_number(value, lang, decimals=decimals)
-    return str(value)
-
-
 def _colon(lang: Lang) -> str:
     return ": " if lang == "en" else " : "
 
 
 def _number(values: Mapping[str, Any], key: str) -> float | None:
     value = values.get(key)
-    if _missing(value):
+    if is_missing(value):
         return None
     try:
         return float(value)
@@ -283,14 +125,17 @@ def _types_among(keys: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _types_in(group: str, values: Mapping[str, Any], known: Mapping[str, list[str]]) -> list[str]:
-    return list(_types_among(tuple(values))) or list(known.get(group, []))
+def _types_in(
+    group: str, values: Mapping[str, Any], known: Callable[[str], list[str]]
+) -> list[str]:
+    return list(_types_among(tuple(values))) or known(group)
 
 
 def _event_phrases(event_type: str, lang: Lang) -> tuple[str, str]:
-    if event_type in _EVENTS:
-        return _EVENTS[event_type][lang]
-    label = _words(event_type).capitalize()
+    words = EVENTS.get(event_type)
+    if words is not None:
+        return in_lang(words.done, lang), in_lang(words.never, lang)
+    label = plain_words(event_type).capitalize()
     return (
         f"{label}{_colon(lang)}" + ("last one" if lang == "en" else "dernier"),
         f"{label}{_colon(lang)}" + ("never" if lang == "en" else "jamais"),
@@ -303,15 +148,15 @@ def _event_sentence(event_type: str, values: Mapping[str, Any], lang: Lang) -> t
     counts = _windows_of(values, event_type)
     days = _number(values, f"days_since_{event_type}")
     active = {w: n for w, n in counts.items() if n > 0}
-    if event_type not in _EVENTS:
-        label = _words(event_type).capitalize() + _colon(lang)
+    if event_type not in EVENTS:
+        label = plain_words(event_type).capitalize() + _colon(lang)
         if active:
             w, n = next(iter(active.items()))
             return f"{label}{_times(n, lang)} {_in_last(w, lang)}", True
         if days is not None:
             return f"{label}{'last one' if lang == 'en' else 'dernier'} {_ago(days, lang)}", True
         return never, False
-    if days is not None and (event_type in RECENCY_FIRST_EVENTS or not active):
+    if days is not None and (EVENTS[event_type].recency_first or not active):
         return f"{done} {_ago(days, lang)}", True
     if active:
         w, n = next(iter(active.items()))
@@ -321,11 +166,11 @@ def _event_sentence(event_type: str, values: Mapping[str, Any], lang: Lang) -> t
 
 def renders_as_events(group: str, keys: tuple[str, ...]) -> bool:
     """Whether ``reason_text`` tells this group event type by event type (``_event_sentence``)."""
-    if group in _GROUPS or group in _GROUP_SIGNALS:
+    if group in _GROUPS or signal_types_of(group):
         return False
-    if any(k.startswith("days_since_") and k[len("days_since_") :] in SIGNAL_GROUPS for k in keys):
+    if any(k.startswith("days_since_") and k[len("days_since_") :] in SIGNALS for k in keys):
         return False
-    return group in _GROUP_EVENTS or any(k.startswith(("n_", "days_since_")) for k in keys)
+    return bool(event_types_of(group)) or any(k.startswith(("n_", "days_since_")) for k in keys)
 
 
 def canonical_event_values(group: str, values: pd.DataFrame) -> pd.DataFrame:
@@ -354,7 +199,7 @@ def canonical_event_values(group: str, values: pd.DataFrame) -> pd.DataFrame:
             if days_key in out
             else np.full(n, np.nan)
         )
-        recency_first = event_type in _EVENTS and event_type in RECENCY_FIRST_EVENTS
+        recency_first = event_type in EVENTS and EVENTS[event_type].recency_first
         use_days = ~np.isnan(days) & (recency_first | ~any_active)
         first = np.where(any_active, active.argmax(axis=1), -1)
         keep = (np.arange(counts.shape[1])[None, :] == first[:, None]) & ~use_days[:, None]
@@ -371,7 +216,7 @@ def _join(sentences: list[str], lang: Lang) -> str:
 
 
 def _behaviour_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
-    types = _types_in(group, values, _GROUP_EVENTS)
+    types = _types_in(group, values, event_types_of)
     sentences = [_event_sentence(t, values, lang) for t in types]
     happened = [s for s, ok in sentences if ok]
     if not happened:
@@ -380,9 +225,11 @@ def _behaviour_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
 
 
 def _signal_sentence(signal: str, values: Mapping[str, Any], lang: Lang) -> tuple[str, bool]:
-    name, never = _SIGNALS.get(signal, {}).get(lang, (None, None)) or (None, None)
-    if name is None:
-        label = _words(signal).capitalize()
+    words = SIGNALS.get(signal)
+    if words is not None:
+        name, never = in_lang(words.name, lang), in_lang(words.never, lang)
+    else:
+        label = plain_words(signal).capitalize()
         name = label
         never = f"{label}{_colon(lang)}" + ("none on record" if lang == "en" else "aucun connu")
     days = _number(values, f"days_since_{signal}")
@@ -402,7 +249,7 @@ def _signal_sentence(signal: str, values: Mapping[str, Any], lang: Lang) -> tupl
 
 
 def _intent_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
-    types = _types_in(group, values, _GROUP_SIGNALS)
+    types = _types_in(group, values, signal_types_of)
     sentences = [_signal_sentence(t, values, lang) for t in types]
     happened = [s for s, ok in sentences if ok]
     if not happened:
@@ -422,9 +269,9 @@ def _company_size(values: Mapping[str, Any], lang: Lang) -> str:
 
 def _industry(values: Mapping[str, Any], lang: Lang) -> str:
     industry = values.get("industry")
-    if _missing(industry):
+    if is_missing(industry):
         return "Industry unknown" if lang == "en" else "Secteur inconnu"
-    text = ("Industry: " if lang == "en" else "Secteur : ") + _words(industry)
+    text = ("Industry: " if lang == "en" else "Secteur : ") + plain_words(industry)
     if _number(values, "industry_match") == 1:
         text += " (target sector)" if lang == "en" else " (secteur cible)"
     return text
@@ -454,9 +301,11 @@ def _geography(values: Mapping[str, Any], lang: Lang) -> str:
     country = values.get("country")
     region = values.get("region")
     region_text = (
-        None if _missing(region) else _REGIONS.get(str(region), (_words(region),) * 2)[lang == "fr"]
+        None
+        if is_missing(region)
+        else REGIONS.get(str(region), (plain_words(region),) * 2)[lang == "fr"]
     )
-    if _missing(country):
+    if is_missing(country):
         if region_text is None:
             return "Country unknown" if lang == "en" else "Pays inconnu"
         return (
@@ -491,10 +340,10 @@ def _authority(values: Mapping[str, Any], lang: Lang) -> str:
     department = values.get("department")
     dept = (
         None
-        if _missing(department)
-        else _DEPARTMENTS.get(str(department).lower(), (_words(department),) * 2)[i]
+        if is_missing(department)
+        else DEPARTMENTS.get(str(department).lower(), (plain_words(department),) * 2)[i]
     )
-    if _missing(seniority):
+    if is_missing(seniority):
         if dept is None:
             return "Role unknown" if lang == "en" else "Fonction inconnue"
         return (
@@ -502,7 +351,7 @@ def _authority(values: Mapping[str, Any], lang: Lang) -> str:
             if lang == "en"
             else f"Travaille en {dept}, niveau inconnu"
         )
-    text = _SENIORITY.get(str(seniority).lower(), (_words(seniority).capitalize(),) * 2)[i]
+    text = SENIORITY.get(str(seniority).lower(), (plain_words(seniority).capitalize(),) * 2)[i]
     if dept is not None:
         text += f" in {dept}" if lang == "en" else f" en {dept}"
     if _number(values, "decision_maker") == 1:
@@ -518,13 +367,13 @@ def _email_validity(values: Mapping[str, Any], lang: Lang) -> str:
         "risky": ("Risky email address", "Adresse e-mail à risque"),
         "unknown": ("Email address not verified", "Adresse e-mail non vérifiée"),
     }
-    key = "unknown" if _missing(status) else str(status).lower()
+    key = "unknown" if is_missing(status) else str(status).lower()
     if key in known:
         return known[key][lang == "fr"]
     return (
-        f"Email status{_colon(lang)}{_words(status)}"
+        f"Email status{_colon(lang)}{plain_words(status)}"
         if lang == "en"
-        else f"Statut de l'e-mail{_colon(lang)}{_words(status)}"
+        else f"Statut de l'e-mail{_colon(lang)}{plain_words(status)}"
     )
 
 
@@ -575,16 +424,19 @@ def _lead_age(values: Mapping[str, Any], lang: Lang) -> str:
 
 def _source(values: Mapping[str, Any], lang: Lang) -> str:
     source = values.get("source")
-    if _missing(source):
+    if is_missing(source):
         return "Source unknown" if lang == "en" else "Source inconnue"
-    text = _words(source) if lang == "en" else _SOURCES_FR.get(str(source), _words(source))
+    text = plain_words(source)
+    if lang == "fr" and str(source) in SOURCES:
+        label = in_lang(SOURCES[str(source)], lang)
+        text = label[:1].lower() + label[1:]
     return f"Source{_colon(lang)}{text}"
 
 
 def _speed_to_lead(values: Mapping[str, Any], lang: Lang) -> str:
     hours = _number(values, "hours_to_first_touch")
     if hours is None:
-        return _EVENTS["sales_touch"][lang][1]
+        return in_lang(EVENTS["sales_touch"].never, lang)
     if hours < 0:
         return (
             "First sales contact before the lead was created"
@@ -675,7 +527,7 @@ def _fallback(
 ) -> str:
     key = main if main is not None else (group if group in values else next(iter(values), None))
     value = values.get(key) if key is not None else None
-    return f"{label or _words(group).capitalize()}: {_value_text(value, lang)}"
+    return f"{label or plain_words(group).capitalize()}: {value_text(value, lang)}"
 
 
 def reason_text(
@@ -705,10 +557,36 @@ def reason_text(
         return _fallback(group, values, lang, label, main)
     if group in _GROUPS:
         return _GROUPS[group](values, lang)
-    if group in _GROUP_SIGNALS or any(
-        k.startswith("days_since_") and k[len("days_since_") :] in SIGNAL_GROUPS for k in values
+    if signal_types_of(group) or any(
+        k.startswith("days_since_") and k[len("days_since_") :] in SIGNALS for k in values
     ):
         return _intent_group(group, values, lang)
-    if group in _GROUP_EVENTS or any(k.startswith(("n_", "days_since_")) for k in values):
+    if event_types_of(group) or any(k.startswith(("n_", "days_since_")) for k in values):
         return _behaviour_group(group, values, lang)
     return _fallback(group, values, lang, label, main)
+
+
+def render_reason(
+    catalogue: FeatureCatalogue,
+    group: str,
+    values: Mapping[str, Any],
+    lang: Lang = "en",
+    points: float | None = None,
+) -> str:
+    """The sentence for one group of one lead, as ``catalogue`` reads it.
+
+    Event-mode groups have sentences of their own; a flat-mode group reads
+    "{label}: {value of its main feature}", with the value written for ``lang``
+    ("1 234,5" in French). A freshly trained scorer and one loaded from its
+    artifacts hold the same catalogue, so both say the same words.
+    """
+    if catalogue.mode == "flat":
+        return reason_text(
+            group,
+            values,
+            lang,
+            points=points,
+            label=catalogue.group_label.get(group, readable(group)),
+            main=catalogue.group_main_feature(group),
+        )
+    return reason_text(group, values, lang, points=points)

@@ -6,114 +6,28 @@ interest", "company size"). Variants of one signal -- windows, recency,
 decay -- share a group, so an explanation adds their points up and says one
 sentence about them (see :mod:`leadml.explain.reasons`).
 
-The catalogue is derived from the dataset config (event vocabulary, windows)
-or, in flat mode, from the declared columns. It is also what the explainer
-needs: it exposes the same attributes as :class:`leadml.explain.explanation.ReasonCatalogue`
-(``features``, ``feature_group``, ``group_family``, ``group_main``,
-``group_label``, ``mode``, ``render`` ...), and ``to_dict()`` is readable by
-``ReasonCatalogue.from_dict``.
+Each feature module declares the entries of the features it computes, beside
+the code computing them (``fit_catalogue`` in :mod:`leadml.features.fit`, ...);
+:func:`leadml.features.build.event_catalogue` puts them together in the order
+of the feature frame, :func:`leadml.features.flat.flat_catalogue` reads them
+from a flat dataset's declared columns. The same catalogue is saved with a
+model (``to_dict``) and read back (``from_dict``), so a scorer explains the
+same way before and after a save.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
 
-from leadml.config import EventDataset, FlatDataset
+from leadml.vocabulary import FAMILIES, readable
 
-__all__ = [
-    "EVENT_GROUPS",
-    "FAMILIES",
-    "FeatureCatalogue",
-    "FeatureInfo",
-    "SIGNAL_GROUPS",
-    "event_catalogue",
-    "feature_catalogue",
-    "flat_catalogue",
-    "group_main_feature",
-]
+__all__ = ["FAMILIES", "FeatureCatalogue", "FeatureInfo", "Kind"]
 
-FAMILIES: tuple[str, ...] = ("fit", "persona", "behaviour", "intent")
 Kind = Literal["numeric", "categorical"]
-
-# Event types of the default vocabulary -> the signal group they feed.
-# Types outside this table get a group of their own, named after the type.
-EVENT_GROUPS: dict[str, str] = {
-    "pricing_view": "pricing_interest",
-    "demo_page_view": "demo_page_interest",
-    "product_page_view": "product_interest",
-    "blog_view": "blog_reading",
-    "email_open": "email_engagement",
-    "email_click": "email_engagement",
-    "whitepaper_download": "content_download",
-    "webinar_registration": "webinar",
-    "webinar_attended": "webinar",
-    "form_submit": "form_submission",
-    "demo_request": "demo_request",
-    "sales_touch": "sales_touches",
-    "meeting": "meeting",
-    "unsubscribe": "unsubscribe",
-    "email_bounce": "email_bounce",
-}
-SIGNAL_GROUPS: dict[str, str] = {
-    "funding_round": "recent_funding",
-    "hiring_surge": "hiring_surge",
-    "new_executive": "new_executive",
-    "technology_change": "technology_change",
-    "topic_surge": "topic_research",
-}
-# One-off actions are best told by recency ("requested a demo 2 days ago");
-# repeated ones by a count in a window ("3 times in the last 7 days").
-RECENCY_FIRST_EVENTS: frozenset[str] = frozenset(
-    {
-        "demo_request",
-        "form_submit",
-        "whitepaper_download",
-        "webinar_registration",
-        "webinar_attended",
-        "meeting",
-        "unsubscribe",
-        "email_bounce",
-    }
-)
-
-_GROUP_LABELS: dict[str, str] = {
-    "industry": "Industry",
-    "company_size": "Company size",
-    "revenue": "Annual revenue",
-    "geography": "Country and region",
-    "icp_fit": "Ideal customer profile",
-    "authority": "Seniority and role",
-    "email_validity": "Email address",
-    "pricing_interest": "Pricing page interest",
-    "demo_page_interest": "Demo page interest",
-    "product_interest": "Product page interest",
-    "blog_reading": "Blog reading",
-    "email_engagement": "Email engagement",
-    "content_download": "Content downloads",
-    "webinar": "Webinars",
-    "form_submission": "Form submissions",
-    "demo_request": "Demo request",
-    "sales_touches": "Sales contacts",
-    "meeting": "Meetings",
-    "unsubscribe": "Unsubscribe",
-    "email_bounce": "Email bounces",
-    "engagement": "Overall engagement",
-    "inactivity": "Inactivity",
-    "lead_age": "Lead age",
-    "source": "Source",
-    "speed_to_lead": "Speed to lead",
-    "recent_funding": "Funding round",
-    "hiring_surge": "Hiring surge",
-    "new_executive": "New executive",
-    "technology_change": "Technology change",
-    "topic_research": "Topic research",
-    "intent_recency": "Company signals",
-    "account_activity": "Account activity",
-}
 
 
 @dataclass(frozen=True)
@@ -124,7 +38,7 @@ class FeatureInfo:
     family: str
     group: str
     kind: Kind
-    description: str
+    description: str = ""
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -258,6 +172,17 @@ class FeatureCatalogue:
             mode=self.mode,
         )
 
+    @classmethod
+    def concat(cls, parts: Iterable[FeatureCatalogue], *, mode: str = "events") -> FeatureCatalogue:
+        """The entries of ``parts`` one after the other, with their labels and main features."""
+        parts = tuple(parts)
+        return cls(
+            entries=tuple(e for part in parts for e in part.entries),
+            group_label={g: label for part in parts for g, label in part.group_label.items()},
+            group_main={g: name for part in parts for g, name in part.group_main.items()},
+            mode=mode,
+        )
+
     # --- explainer interface ----------------------------------------------------
     def membership(self, keys: tuple[str, ...], of: str) -> np.ndarray:
         """(n_features, len(keys)) 0/1 matrix mapping features to groups (``of="group"``) or families."""
@@ -266,23 +191,6 @@ class FeatureCatalogue:
         for row, e in enumerate(self.entries):
             matrix[row, lookup[e.group if of == "group" else e.family]] = 1.0
         return matrix
-
-    def render(
-        self, group: str, values: Mapping[str, Any], lang: str = "en", points: float | None = None
-    ) -> str:
-        """The plain-words sentence for one group of one lead (see :func:`leadml.explain.reasons.reason_text`)."""
-        from leadml.explain.reasons import reason_text
-
-        if self.mode == "flat":
-            return reason_text(
-                group,
-                values,
-                lang,  # type: ignore[arg-type]
-                points=points,
-                label=self.group_label.get(group, _humanise(group)),
-                main=self.group_main_feature(group),
-            )
-        return reason_text(group, values, lang, points=points)  # type: ignore[arg-type]
 
     # --- persistence -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -293,265 +201,29 @@ class FeatureCatalogue:
             "feature_group": self.feature_group,
             "group_family": self.group_family,
             "group_main": {g: self.group_main_feature(g) for g in self.groups},
-            "group_label": {g: self.group_label.get(g, _humanise(g)) for g in self.groups},
-            "entries": [
-                {
-                    "name": e.name,
-                    "family": e.family,
-                    "group": e.group,
-                    "kind": e.kind,
-                    "description": e.description,
-                }
-                for e in self.entries
-            ],
+            "group_label": {g: self.group_label.get(g, readable(g)) for g in self.groups},
+            "entries": [asdict(e) for e in self.entries],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureCatalogue:
+        """Read ``to_dict()``'s output, also from models saved by earlier leadml versions.
+
+        Entry keys this version does not know are ignored, and keys it added since
+        take their defaults, so catalogues saved before or after a new entry field
+        both load.
+        """
+        if "entries" not in data:
+            raise ValueError(
+                "feature catalogue: no 'entries' in the saved catalogue; "
+                f"found keys {sorted(data)} (expected the output of FeatureCatalogue.to_dict)"
+            )
+        known = {f.name for f in fields(FeatureInfo)}
         return cls(
-            entries=tuple(FeatureInfo(**e) for e in data["entries"]),
+            entries=tuple(
+                FeatureInfo(**{k: v for k, v in e.items() if k in known}) for e in data["entries"]
+            ),
             group_label=dict(data.get("group_label", {})),
             group_main=dict(data.get("group_main", {})),
             mode=data.get("mode", "events"),
         )
-
-    def to_reason_catalogue(self) -> Any:
-        """The explainer's :class:`leadml.explain.explanation.ReasonCatalogue` for these features."""
-        from leadml.explain.explanation import ReasonCatalogue
-
-        return ReasonCatalogue.from_dict(self.to_dict())
-
-
-def _humanise(name: str) -> str:
-    text = name.replace("_", " ").replace(".", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def event_group(event_type: str) -> str:
-    """The signal group an event type feeds."""
-    return EVENT_GROUPS.get(event_type, event_type)
-
-
-def signal_group(signal_type: str) -> str:
-    """The signal group an intent signal type feeds."""
-    return SIGNAL_GROUPS.get(signal_type, signal_type)
-
-
-def _middle(windows: Sequence[int]) -> int:
-    return sorted(windows)[len(windows) // 2]
-
-
-def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
-    """Every feature :func:`leadml.features.build_features` computes, in output order."""
-    fs = dataset.features
-    entries: list[FeatureInfo] = []
-    main: dict[str, str] = {}
-
-    def add(name: str, family: str, group: str, kind: Kind, description: str) -> None:
-        entries.append(FeatureInfo(name, family, group, kind, description))
-
-    # fit: who the company is
-    add("industry", "fit", "industry", "categorical", "Industry of the account")
-    add("employees", "fit", "company_size", "numeric", "Employees of the account")
-    add("log_employees", "fit", "company_size", "numeric", "log(1 + employees)")
-    add("annual_revenue", "fit", "revenue", "numeric", "Annual revenue of the account")
-    add("country", "fit", "geography", "categorical", "Country of the account")
-    add("region", "fit", "geography", "categorical", "World region derived from the country")
-    add(
-        "size_in_range",
-        "fit",
-        "company_size",
-        "numeric",
-        f"1 if employees is within the ICP range [{dataset.icp.employees_min:g}, "
-        f"{dataset.icp.employees_max:g}], 0 if not, missing if employees is unknown",
-    )
-    add("industry_match", "fit", "industry", "numeric", "1 if the industry is an ICP industry")
-    add(
-        "icp_match",
-        "fit",
-        "icp_fit",
-        "numeric",
-        "1 if both the size and the industry match the ICP",
-    )
-    main |= {
-        "industry": "industry",
-        "company_size": "employees",
-        "revenue": "annual_revenue",
-        "geography": "region",
-        "icp_fit": "icp_match",
-    }
-    # persona: who the person is
-    add("seniority", "persona", "authority", "categorical", "Seniority of the contact")
-    add("department", "persona", "authority", "categorical", "Department of the contact")
-    add("decision_maker", "persona", "authority", "numeric", "1 if the seniority decides (ICP)")
-    add(
-        "persona_match",
-        "persona",
-        "authority",
-        "numeric",
-        "1 if both the seniority and the department are ICP targets",
-    )
-    add("email_status", "persona", "email_validity", "categorical", "Email verification status")
-    main |= {"authority": "seniority", "email_validity": "email_status"}
-    # behaviour: what the person did, before as_of
-    windows = sorted(fs.event_windows_days)
-    for event_type in dataset.vocabularies.event_types:
-        group = event_group(event_type)
-        for w in windows:
-            add(
-                f"n_{event_type}_{w}d",
-                "behaviour",
-                group,
-                "numeric",
-                f"'{event_type}' events in the {w} days before as_of",
-            )
-        add(
-            f"days_since_{event_type}",
-            "behaviour",
-            group,
-            "numeric",
-            f"Days since the last '{event_type}' event (missing if never)",
-        )
-        if group not in main:
-            main[group] = (
-                f"days_since_{event_type}"
-                if event_type in RECENCY_FIRST_EVENTS or not windows
-                else f"n_{event_type}_{_middle(windows)}d"
-            )
-    add(
-        "active_days_90d",
-        "behaviour",
-        "engagement",
-        "numeric",
-        "Distinct days with engagement in the last 90 days",
-    )
-    add(
-        "engagement_decayed",
-        "behaviour",
-        "engagement",
-        "numeric",
-        f"Engagement events weighted by exp(-ln2 * age / {fs.half_life_days:g} days)",
-    )
-    add(
-        "engagement_trend",
-        "behaviour",
-        "engagement",
-        "numeric",
-        "Engagement events in the last 7 days minus the 23 days before scaled to 7 days",
-    )
-    add("lead_age_days", "behaviour", "lead_age", "numeric", "Days since the lead was created")
-    add("source", "behaviour", "source", "categorical", "Acquisition channel")
-    add(
-        "hours_to_first_touch",
-        "behaviour",
-        "speed_to_lead",
-        "numeric",
-        f"Hours from creation to the first '{fs.sales_touch_event}' (missing if none yet)",
-    )
-    add(
-        "days_since_last_activity",
-        "behaviour",
-        "inactivity",
-        "numeric",
-        "Days since the last engagement event (missing if none)",
-    )
-    main |= {
-        "engagement": "engagement_decayed",
-        "lead_age": "lead_age_days",
-        "source": "source",
-        "speed_to_lead": "hours_to_first_touch",
-        "inactivity": "days_since_last_activity",
-    }
-    # intent: what happens at the company, before as_of
-    for signal_type in dataset.vocabularies.signal_types:
-        group = signal_group(signal_type)
-        for w in sorted(fs.intent_windows_days):
-            add(
-                f"n_{signal_type}_{w}d",
-                "intent",
-                group,
-                "numeric",
-                f"'{signal_type}' signals at the account in the {w} days before as_of",
-            )
-        add(
-            f"days_since_{signal_type}",
-            "intent",
-            group,
-            "numeric",
-            f"Days since the last '{signal_type}' signal (missing if never)",
-        )
-        main.setdefault(group, f"days_since_{signal_type}")
-    add(
-        "days_since_intent",
-        "intent",
-        "intent_recency",
-        "numeric",
-        "Days since the account's last intent signal",
-    )
-    add(
-        "account_other_leads",
-        "intent",
-        "account_activity",
-        "numeric",
-        "Other leads of the same account created before as_of",
-    )
-    add(
-        "account_other_events_30d",
-        "intent",
-        "account_activity",
-        "numeric",
-        "Events of those other leads in the 30 days before as_of",
-    )
-    main |= {"intent_recency": "days_since_intent", "account_activity": "account_other_events_30d"}
-    groups = dict.fromkeys(e.group for e in entries)
-    labels = {g: _GROUP_LABELS.get(g, _humanise(g)) for g in groups}
-    return FeatureCatalogue(
-        entries=tuple(entries), group_label=labels, group_main=main, mode="events"
-    )
-
-
-def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> FeatureCatalogue:
-    """One entry per declared flat column (minus excluded ones, plus ``include``d ones).
-
-    The group of a column is its declared group or the column itself; its
-    label is the declared label or the column name in words.
-    """
-    columns = [*dataset.feature_columns]
-    for name in include:
-        if name not in columns:
-            if name not in (*dataset.numeric, *dataset.categorical):
-                raise ValueError(
-                    f"cannot include {name!r}: it is not a declared numeric or categorical column "
-                    f"(declared: {[*dataset.numeric, *dataset.categorical]})"
-                )
-            columns.append(name)
-    entries = []
-    labels: dict[str, str] = {}
-    main: dict[str, str] = {}
-    for name in columns:
-        info = dataset.features.get(name)
-        family = info.family if info else "fit"
-        group = (info.group if info and info.group else None) or name
-        label = (info.label if info and info.label else None) or _humanise(name)
-        kind: Kind = "categorical" if name in dataset.categorical else "numeric"
-        note = " (post-outcome: audit only)" if name in dataset.post_outcome else ""
-        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}"))
-        labels.setdefault(group, label)
-        main.setdefault(group, name)
-    return FeatureCatalogue(
-        entries=tuple(entries), group_label=labels, group_main=main, mode="flat"
-    )
-
-
-def feature_catalogue(
-    dataset: EventDataset | FlatDataset, *, include: Sequence[str] = ()
-) -> FeatureCatalogue:
-    """The catalogue for either mode."""
-    if isinstance(dataset, FlatDataset):
-        return flat_catalogue(dataset, include=include)
-    return event_catalogue(dataset)
-
-
-def group_main_feature(catalogue: FeatureCatalogue, group: str) -> str:
-    """Function form of :meth:`FeatureCatalogue.group_main_feature`."""
-    return catalogue.group_main_feature(group)

@@ -17,9 +17,43 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import FlatDataset
-from leadml.features.catalogue import flat_catalogue
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, Kind
+from leadml.vocabulary import readable
 
-__all__ = ["flat_features", "flat_labels"]
+__all__ = ["flat_catalogue", "flat_features", "flat_labels"]
+
+
+def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> FeatureCatalogue:
+    """One entry per declared flat column (minus excluded ones, plus ``include``d ones).
+
+    The group of a column is its declared group or the column itself; its
+    label is the declared label or the column name in words.
+    """
+    columns = [*dataset.feature_columns]
+    for name in include:
+        if name not in columns:
+            if name not in (*dataset.numeric, *dataset.categorical):
+                raise ValueError(
+                    f"cannot include {name!r}: it is not a declared numeric or categorical column "
+                    f"(declared: {[*dataset.numeric, *dataset.categorical]})"
+                )
+            columns.append(name)
+    entries = []
+    labels: dict[str, str] = {}
+    main: dict[str, str] = {}
+    for name in columns:
+        info = dataset.features.get(name)
+        family = info.family if info else "fit"
+        group = (info.group if info and info.group else None) or name
+        label = (info.label if info and info.label else None) or readable(name)
+        kind: Kind = "categorical" if name in dataset.categorical else "numeric"
+        note = " (post-outcome: audit only)" if name in dataset.post_outcome else ""
+        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}"))
+        labels.setdefault(group, label)
+        main.setdefault(group, name)
+    return FeatureCatalogue(
+        entries=tuple(entries), group_label=labels, group_main=main, mode="flat"
+    )
 
 
 def _require(raw: pd.DataFrame, columns: Sequence[str], what: str) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from leadml.explain.explanation import ReasonCatalogue
+from leadml.features.catalogue import FeatureCatalogue
 
 __all__ = ["LearnedGrid", "bin_values", "learn_grid"]
 
@@ -101,7 +101,7 @@ class LearnedGrid:
 def learn_grid(
     group_points: pd.DataFrame,
     features: pd.DataFrame,
-    catalogue: ReasonCatalogue,
+    catalogue: FeatureCatalogue,
     *,
     model_points: np.ndarray,
     y_true: np.ndarray,

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import TierSpec
-from leadml.explain.explanation import Explanation, ReasonCatalogue, explain_rows, format_reasons
+from leadml.explain.explanation import Explanation, explain_rows, format_reasons
+from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale
 from leadml.modeling.drift import DriftProfile
 from leadml.trees.fastpredict import raw_scores
+from leadml.vocabulary import FAMILIES
 
 __all__ = ["ARTIFACT_FILES", "LeadScorer", "assign_tiers"]
 
@@ -31,7 +33,6 @@ ARTIFACT_FILES = {
     "catalogue": "reason_catalogue.json",
     "reference": "drift_reference.json",
 }
-FAMILIES = ("fit", "persona", "behaviour", "intent")
 
 
 def assign_tiers(
@@ -64,7 +65,7 @@ class LeadScorer:
 
     booster: lgb.Booster
     spec: Any  # leadml.features.spec.FeatureSpec
-    catalogue: ReasonCatalogue
+    catalogue: FeatureCatalogue
     calibration: PlattCalibration
     scale: PointsScale
     tiers: TierSpec
@@ -170,7 +171,7 @@ class LeadScorer:
         return cls(
             booster=lgb.Booster(model_file=str(paths["model"])),
             spec=FeatureSpec.from_dict(json.loads(Path(paths["spec"]).read_text())),
-            catalogue=ReasonCatalogue.from_dict(json.loads(Path(paths["catalogue"]).read_text())),
+            catalogue=FeatureCatalogue.from_dict(json.loads(Path(paths["catalogue"]).read_text())),
             calibration=PlattCalibration.from_dict(meta["platt"]),
             scale=PointsScale.from_dict(meta["points"]),
             tiers=TierSpec.model_validate(meta["tiers"]),

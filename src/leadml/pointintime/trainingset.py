@@ -25,9 +25,9 @@ import pandas as pd
 
 from leadml.config import EventDataset, FlatDataset, RunConfig
 from leadml.data.io import Tables, read_flat, read_raw_tables
-from leadml.features.build import build_features, included_columns
-from leadml.features.catalogue import FeatureCatalogue, event_catalogue, flat_catalogue
-from leadml.features.flat import flat_features, flat_labels
+from leadml.features.build import build_features, event_catalogue, included_columns
+from leadml.features.catalogue import FeatureCatalogue
+from leadml.features.flat import flat_catalogue, flat_features, flat_labels
 from leadml.features.spec import FeatureSpec
 from leadml.modeling.drift import REFERENCE_ROWS
 from leadml.pointintime.labels import data_end_of, label_snapshots

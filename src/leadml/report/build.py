@@ -36,7 +36,8 @@ from typing import Any
 
 import pandas as pd
 
-from leadml.report.i18n import Lang, check_lang, event_label, labels, source_label
+from leadml.report.i18n import event_label, labels, source_label
+from leadml.vocabulary import FAMILIES, Lang, check_lang
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -58,7 +59,6 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "base_points",
     "reasons",
 )
-FAMILIES: tuple[str, ...] = ("fit", "persona", "behaviour", "intent")
 TIERS: tuple[str, ...] = ("hot", "warm", "cold")
 _LEAD_COLUMNS = ("first_name", "last_name", "job_title", "source", "owner", "account_id")
 _ACCOUNT_COLUMNS = ("name", "industry", "employees", "country")
