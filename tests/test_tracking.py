@@ -113,3 +113,15 @@ def test_a_fresh_store_survives_parallel_first_contact(tmp_path):
     with ctx.Pool(4) as pool:
         assert pool.map(_touch_store, [uri] * 4) == [True] * 4
     assert os.path.exists(tmp_path / "fresh.db")
+
+
+def test_no_champion_yet_is_none(tmp_path):
+    from mlflow import MlflowClient
+
+    from leadml.tracking import load_champion
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert load_champion("leadml-nothing", uri=uri) is None  # no registered model
+    ensure_store(uri)
+    MlflowClient().create_registered_model("leadml-empty")
+    assert load_champion("leadml-empty", uri=uri) is None  # a model without a champion

@@ -47,6 +47,7 @@ __all__ = [
     "TargetSpec",
     "TierSpec",
     "Vocabularies",
+    "load_config",
     "load_dataset_config",
     "load_run_config",
 ]
@@ -345,3 +346,16 @@ def load_run_config(path: str | Path) -> RunConfig:
         return RunConfig.model_validate({**data, "dataset": dataset, "source": str(path)})
     except ValidationError as exc:
         raise _explain(path, exc) from exc
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """A run config file, or the run defaults around a bare dataset config file.
+
+    The file is a dataset config when its top level has no ``dataset:`` key but
+    declares ``tables:`` (event mode) or ``mode: flat``.
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    if "dataset" not in data and ("tables" in data or data.get("mode") == "flat"):
+        return RunConfig(dataset=load_dataset_config(path), source=str(path))
+    return load_run_config(path)

@@ -62,8 +62,7 @@ def _read_lead_tables(
         if dataset.id is not None:
             flat = flat.rename(columns={dataset.id: "lead_id"})
         return flat, pd.DataFrame(), pd.DataFrame()
-    read_tables = getattr(io, "read_tables", None) or io.read_raw_tables
-    tables = read_tables(data, dataset)
+    tables = io.read_raw_tables(data, dataset)
     return tables.leads, tables.accounts, tables.events
 
 

@@ -2,12 +2,15 @@
 
 Numbers come from :mod:`leadml.modeling.evaluate`; this module only draws them. Figures
 are built on matplotlib's object API with the Agg canvas (no pyplot, no global
-state, no display), so they are safe in batch jobs and tests.
+state, no display), so they are safe in batch jobs and tests. shap's own plots
+draw only through pyplot: :func:`pyplot_on_agg` lends them an Agg pyplot and
+gives the caller's backend back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +22,35 @@ from matplotlib.figure import Figure
 from leadml.data.io import atomic_path
 from leadml.modeling.evaluate import cumulative_gains_curve, ece_from_reliability, gains_table
 
-__all__ = ["gains_figure", "reliability_figure", "save_figure", "score_distribution_figure"]
+__all__ = [
+    "gains_figure",
+    "pyplot_on_agg",
+    "reliability_figure",
+    "save_figure",
+    "score_distribution_figure",
+]
 
 # zlib level 1: PNGs a few % larger, written several times faster than the default 6
 PNG_OPTIONS = {"compress_level": 1}
 CURVE_POINTS = 501  # gains curves are resampled to this many points: enough for the eye
+
+
+@contextmanager
+def pyplot_on_agg() -> Iterator[Any]:
+    """pyplot drawing to the Agg canvas for the duration of the block; the previous backend after.
+
+    For third-party plots that only draw through pyplot (shap's waterfall): the
+    process-wide backend is left as the caller had it (a notebook keeps its own).
+    """
+    import matplotlib.pyplot as plt
+
+    previous = plt.get_backend()
+    plt.switch_backend("agg")
+    try:
+        yield plt
+    finally:
+        plt.close("all")
+        plt.switch_backend(previous)
 
 
 def _figure(width: float, height: float) -> Figure:

@@ -111,12 +111,12 @@ def evaluate_test_part(
 def _champion_probability(
     config: RunConfig, test: pd.DataFrame, uri: str | None
 ) -> tuple[np.ndarray | None, str | None]:
-    from leadml.tracking import load_scorer
+    from leadml.tracking import load_champion
 
-    try:
-        champion, meta = load_scorer(f"models:/{config.model.registered_name}@champion", uri=uri)
-    except Exception:  # no champion yet
+    found = load_champion(config.model.registered_name, uri=uri)
+    if found is None:
         return None, None
+    champion, meta = found
     try:
         return champion.probability(test), meta.get("version")
     except (KeyError, ValueError) as exc:
@@ -156,13 +156,9 @@ def _figures(
 
 def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, Path]:
     """SHAP's own beeswarm (in points) and a waterfall for one lead, via the shap package."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import shap
 
-    from leadml.modeling.plots import PNG_OPTIONS
+    from leadml.modeling.plots import PNG_OPTIONS, pyplot_on_agg
 
     data = X.apply(
         lambda c: (
@@ -181,16 +177,18 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
         len(X), size=min(len(X), BEESWARM_SAMPLE), replace=False
     )
 
-    def save(name: str) -> None:
-        paths[name] = folder / name
-        plt.savefig(paths[name], dpi=110, bbox_inches="tight", pil_kwargs=PNG_OPTIONS)
-        plt.close("all")
+    with pyplot_on_agg() as plt:
 
-    shap.plots.beeswarm(values[np.sort(shown)], max_display=20, show=False)
-    plt.gcf().set_size_inches(9, 8)
-    save("shap_beeswarm.png")
-    shap.plots.waterfall(values[int(np.argmax(explanation.points))], max_display=12, show=False)
-    save("shap_waterfall_top_lead.png")
+        def save(name: str) -> None:
+            paths[name] = folder / name
+            plt.savefig(paths[name], dpi=110, bbox_inches="tight", pil_kwargs=PNG_OPTIONS)
+            plt.close("all")
+
+        shap.plots.beeswarm(values[np.sort(shown)], max_display=20, show=False)
+        plt.gcf().set_size_inches(9, 8)
+        save("shap_beeswarm.png")
+        shap.plots.waterfall(values[int(np.argmax(explanation.points))], max_display=12, show=False)
+        save("shap_waterfall_top_lead.png")
     return paths
 
 

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import EventDataset, FlatDataset, RunConfig
-from leadml.data.io import Tables, read_flat, read_raw_tables
+from leadml.data.io import Tables, read_flat
+from leadml.data.schema import load_tables, validate_flat
 from leadml.features.build import build_features, event_catalogue, included_columns
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.features.flat import flat_catalogue, flat_features, flat_labels
@@ -89,15 +90,11 @@ def _utc_naive(as_of: pd.Timestamp | str) -> pd.Timestamp:
 def load_event_tables(
     data: str | Path, dataset: EventDataset, *, as_of: pd.Timestamp | None = None
 ) -> Tables:
-    """Typed, validated tables through :func:`leadml.data.schema.load_tables` (raw tables if it is absent).
+    """Typed, validated tables through :func:`leadml.data.schema.load_tables`.
 
     With ``as_of`` (scoring), rows dated after it are tolerated: the features
     never read them.
     """
-    try:
-        from leadml.data.schema import load_tables
-    except ImportError:  # pragma: no cover - before the schema module exists
-        return read_raw_tables(data, dataset)
     if as_of is None:
         tables, report = load_tables(data, dataset)
     else:
@@ -111,10 +108,6 @@ def _read_flat(
 ) -> pd.DataFrame:
     """The flat file as written, checked by :func:`leadml.data.schema.validate_flat`."""
     raw = data if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
-    try:
-        from leadml.data.schema import validate_flat
-    except ImportError:  # pragma: no cover - before the schema module exists
-        return raw
     validate_flat(raw, dataset, require_label=require_label).raise_for_errors()
     return raw
 

@@ -1,6 +1,9 @@
-"""The batch scoring job: every open lead as of a date, scored, explained and written safely.
+"""Scoring open leads: the per-partition unit of work of the batch job, and writing its outputs.
 
-Guarantees:
+:func:`score_open_leads` builds the features of every lead open at ``as_of``,
+rejects rows with too many categories unseen at training, and scores and
+explains the rest; :mod:`leadml.scoring.batch` runs it once (or once per Dask
+partition) and writes the results with :func:`write_outputs`. Guarantees:
 * nothing lost — open leads in = scored + rejected (checked before writing);
 * nothing half-written — every file goes to a temporary name and is renamed;
   ``_SUCCESS`` is removed first and written last, after ``manifest.json``;
@@ -9,10 +12,7 @@ Guarantees:
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,17 +24,14 @@ from leadml.data.io import file_sha256, write_frame_atomic, write_json_atomic, w
 from leadml.modeling.drift import DRIFT_WARNING
 from leadml.modeling.scorer import LeadScorer, assign_tiers
 
-__all__ = ["ScoringOutcome", "reject_unseen_categories", "score_features", "write_outputs"]
-
-SCORE_COLUMNS_HEAD = ("lead_id", "as_of", "probability", "points", "tier", "mql")
-
-
-@dataclass(frozen=True)
-class ScoringOutcome:
-    scores: pd.DataFrame
-    rejects: pd.DataFrame  # lead_id, reason
-    unseen: dict[str, Any]
-    drift: dict[str, Any] | None
+__all__ = [
+    "drift_warnings",
+    "reject_unseen_categories",
+    "score_features",
+    "score_open_leads",
+    "tier_counts",
+    "write_outputs",
+]
 
 
 def reject_unseen_categories(
@@ -182,25 +179,6 @@ def drift_warnings(drift: dict[str, Any] | None, *, max_features: int = 8) -> li
 def tier_counts(scores: pd.DataFrame) -> dict[str, int]:
     counts = scores["tier"].value_counts()
     return {tier: int(counts.get(tier, 0)) for tier in ("hot", "warm", "cold")}
-
-
-def run_config_for(dataset_or_run: Any) -> RunConfig:
-    """A run config for scoring: the given one, or defaults around a dataset config."""
-    if isinstance(dataset_or_run, RunConfig):
-        return dataset_or_run
-    return RunConfig(dataset=dataset_or_run)
-
-
-def now_utc() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
-
-
-def eprint(*args: Any) -> None:
-    print(*args, file=sys.stderr)
-
-
-def elapsed(started: float) -> float:
-    return round(time.perf_counter() - started, 3)
 
 
 def score_open_leads(
