@@ -4,8 +4,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-
 from leadml.explain.explanation import ReasonCatalogue, explain_rows, format_reasons
+
 from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
 
 

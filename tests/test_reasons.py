@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from leadml.explain.reasons import format_number, reason_text
 
 from leadml.config import load_dataset_config
-from leadml.explain.reasons import format_number, reason_text
 from leadml.features.catalogue import event_catalogue
 
 NAN = float("nan")

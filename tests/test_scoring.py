@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import TRAINING
+from leadml.scoring.batch import run_scoring
 
 from leadml.config import RunConfig, load_dataset_config
 from leadml.data.io import atomic_path
-from leadml.scoring.batch import run_scoring
 
 AS_OF = pd.Timestamp("2026-01-01")
 MODEL = "models:/leadml-sql@champion"

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import EventDataset, FlatDataset, RunConfig
-from leadml.data.io import Tables, read_flat, read_raw_tables
+from leadml.data.io import Tables, flat_values, read_flat, read_raw_tables
 from leadml.features.build import build_features, included_columns
 from leadml.features.catalogue import FeatureCatalogue, event_catalogue, flat_catalogue
 from leadml.features.flat import flat_features, flat_labels
@@ -110,7 +110,7 @@ def _read_flat(
     data: str | Path | pd.DataFrame, dataset: FlatDataset, *, require_label: bool = True
 ) -> pd.DataFrame:
     """The flat file as written, checked by :func:`leadml.data.schema.validate_flat`."""
-    raw = data if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
+    raw = flat_values(data, dataset) if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
     try:
         from leadml.data.schema import validate_flat
     except ImportError:  # pragma: no cover - before the schema module exists
