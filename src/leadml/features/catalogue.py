@@ -39,6 +39,14 @@ class FeatureInfo:
     group: str
     kind: Kind
     description: str = ""
+    # The user's column this feature reads as is (flat columns, re-admitted columns), when
+    # its spelling differs from ``name``; see :mod:`leadml.features.column_names`.
+    source: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The input column as the user wrote it (``name`` for derived features)."""
+        return self.source or self.name
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -194,7 +202,7 @@ class FeatureCatalogue:
 
     # --- persistence -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; also readable by ``leadml.explain.explanation.ReasonCatalogue.from_dict``."""
+        """JSON-ready: what a model saves as ``reason_catalogue.json`` (see :meth:`from_dict`)."""
         return {
             "mode": self.mode,
             "features": list(self.names),
@@ -202,7 +210,10 @@ class FeatureCatalogue:
             "group_family": self.group_family,
             "group_main": {g: self.group_main_feature(g) for g in self.groups},
             "group_label": {g: self.group_label.get(g, readable(g)) for g in self.groups},
-            "entries": [asdict(e) for e in self.entries],
+            # optional fields (None) are left out, so older readers see the keys they know
+            "entries": [
+                {k: v for k, v in asdict(e).items() if v is not None} for e in self.entries
+            ],
         }
 
     @classmethod

@@ -18,6 +18,7 @@ import pandas as pd
 
 from leadml.config import FlatDataset
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, Kind
+from leadml.features.column_names import safe_names
 from leadml.vocabulary import readable
 
 __all__ = ["flat_catalogue", "flat_features", "flat_labels"]
@@ -26,8 +27,10 @@ __all__ = ["flat_catalogue", "flat_features", "flat_labels"]
 def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> FeatureCatalogue:
     """One entry per declared flat column (minus excluded ones, plus ``include``d ones).
 
-    The group of a column is its declared group or the column itself; its
-    label is the declared label or the column name in words.
+    An entry's name is the column's internal name (:func:`leadml.features.column_names.safe_names`:
+    the column itself when LightGBM keeps it as written) and its ``source`` the column
+    as the user wrote it. The group of a column is its declared group or the column
+    itself; its label is the declared label or the column name in words.
     """
     columns = [*dataset.feature_columns]
     for name in include:
@@ -38,17 +41,26 @@ def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> Feat
                     f"(declared: {[*dataset.numeric, *dataset.categorical]})"
                 )
             columns.append(name)
+    # Internal names are fixed over every declared column, so including one for the
+    # audit never renames another.
+    internal = safe_names(list(dict.fromkeys([*dataset.numeric, *dataset.categorical])))
+    groups = safe_names(
+        list(dict.fromkeys(i.group for i in dataset.features.values() if i.group)),
+        taken=internal.values(),
+    )
     entries = []
     labels: dict[str, str] = {}
     main: dict[str, str] = {}
-    for name in columns:
-        info = dataset.features.get(name)
+    for column in columns:
+        name = internal[column]
+        info = dataset.features.get(column)
         family = info.family if info else "fit"
-        group = (info.group if info and info.group else None) or name
-        label = (info.label if info and info.label else None) or readable(name)
-        kind: Kind = "categorical" if name in dataset.categorical else "numeric"
-        note = " (post-outcome: audit only)" if name in dataset.post_outcome else ""
-        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}"))
+        group = groups[info.group] if info and info.group else name
+        label = (info.label if info and info.label else None) or readable(column)
+        kind: Kind = "categorical" if column in dataset.categorical else "numeric"
+        note = " (post-outcome: audit only)" if column in dataset.post_outcome else ""
+        source = column if column != name else None
+        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}", source))
         labels.setdefault(group, label)
         main.setdefault(group, name)
     return FeatureCatalogue(
@@ -100,10 +112,12 @@ def flat_features(
 
     ``lead_id`` is the id column or the row number; ``as_of`` the time
     column or the row number. Numerics become float64, categoricals pandas
-    ``category`` of strings (the spec fixes their categories later).
+    ``category`` of strings (the spec fixes their categories later). Feature
+    columns carry their internal names (``Lead Origin`` -> ``Lead_Origin``,
+    see :mod:`leadml.features.column_names`); the catalogue keeps the user's.
     """
     catalogue = flat_catalogue(dataset, include=include)
-    _require(raw, catalogue.names, "feature")
+    _require(raw, [info.column for info in catalogue], "feature")
     out: dict[str, object] = {
         "lead_id": raw[dataset.id].to_numpy()
         if dataset.id
@@ -114,9 +128,9 @@ def flat_features(
         _require(raw, [dataset.id], "id")
     for info in catalogue:
         if info.kind == "numeric":
-            out[info.name] = _numeric(raw, info.name)
+            out[info.name] = _numeric(raw, info.column)
         else:
-            out[info.name] = pd.Categorical(raw[info.name].astype("str"))
+            out[info.name] = pd.Categorical(raw[info.column].astype("str"))
     return pd.DataFrame(out)
 
 

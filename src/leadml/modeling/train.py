@@ -155,6 +155,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
     importance = pd.DataFrame(
         {
             "feature": booster.feature_name(),
+            "column": [training_set.spec.display_names[f] for f in booster.feature_name()],
             "gain": booster.feature_importance("gain"),
             "splits": booster.feature_importance("split"),
         }

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import EventDataset, FlatDataset, RunConfig
-from leadml.data.io import Tables, read_flat
+from leadml.data.io import Tables, flat_values, read_flat
 from leadml.data.schema import load_tables, validate_flat
 from leadml.features.build import build_features, event_catalogue, included_columns
 from leadml.features.catalogue import FeatureCatalogue
@@ -107,7 +107,7 @@ def _read_flat(
     data: str | Path | pd.DataFrame, dataset: FlatDataset, *, require_label: bool = True
 ) -> pd.DataFrame:
     """The flat file as written, checked by :func:`leadml.data.schema.validate_flat`."""
-    raw = data if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
+    raw = flat_values(data, dataset) if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
     validate_flat(raw, dataset, require_label=require_label).raise_for_errors()
     return raw
 

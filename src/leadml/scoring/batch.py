@@ -17,7 +17,12 @@ import pandas as pd
 
 from leadml.config import RunConfig
 from leadml.modeling.scorer import assign_tiers
-from leadml.scoring.open_leads import drift_warnings, score_open_leads, tier_counts, write_outputs
+from leadml.scoring.open_leads import (
+    drift_warnings,
+    score_open_leads,
+    tier_counts,
+    write_outputs,
+)
 
 __all__ = ["CountMismatchError", "run_scoring"]
 
