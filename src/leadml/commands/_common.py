@@ -11,6 +11,7 @@ import typer
 
 from leadml import config
 from leadml.config import ConfigError, RunConfig
+from leadml.data.timestamps import utc_now
 
 __all__ = ["DataOption", "TrackingUriOption", "fail", "load_config", "parse_as_of"]
 
@@ -43,7 +44,7 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
     if value is None:
         return None
     if value == "now":
-        return pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+        return utc_now()
     try:
         return pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from leadml.config import EventDataset, FlatDataset
 from leadml.data.io import Tables, read_raw_tables
+from leadml.data.timestamps import naive_utc
 from leadml.data.validation import (
     STRING,
     Issue,
@@ -810,8 +811,7 @@ def _target(table: str, column: str) -> str:
 def _naive_utc(when: pd.Timestamp | str | None) -> pd.Timestamp | None:
     if when is None:
         return None
-    when = pd.Timestamp(when)
-    return when.tz_convert("UTC").tz_localize(None) if when.tzinfo is not None else when
+    return naive_utc(when)
 
 
 def _micros(parsed: ParsedColumn) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from leadml.config import EventDataset
 from leadml.features._kernels import DAY_US, HOUR_US, Csr, as_category, csr_by, event_kernel
-from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, type_entries
 from leadml.vocabulary import EVENTS, event_group
 
 __all__ = [
@@ -136,24 +136,13 @@ def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     main: dict[str, str] = {}
     for event_type in dataset.vocabularies.event_types:
         group = event_group(event_type)
-        entries += [
-            FeatureInfo(
-                f"n_{event_type}_{w}d",
-                "behaviour",
-                group,
-                "numeric",
-                f"'{event_type}' events in the {w} days before as_of",
-            )
-            for w in windows
-        ]
-        entries.append(
-            FeatureInfo(
-                f"days_since_{event_type}",
-                "behaviour",
-                group,
-                "numeric",
-                f"Days since the last '{event_type}' event (missing if never)",
-            )
+        entries += type_entries(
+            event_type,
+            family="behaviour",
+            group=group,
+            windows=windows,
+            counted="events",
+            one="event",
         )
         recency_first = event_type in EVENTS and EVENTS[event_type].recency_first
         if group not in main:

@@ -25,7 +25,7 @@ import numpy as np
 
 from leadml.vocabulary import FAMILIES, readable
 
-__all__ = ["FAMILIES", "FeatureCatalogue", "FeatureInfo", "Kind"]
+__all__ = ["FAMILIES", "FeatureCatalogue", "FeatureInfo", "Kind", "type_entries"]
 
 Kind = Literal["numeric", "categorical"]
 
@@ -238,3 +238,33 @@ class FeatureCatalogue:
             group_main=dict(data.get("group_main", {})),
             mode=data.get("mode", "events"),
         )
+
+
+def type_entries(
+    code: str, *, family: str, group: str, windows: Sequence[int], counted: str, one: str
+) -> list[FeatureInfo]:
+    """The entries of one event or signal type: its count in each window, then its recency.
+
+    ``type_entries("demo_request", family="behaviour", group="demo_request",
+    windows=[7, 30], counted="events", one="event")`` gives ``n_demo_request_7d``
+    ("'demo_request' events in the 7 days before as_of"), ``n_demo_request_30d``
+    and ``days_since_demo_request``.
+    """
+    counts = [
+        FeatureInfo(
+            f"n_{code}_{w}d",
+            family,
+            group,
+            "numeric",
+            f"'{code}' {counted} in the {w} days before as_of",
+        )
+        for w in windows
+    ]
+    recency = FeatureInfo(
+        f"days_since_{code}",
+        family,
+        group,
+        "numeric",
+        f"Days since the last '{code}' {one} (missing if never)",
+    )
+    return [*counts, recency]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import FlatDataset
+from leadml.data.timestamps import naive_utc_series
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, Kind
 from leadml.features.column_names import safe_names
 from leadml.vocabulary import readable
@@ -80,7 +81,7 @@ def _as_of(raw: pd.DataFrame, dataset: FlatDataset) -> np.ndarray:
     if dataset.time is None:
         return np.arange(len(raw), dtype=np.int64)
     _require(raw, [dataset.time], "time")
-    parsed = pd.to_datetime(raw[dataset.time], errors="coerce", utc=True).dt.tz_localize(None)
+    parsed = naive_utc_series(pd.to_datetime(raw[dataset.time], errors="coerce", utc=True))
     bad = parsed.isna() & raw[dataset.time].notna()
     if bad.any() or parsed.isna().any():
         examples = raw[dataset.time][parsed.isna()].head(3).tolist()

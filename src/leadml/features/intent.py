@@ -20,7 +20,7 @@ from leadml.features._kernels import (
     timestamps_us,
     vocab_codes,
 )
-from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, type_entries
 from leadml.vocabulary import signal_group
 
 __all__ = ["intent_catalogue", "intent_features"]
@@ -82,24 +82,13 @@ def intent_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     main: dict[str, str] = {}
     for signal_type in dataset.vocabularies.signal_types:
         group = signal_group(signal_type)
-        entries += [
-            FeatureInfo(
-                f"n_{signal_type}_{w}d",
-                "intent",
-                group,
-                "numeric",
-                f"'{signal_type}' signals at the account in the {w} days before as_of",
-            )
-            for w in sorted(dataset.features.intent_windows_days)
-        ]
-        entries.append(
-            FeatureInfo(
-                f"days_since_{signal_type}",
-                "intent",
-                group,
-                "numeric",
-                f"Days since the last '{signal_type}' signal (missing if never)",
-            )
+        entries += type_entries(
+            signal_type,
+            family="intent",
+            group=group,
+            windows=sorted(dataset.features.intent_windows_days),
+            counted="signals at the account",
+            one="signal",
         )
         main.setdefault(group, f"days_since_{signal_type}")
     entries.append(

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import SplitSpec
+from leadml.data.timestamps import naive_utc_series
 
 __all__ = ["PARTS", "PURGED", "SplitResult", "split_by_order", "split_summary"]
 
@@ -57,9 +58,7 @@ def _fractions(fractions: SplitSpec | Mapping[str, float]) -> np.ndarray:
 def _order_values(order: pd.Series | np.ndarray) -> tuple[np.ndarray, str]:
     series = pd.Series(order)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        values = series.to_numpy(dtype="datetime64[us]").view(np.int64)
+        values = naive_utc_series(series).to_numpy(dtype="datetime64[us]").view(np.int64)
         if (values == np.iinfo(np.int64).min).any():
             raise ValueError("split: the ordering column has missing timestamps")
         return values, "time"

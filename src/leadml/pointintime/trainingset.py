@@ -26,6 +26,7 @@ import pandas as pd
 from leadml.config import EventDataset, FlatDataset, RunConfig
 from leadml.data.io import Tables, flat_values, read_flat
 from leadml.data.schema import load_tables, validate_flat
+from leadml.data.timestamps import naive_utc
 from leadml.features.build import build_features, event_catalogue, included_columns
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.features.flat import flat_catalogue, flat_features, flat_labels
@@ -81,10 +82,7 @@ class ScoringSet:
 
 
 def _utc_naive(as_of: pd.Timestamp | str) -> pd.Timestamp:
-    stamp = pd.Timestamp(as_of)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.as_unit("us")
+    return naive_utc(as_of).as_unit("us")
 
 
 def load_event_tables(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
+from leadml.data.timestamps import utc_now
 from leadml.modeling.scorer import assign_tiers
 from leadml.scoring.open_leads import (
     drift_warnings,
@@ -200,7 +201,7 @@ def run_scoring(
             f"missing {sorted(expected - scored_ids - rejected_ids)[:5]}, "
             f"unexpected {sorted((scored_ids | rejected_ids) - expected)[:5]}; nothing was written"
         )
-    scored_at = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    scored_at = utc_now()
     scores["scored_at"] = scored_at
     tiers = tier_counts(scores)
     manifest = {
@@ -290,7 +291,7 @@ def _run_flat_scoring(
             scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
         )
         drift = scorer.reference.compare(X, order)
-    scores["scored_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    scores["scored_at"] = utc_now()
     manifest = {
         "as_of": str(as_of),
         "mode": "flat",

@@ -29,6 +29,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import gammainc, ndtr
 
+from leadml.data.timestamps import naive_utc_series
+
 __all__ = ["ORACLE_COLUMNS", "oracle_probability", "time_to_sql_cdf"]
 
 ORACLE_COLUMNS: tuple[str, ...] = (
@@ -67,9 +69,7 @@ def _as_us(values: ArrayLike, *, what: str, n: int) -> np.ndarray:
     )
     if len(series) != n:
         raise ValueError(f"{what}: expected {n} values (one per lead_id), got {len(series)}")
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    stamps = pd.to_datetime(series)
+    stamps = pd.to_datetime(naive_utc_series(series))
     missing = int(stamps.isna().sum())
     if missing:
         raise ValueError(f"{what}: {missing} missing timestamps; every row needs one")
