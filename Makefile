@@ -53,6 +53,7 @@ lint: install ## Ruff lint and format check
 	$(BIN)/ruff format --check src tests bench
 
 bench: install ## Run the benchmarks (prints figures; slow, on demand)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove generated data, MLflow stores and exports
