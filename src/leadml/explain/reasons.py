@@ -215,13 +215,25 @@ def _join(sentences: list[str], lang: Lang) -> str:
     return ("; " if lang == "en" else " ; ").join([first, *(s[:1].lower() + s[1:] for s in rest)])
 
 
-def _behaviour_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
-    types = _types_in(group, values, event_types_of)
-    sentences = [_event_sentence(t, values, lang) for t in types]
+def _typed_group(
+    group: str,
+    values: Mapping[str, Any],
+    lang: Lang,
+    *,
+    known: Callable[[str], list[str]],
+    sentence: Callable[[str, Mapping[str, Any], Lang], tuple[str, bool]],
+) -> str:
+    """One sentence per event (or signal) type of the group that happened, joined; else the
+    first type's "never" sentence."""
+    sentences = [sentence(t, values, lang) for t in _types_in(group, values, known)]
     happened = [s for s, ok in sentences if ok]
     if not happened:
         return sentences[0][0] if sentences else _fallback(group, values, lang, None, None)
     return _join(happened, lang)
+
+
+def _behaviour_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
+    return _typed_group(group, values, lang, known=event_types_of, sentence=_event_sentence)
 
 
 def _signal_sentence(signal: str, values: Mapping[str, Any], lang: Lang) -> tuple[str, bool]:
@@ -249,12 +261,7 @@ def _signal_sentence(signal: str, values: Mapping[str, Any], lang: Lang) -> tupl
 
 
 def _intent_group(group: str, values: Mapping[str, Any], lang: Lang) -> str:
-    types = _types_in(group, values, signal_types_of)
-    sentences = [_signal_sentence(t, values, lang) for t in types]
-    happened = [s for s, ok in sentences if ok]
-    if not happened:
-        return sentences[0][0] if sentences else _fallback(group, values, lang, None, None)
-    return _join(happened, lang)
+    return _typed_group(group, values, lang, known=signal_types_of, sentence=_signal_sentence)
 
 
 # --- the other groups -------------------------------------------------------------------
