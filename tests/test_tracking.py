@@ -45,7 +45,7 @@ def test_loading_by_alias_needs_no_pickle_and_matches_in_process(
 def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(
     champion, demo_data, sql_config, sql_training_set, tracking_uri
 ):
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     weak = sql_config.model_copy(
         update={
@@ -212,7 +212,7 @@ def test_a_retrain_on_the_same_data_is_refused_with_the_gates_numbers(
     from typer.testing import CliRunner
 
     from leadml.cli import app
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     client = mlflow.MlflowClient(tracking_uri)
     champion_version = str(client.get_model_version_by_alias("leadml-sql", "champion").version)
@@ -276,3 +276,15 @@ def test_run_names_say_the_target_the_data_end_and_the_config(sql_config):
     # a flat export ordered by row ends at a row number
     assert run_name(bank, 41187) == "term_deposit · data to row 41187 · bank_marketing.yaml"
     assert run_name(bank, None) == "term_deposit · data to unknown end · bank_marketing.yaml"
+
+
+def test_no_champion_yet_is_none(tmp_path):
+    from mlflow import MlflowClient
+
+    from leadml.tracking import load_champion
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert load_champion("leadml-nothing", uri=uri) is None  # no registered model
+    ensure_store(uri)
+    MlflowClient().create_registered_model("leadml-empty")
+    assert load_champion("leadml-empty", uri=uri) is None  # a model without a champion

@@ -26,6 +26,7 @@ __all__ = [
     "TuningLog",
     "check_model_uri",
     "ensure_store",
+    "load_champion",
     "load_scorer",
     "open_store",
     "require_model",
@@ -88,7 +89,7 @@ def open_store(uri: str | None = None) -> str:
     """
     import mlflow
 
-    from leadml.scorer import ModelNotFoundError
+    from leadml.modeling.scorer import ModelNotFoundError
 
     uri = resolve_tracking_uri(uri)
     db_path = _sqlite_path(uri)
@@ -122,7 +123,7 @@ def require_model(name: str) -> None:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from leadml.scorer import ModelNotFoundError
+    from leadml.modeling.scorer import ModelNotFoundError
 
     try:
         MlflowClient().get_registered_model(name)
@@ -140,7 +141,7 @@ def resolve_version(name: str, *, alias: str | None = None, version: str | None 
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from leadml.scorer import ModelNotFoundError
+    from leadml.modeling.scorer import ModelNotFoundError
 
     client = MlflowClient()
     require_model(name)
@@ -473,7 +474,7 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
 
     local = Path(model_uri)
     if local.is_dir() and (local / "model.txt").is_file():
-        from leadml.scorer import LeadScorer
+        from leadml.modeling.scorer import LeadScorer
 
         return LeadScorer.load(local), {"name": local.name, "version": "local", "uri": str(local)}
     check_model_uri(model_uri, uri=uri)
@@ -497,7 +498,7 @@ def check_model_uri(model_uri: str, *, uri: str | None = None) -> None:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from leadml.scorer import ModelNotFoundError
+    from leadml.modeling.scorer import ModelNotFoundError
 
     if not model_uri.startswith(("models:/", "runs:/")):
         raise ModelNotFoundError(
@@ -524,6 +525,18 @@ def check_model_uri(model_uri: str, *, uri: str | None = None) -> None:
         resolve_version(name, version=number)
     else:
         require_model(ref.split("/", 1)[0])
+
+
+def load_champion(name: str, *, uri: str | None = None) -> tuple[Any, dict[str, str]] | None:
+    """The scorer and metadata of ``models:/<name>@champion``, or None when there is no
+    champion yet (no store, no such registered model, or no ``champion`` alias). Other
+    errors raise."""
+    from leadml.modeling.scorer import ModelNotFoundError
+
+    try:
+        return load_scorer(f"models:/{name}@champion", uri=uri)
+    except ModelNotFoundError:
+        return None
 
 
 def _resolve_version(model_uri: str):

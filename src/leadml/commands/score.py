@@ -6,12 +6,13 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config, parse_as_of
-from leadml.drift import DRIFT_WARNING
+from leadml.data.sources import data_location, redact
+from leadml.modeling.drift import DRIFT_WARNING
 from leadml.progress import say
 
 __all__ = ["DRIFT_EXIT_CODE", "drifted_inputs", "register"]
@@ -41,7 +42,17 @@ def score(
     as_of: Annotated[
         str, typer.Option("--as-of", help="Scoring date (e.g. 2026-01-01, or 'now').")
     ] = "now",
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/scores"),
+    out: Annotated[
+        Any,
+        typer.Option(
+            "--out",
+            parser=data_location,
+            help=(
+                "Output folder, or database tables written in one transaction: "
+                "postgresql://user@host/db#lead_scores or duckdb:///scores.duckdb#lead_scores."
+            ),
+        ),
+    ] = Path("out/scores"),
     also: Annotated[
         str | None, typer.Option("--also", help="A second model, e.g. models:/leadml-won@champion.")
     ] = None,
@@ -84,8 +95,8 @@ def score(
     ] = False,
 ) -> None:
     """Score and explain every open lead as of a date; write scores, rejects, a manifest and _SUCCESS."""
-    from leadml.batch import CountMismatchError, run_scoring
-    from leadml.schema import DataValidationError
+    from leadml.data.schema import DataValidationError
+    from leadml.scoring.batch import CountMismatchError, run_scoring
 
     run_config = load_config(config)
     when = parse_as_of(as_of)
@@ -117,12 +128,12 @@ def score(
         f"MQL flags {manifest['mql']:,}; expected conversions {manifest['expected_conversions']:.1f}"
     )
     drifted = drifted_inputs(manifest.get("drift"))
-    print(json.dumps({"out": str(out), "counts": counts, "tiers": tiers, "drifted": drifted}))
+    print(json.dumps({"out": redact(str(out)), "counts": counts, "tiers": tiers, "drifted": drifted}))
     if fail_on_drift and drifted:
         print(
             f"error: drift above PSI {DRIFT_WARNING} in {', '.join(drifted[:5])}"
             + (f" and {len(drifted) - 5} more" if len(drifted) > 5 else "")
-            + f" (--fail-on-drift); the outputs in {out} are written, see manifest.json under drift",
+            + f" (--fail-on-drift); the outputs in {redact(str(out))} are written, see manifest.json under drift",
             file=sys.stderr,
         )
         raise typer.Exit(DRIFT_EXIT_CODE)

@@ -38,9 +38,9 @@ def train(
     """Train LightGBM + Platt on the out-of-time training set; compare with the rule
     baseline, the champion and (on synthetic data) the oracle; log and register it as
     the `challenger`."""
-    from leadml.schema import DataValidationError
-    from leadml.training_run import run_training
-    from leadml.trainingset_cache import cache_dir_from_env
+    from leadml.data.schema import DataValidationError
+    from leadml.modeling.training_run import run_training
+    from leadml.pointintime.trainingset_cache import cache_dir_from_env
 
     run_config = load_config(config)
     try:
