@@ -27,8 +27,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from leadml.config import load_config
+    from leadml.pointintime.trainingset_cache import cached_training_set, inputs_sha256
     from leadml.synth import SynthSpec, write_demo_data
-    from leadml.trainingset_cache import cached_training_set, inputs_sha256
 
     config = load_config(args.config)
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,7 +6,11 @@ import pytest
 from conftest import TRAINING
 
 from leadml.config import load_run_config
-from leadml.trainingset_cache import cached_training_set, inputs_sha256, training_set_key
+from leadml.pointintime.trainingset_cache import (
+    cached_training_set,
+    inputs_sha256,
+    training_set_key,
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import yaml
 from conftest import TRAINING
 
 from leadml.config import load_run_config
-from leadml.tuning import SEARCH_SPACE, _pruning_callback, run_tuning, search_parameters
+from leadml.modeling.tuning import SEARCH_SPACE, _pruning_callback, run_tuning, search_parameters
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ class _Recording:
 
 
 def test_the_search_reads_the_train_and_valid_parts_only(config, small_data):
-    from leadml.trainingset import build_training_set
+    from leadml.pointintime.trainingset import build_training_set
 
     recording = _Recording(build_training_set(config, small_data))
     result = search_parameters(recording, config, trials=2)

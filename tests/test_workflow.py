@@ -115,7 +115,7 @@ def test_explain_leads_gives_reasons_that_add_up_to_the_points(model, training_s
 
 
 def test_score_leads_gives_the_batch_jobs_rows(model, config, small_data, tmp_path):
-    from leadml.batch import run_scoring
+    from leadml.scoring.batch import run_scoring
 
     scored = leadml.score_leads(small_data, model.scorer, config=config, as_of=AS_OF)
     folder = tmp_path / "model"

@@ -32,20 +32,20 @@ _EXPORTS: dict[str, str] = {
     "ConfigError": "leadml.config",
     "make_demo_data": "leadml.workflow",
     "read_data": "leadml.workflow",
-    "build_training_set": "leadml.trainingset",
-    "TrainingSet": "leadml.trainingset",
+    "build_training_set": "leadml.pointintime.trainingset",
+    "TrainingSet": "leadml.pointintime.trainingset",
     "train_model": "leadml.workflow",
-    "TrainedModel": "leadml.training_run",
+    "TrainedModel": "leadml.modeling.training_run",
     "evaluate_model": "leadml.workflow",
     "explain_leads": "leadml.workflow",
     "explain_features": "leadml.workflow",
-    "Explanation": "leadml.explain",
+    "Explanation": "leadml.explain.explanation",
     "score_leads": "leadml.workflow",
     "ScoredLeads": "leadml.workflow",
     "load_model": "leadml.workflow",
-    "LeadScorer": "leadml.scorer",
-    "ModelNotFoundError": "leadml.scorer",
-    "DataValidationError": "leadml.schema",
+    "LeadScorer": "leadml.modeling.scorer",
+    "ModelNotFoundError": "leadml.modeling.scorer",
+    "DataValidationError": "leadml.data.schema",
 }
 
 __all__ = [
@@ -73,11 +73,11 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from leadml.config import ConfigError, RunConfig, load_config
-    from leadml.explain import Explanation
-    from leadml.schema import DataValidationError
-    from leadml.scorer import LeadScorer, ModelNotFoundError
-    from leadml.training_run import TrainedModel
-    from leadml.trainingset import TrainingSet, build_training_set
+    from leadml.data.schema import DataValidationError
+    from leadml.explain.explanation import Explanation
+    from leadml.modeling.scorer import LeadScorer, ModelNotFoundError
+    from leadml.modeling.training_run import TrainedModel
+    from leadml.pointintime.trainingset import TrainingSet, build_training_set
     from leadml.workflow import (
         ScoredLeads,
         evaluate_model,

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
-from leadml.explain import Explanation
-from leadml.io import Tables
-from leadml.scorer import LeadScorer
-from leadml.training_run import TrainedModel
-from leadml.trainingset import TrainingSet
+from leadml.data.io import Tables
+from leadml.explain.explanation import Explanation
+from leadml.modeling.scorer import LeadScorer
+from leadml.modeling.training_run import TrainedModel
+from leadml.pointintime.trainingset import TrainingSet
 
 __all__ = [
     "ScoredLeads",
@@ -126,7 +126,7 @@ def read_data(data: str | Path, config: RunConfig) -> Tables | pd.DataFrame:
         When the data breaks the contract; the message names the table, the
         column, the offending values and what was expected.
     """
-    from leadml.trainingset import _read_flat, load_event_tables
+    from leadml.pointintime.trainingset import _read_flat, load_event_tables
 
     if config.is_flat:
         return _read_flat(data, config.dataset)  # type: ignore[arg-type]
@@ -175,7 +175,7 @@ def train_model(
     >>> model = leadml.train_model(config, "demo/data")  # doctest: +SKIP
     >>> model.metrics.loc["roc_auc"]  # doctest: +SKIP
     """
-    from leadml.training_run import fit_and_evaluate, log_trained_model
+    from leadml.modeling.training_run import fit_and_evaluate, log_trained_model
 
     trained = fit_and_evaluate(
         config,
@@ -219,7 +219,7 @@ def evaluate_model(
         ``ece``, ``lift_top_decile`` (with its interval), precision/recall/lift
         at 10 %, the ``reliability`` and ``gains`` tables, ``by_segment``.
     """
-    from leadml.evaluate import evaluate_scores
+    from leadml.modeling.evaluate import evaluate_scores
 
     if not hasattr(scorer, "predict_proba"):
         raise TypeError(
@@ -280,7 +280,7 @@ def explain_features(scorer: LeadScorer, X: pd.DataFrame) -> Explanation:
         ``group_points`` and ``family_points``; each row's feature points add
         up to ``points - base_points``.
     """
-    from leadml.explain import explain_rows
+    from leadml.explain.explanation import explain_rows
 
     matrix, _ = scorer.model_matrix(scorer._checked(X, "explain_features"))
     return explain_rows(
@@ -354,9 +354,9 @@ def score_leads(
         ``.rejects`` (``lead_id``, ``reason``), ``.unseen`` categories and
         ``.drift`` against the training reference.
     """
-    from leadml.batch import _load_event_inputs
-    from leadml.scoring import reject_unseen_categories, score_features, score_open_leads
-    from leadml.trainingset import _utc_naive, build_scoring_set
+    from leadml.pointintime.trainingset import _utc_naive, build_scoring_set
+    from leadml.scoring.batch import _load_event_inputs
+    from leadml.scoring.open_leads import reject_unseen_categories, score_features, score_open_leads
 
     scorer = (
         model if isinstance(model, LeadScorer) else load_model(model, tracking_uri=tracking_uri)

@@ -128,7 +128,9 @@ def score(
         f"MQL flags {manifest['mql']:,}; expected conversions {manifest['expected_conversions']:.1f}"
     )
     drifted = drifted_inputs(manifest.get("drift"))
-    print(json.dumps({"out": redact(str(out)), "counts": counts, "tiers": tiers, "drifted": drifted}))
+    print(
+        json.dumps({"out": redact(str(out)), "counts": counts, "tiers": tiers, "drifted": drifted})
+    )
     if fail_on_drift and drifted:
         print(
             f"error: drift above PSI {DRIFT_WARNING} in {', '.join(drifted[:5])}"

@@ -43,10 +43,10 @@ def tune(
     """Search LightGBM's parameters with Optuna (TPE; trials pruned on the valid part, the
     test part never read while searching), write the best to a config, train it as the
     `challenger` and report its out-of-time gain over the shipped parameters."""
-    from leadml.io import write_json_atomic
-    from leadml.schema import DataValidationError
-    from leadml.trainingset_cache import cache_dir_from_env
-    from leadml.tuning import run_tuning
+    from leadml.data.io import write_json_atomic
+    from leadml.data.schema import DataValidationError
+    from leadml.modeling.tuning import run_tuning
+    from leadml.pointintime.trainingset_cache import cache_dir_from_env
 
     run_config = load_config(config)
     target = out_config or config.with_name(f"{config.stem}.tuned.yaml")

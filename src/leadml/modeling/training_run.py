@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
-from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
-from leadml.explain.explanation import explain_rows
 from leadml.data.io import write_json_atomic
 from leadml.data.sources import data_location, is_database, redact
+from leadml.explain.explanation import explain_rows
+from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
 from leadml.modeling.model_card import model_card
-from leadml.progress import say, warn
 from leadml.modeling.scorer import LeadScorer
 from leadml.modeling.train import TrainResult, train_scorer
+from leadml.progress import say, warn
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -165,7 +165,7 @@ def _figures(
     y: np.ndarray, scores: dict[str, np.ndarray], reports: dict[str, Any]
 ) -> dict[str, Figure]:
     """Reliability, gains and score distribution of the test part, as matplotlib figures."""
-    from leadml import plots
+    from leadml.modeling import plots
 
     oracle = scores.get("oracle")
     curves = {k: (y, v) for k, v in scores.items() if k != "oracle"}
@@ -333,7 +333,11 @@ def fit_and_evaluate(
     only when ``compare_with_champion`` (it is never created).
     """
     from leadml.modeling.learned_grid import learn_grid
-    from leadml.pointintime.trainingset_cache import cached_training_set, inputs_sha256, training_set_key
+    from leadml.pointintime.trainingset_cache import (
+        cached_training_set,
+        inputs_sha256,
+        training_set_key,
+    )
 
     data = data_location(data)
     started = time.perf_counter()

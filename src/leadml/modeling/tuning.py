@@ -21,8 +21,8 @@ import lightgbm as lgb
 import yaml
 
 from leadml.config import RunConfig, load_config
+from leadml.modeling.train import booster_params, fit_booster
 from leadml.progress import say
-from leadml.train import booster_params, fit_booster
 
 __all__ = [
     "SEARCH_SPACE",
@@ -221,7 +221,7 @@ def write_tuned_config(
     Paths inside (``dataset``, ``point_grid``) are made absolute when the copy
     lives in another folder, so the new file reads the same data mapping.
     """
-    from leadml.io import write_text_atomic
+    from leadml.data.io import write_text_atomic
 
     if config.source is None:
         raise ValueError("write_tuned_config needs a config read from a file (config.source)")
@@ -243,7 +243,7 @@ def write_tuned_config(
 
 def out_of_time_roc_auc(scorer: Any, training_set: Any) -> float:
     """ROC-AUC of a scorer on the out-of-time test part (read once, after the search)."""
-    from leadml.evaluate import roc_auc
+    from leadml.modeling.evaluate import roc_auc
 
     X_test, y_test = training_set.part("test")
     return float(roc_auc(y_test, scorer.probability(X_test)))
@@ -268,9 +268,9 @@ def run_tuning(
     parameters, then -- read once, after the search -- their out-of-time test
     ROC-AUC, the gain and the share of the oracle's (synthetic data).
     """
-    from leadml.train import train_scorer
-    from leadml.training_run import fit_and_evaluate, log_trained_model
-    from leadml.trainingset_cache import cached_training_set
+    from leadml.modeling.train import train_scorer
+    from leadml.modeling.training_run import fit_and_evaluate, log_trained_model
+    from leadml.pointintime.trainingset_cache import cached_training_set
 
     started = time.perf_counter()
     training_set, record = cached_training_set(config, data, cache_dir=cache_dir)

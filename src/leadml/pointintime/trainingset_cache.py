@@ -23,8 +23,8 @@ from typing import Any
 
 from leadml.config import RunConfig
 from leadml.data.sources import is_database, redact
-from leadml.progress import say
 from leadml.pointintime.trainingset import TrainingSet, build_training_set
+from leadml.progress import say
 
 __all__ = [
     "DEFAULT_CACHE_DIR",

@@ -19,13 +19,13 @@ from leadml.config import RunConfig
 from leadml.data.sources import data_location, is_database, redact
 from leadml.data.timestamps import utc_now
 from leadml.modeling.scorer import assign_tiers
+from leadml.progress import counter, say
 from leadml.scoring.open_leads import (
     drift_warnings,
     score_open_leads,
     tier_counts,
     write_outputs,
 )
-from leadml.progress import counter, say
 
 __all__ = ["CountMismatchError", "run_scoring"]
 
