@@ -539,3 +539,31 @@ def test_a_table_level_error_stops_the_job(tmp_path):
     config = RunConfig(dataset=load_dataset_config(ROOT / "training" / "dataset.yaml"))
     with pytest.raises(DataValidationError, match="leads: required column 'created_at' is missing"):
         batch._load_event_inputs(data, config, pd.Timestamp("2024-06-01"))
+
+
+def test_any_table_level_error_stops_the_job_and_a_lead_with_an_unknown_account_is_rejected(
+    tmp_path, capsys
+):
+    from test_validate_cli import tables, write
+
+    from leadml.config import load_dataset_config
+    from leadml.schema import DataValidationError
+
+    config = RunConfig(dataset=load_dataset_config(ROOT / "training" / "dataset.yaml"))
+    frames = tables()
+    frames["events"] = frames["events"].drop(columns="event_type")
+    with pytest.raises(DataValidationError, match="events: required column 'event_type'"):
+        batch._load_event_inputs(
+            write(tmp_path / "a", frames, "csv"), config, pd.Timestamp("2024-06-01")
+        )
+    frames = tables()
+    frames["leads"].loc[2, "account_id"] = 77  # lead 12's account is not in accounts
+    tables_, rejects, open_ids, _ = batch._load_event_inputs(
+        write(tmp_path / "b", frames, "csv"), config, pd.Timestamp("2024-06-01")
+    )
+    assert rejects.to_dict("list") == {
+        "lead_id": [12],
+        "reason": ["leads.account_id: unknown id"],
+    }
+    assert open_ids.tolist() == [11] and tables_.leads["lead_id"].tolist() == [10, 11]
+    assert capsys.readouterr().err == ""  # a rejected lead is not also a warning
