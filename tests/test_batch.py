@@ -567,3 +567,89 @@ def test_any_table_level_error_stops_the_job_and_a_lead_with_an_unknown_account_
     }
     assert open_ids.tolist() == [11] and tables_.leads["lead_id"].tolist() == [10, 11]
     assert capsys.readouterr().err == ""  # a rejected lead is not also a warning
+
+
+def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named(
+    tiny, monkeypatch, tmp_path
+):
+    """The Dask path's wiring with a stand-in for the cluster: two partitions come back."""
+    import leadml.distributed as distributed
+
+    config, scorer = tiny
+    features = build_training_set(config, _export(60, 5)).frame.drop(columns=["split", "label"])
+    X, _ = scorer.model_matrix(features)
+    p = scorer.probability(features)
+    halves = (slice(0, 25), slice(25, 60))
+    calls = {}
+
+    def on_dask(tables, cfg, *, scorer_dir, also_dir, as_of, scheduler, options):
+        calls.update(scheduler=scheduler, options=options, as_of=as_of)
+        calls["saved"] = sorted(q.name for q in scorer_dir.iterdir())
+        calls["also_saved"] = sorted(q.name for q in also_dir.iterdir())
+        return [
+            (
+                _scores(list(range(h.start, h.stop))).assign(probability=p[h]),
+                _rejects([100 + i], "x"),
+                {"plan": {"rows": 1 + i, "examples": {f"v{i}": None}}},
+                scorer.reference.counts(X.iloc[h], p[h]),
+            )
+            for i, h in enumerate(halves)
+        ]
+
+    monkeypatch.setattr(distributed, "score_partitions_on_dask", on_dask)
+    monkeypatch.setattr(tracking, "load_scorer", lambda model_uri, **kw: (scorer, META))
+    monkeypatch.setattr(
+        batch,
+        "_load_event_inputs",
+        lambda data, cfg, as_of: (
+            "tables",
+            _rejects([], ""),
+            pd.Series([*range(60), 100, 101]),
+            SimpleNamespace(rejected_leads=lambda: _rejects([], "")),
+        ),
+    )
+    event_config = SimpleNamespace(is_flat=False)
+    manifest = run_scoring(
+        "unused",
+        config=event_config,
+        model_uri="models:/tiny@champion",
+        also_uri="models:/won@champion",
+        as_of=AS_OF,
+        out_dir=tmp_path / "out",
+        scheduler="tcp://scheduler:8786",
+        chunk_size=500,
+        top_reasons=2,
+        tolerance=3,
+        log_to_mlflow=False,
+        progress=False,
+    )
+    assert calls["scheduler"] == "tcp://scheduler:8786" and calls["as_of"] == AS_OF
+    assert (
+        calls["saved"]
+        == calls["also_saved"]
+        == [
+            "calibration.json",
+            "drift_reference.json",
+            "feature_spec.json",
+            "model.txt",
+            "reason_catalogue.json",
+        ]
+    )
+    assert calls["options"] == {
+        "model_meta": META,
+        "also_meta": META,
+        "top_reasons": 2,
+        "chunk_size": 500,
+        "tolerance": 3,
+    }
+    assert manifest["scheduler"] == "tcp://scheduler:8786"
+    assert manifest["counts"] == {"in": 62, "scored": 60, "rejected": 2}
+    assert manifest["models"]["also"] == {"uri": "models:/won@champion", **META}
+    assert manifest["unseen_categories"] == {
+        "plan": {"rows": 3, "examples": {"v0": None, "v1": None}}
+    }
+    # drift from the partitions' summed bin counts equals drift over all the rows at once
+    whole = scorer.reference.compare(X, p)
+    assert manifest["drift"]["score_psi"] == pytest.approx(whole["score_psi"])
+    assert manifest["drift"]["features"] == pytest.approx(whole["features"])
+    assert manifest["drift"]["flagged"] == whole["flagged"]
