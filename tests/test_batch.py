@@ -653,3 +653,33 @@ def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named
     assert manifest["drift"]["score_psi"] == pytest.approx(whole["score_psi"])
     assert manifest["drift"]["features"] == pytest.approx(whole["features"])
     assert manifest["drift"]["flagged"] == whole["flagged"]
+
+
+def test_inputs_keep_their_columns_warn_of_future_rows_and_use_the_configs_closed_stages(
+    tmp_path, capsys
+):
+    from test_validate_cli import add, tables, write
+
+    from leadml.config import load_dataset_config
+
+    frames = tables()
+    frames["leads"] = frames["leads"].astype({"created_at": object})
+    frames["leads"].loc[frames["leads"]["lead_id"] == 11, "created_at"] = "not a date"
+    frames = add(  # an event after as_of: tolerated (features never read it), and said
+        frames, "events", {"lead_id": [12], "ts": ["2024-07-01"], "event_type": ["meeting"]}
+    )
+    data = write(tmp_path / "data", frames, "csv")
+    dataset = load_dataset_config(ROOT / "training" / "dataset.yaml")
+    config = RunConfig(dataset=dataset)
+    tables_, _, open_ids, _ = batch._load_event_inputs(data, config, pd.Timestamp("2024-06-01"))
+    assert "warning: events.ts: 1 row is after as_of 2024-06-01" in capsys.readouterr().err
+    assert "index" not in tables_.leads.columns and "level_0" not in tables_.leads.columns
+    assert list(tables_.events.columns) == ["lead_id", "ts", "event_type"]
+    assert list(tables_.outcomes.columns) == ["lead_id", "stage", "ts"]
+    assert list(tables_.events.index) == list(range(len(tables_.events)))
+    assert list(tables_.outcomes.index) == list(range(len(tables_.outcomes)))
+    assert open_ids.tolist() == [12]
+    # with only won and lost closing a lead, lead 10 (an SQL) is still open
+    won_lost = RunConfig(dataset=dataset.model_copy(update={"closed_stages": ("won", "lost")}))
+    _, _, open_ids, _ = batch._load_event_inputs(data, won_lost, pd.Timestamp("2024-06-01"))
+    assert open_ids.tolist() == [10, 12]

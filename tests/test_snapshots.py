@@ -198,3 +198,13 @@ def test_integer_ages_still_give_float_ages_and_bad_times_name_their_column() ->
         r"\['later', '2024-01-21 00:00:00'\]$",
     ):
         first_closed_at(_leads(), outcomes)
+
+
+def test_one_closing_outcome_closes_its_lead_and_results_follow_the_leads_index() -> None:
+    leads = _leads().set_axis([10, 20, 30])
+    one = _outcomes().iloc[[1]]  # lead 1's SQL on 2024-01-08, nothing else
+    closed = first_closed_at(leads, one)
+    assert list(closed.index) == [10, 20, 30]
+    assert closed.loc[10] == pd.Timestamp("2024-01-08") and closed.loc[[20, 30]].isna().all()
+    later = scoring_snapshots(leads, one, as_of="2024-01-09")
+    assert later["lead_id"].tolist() == [2]
