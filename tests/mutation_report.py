@@ -32,22 +32,22 @@ DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 # The rest of batch.py (progress bar, messages), scoring.py and report/build.py (the page's
 # data) is not in the issue's core and is left out to keep the run near 30 minutes.
 SCOPE = (
-    "leadml.labels.*",
-    "leadml.split.*",
-    "leadml.snapshots.*",
+    "leadml.pointintime.labels.*",
+    "leadml.pointintime.split.*",
+    "leadml.pointintime.snapshots.*",
     "leadml.features._kernels.*",
-    "leadml.calibration.*",
-    "leadml.explain.*",
-    "leadml.reasons.*",
-    "leadml.evaluate.*",
-    "leadml.batch.x_run_scoring__*",
-    "leadml.batch.x__run_flat_scoring__*",
-    "leadml.batch.x__load_event_inputs__*",
-    "leadml.scoring.x_reject_unseen_categories__*",
-    "leadml.scoring.x_score_features__*",
-    "leadml.scoring.x_write_outputs__*",
-    "leadml.scoring.x_tier_counts__*",
-    "leadml.io.*",
+    "leadml.modeling.calibration.*",
+    "leadml.explain.explanation.*",
+    "leadml.explain.reasons.*",
+    "leadml.modeling.evaluate.*",
+    "leadml.scoring.batch.x_run_scoring__*",
+    "leadml.scoring.batch.x__run_flat_scoring__*",
+    "leadml.scoring.batch.x__load_event_inputs__*",
+    "leadml.scoring.open_leads.x_reject_unseen_categories__*",
+    "leadml.scoring.open_leads.x_score_features__*",
+    "leadml.scoring.open_leads.x_write_outputs__*",
+    "leadml.scoring.open_leads.x_tier_counts__*",
+    "leadml.data.io.*",
     "leadml.report.build.x_embed_json__*",
     "leadml.report.build.x_render_html__*",
     "leadml.report.build.x__csp_hash__*",
@@ -76,7 +76,7 @@ def _status(code: int | None) -> str:
 
 
 def equivalent_mutants(path: Path = LISTED) -> set[str]:
-    """Mutant names listed in MUTANTS.md (in backticks, e.g. `leadml.split.x_f__mutmut_3`)."""
+    """Mutant names listed in MUTANTS.md (in backticks, e.g. `leadml.pointintime.split.x_f__mutmut_3`)."""
     if not path.is_file():
         return set()
     return set(NAME.findall(path.read_text(encoding="utf-8")))

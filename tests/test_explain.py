@@ -6,13 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.calibration import PlattCalibration, PointsScale, sigmoid
-from leadml.explain import (
-    ReasonCatalogue,
-    canonical_reason_values,
-    explain_rows,
-    format_reasons,
-)
+from leadml.explain.explanation import canonical_reason_values, explain_rows, format_reasons
+from leadml.explain.reasons import render_reason
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +40,13 @@ def _model():
         lgb.Dataset(X, y),
         num_boost_round=40,
     )
-    catalogue = ReasonCatalogue(
-        features=tuple(X.columns),
-        feature_group={
-            "n_demo_request_90d": "demo_request",
-            "days_since_demo_request": "demo_request",
-            "employees": "company_size",
-            "source": "source",
-        },
-        group_family={"demo_request": "behaviour", "company_size": "fit", "source": "fit"},
+    catalogue = FeatureCatalogue(
+        entries=(
+            FeatureInfo("n_demo_request_90d", "behaviour", "demo_request", "numeric"),
+            FeatureInfo("days_since_demo_request", "behaviour", "demo_request", "numeric"),
+            FeatureInfo("employees", "fit", "company_size", "numeric"),
+            FeatureInfo("source", "fit", "source", "categorical"),
+        ),
         group_main={
             "demo_request": "n_demo_request_90d",
             "company_size": "employees",
@@ -144,29 +139,34 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
 
 def test_flat_reason_text_names_the_label_and_value(model):
     _, _, catalogue = model
-    assert catalogue.render("source", {"source": "referral"}, "en", 3.0) == "Source: referral"
-    assert (
-        catalogue.render("company_size", {"employees": 1200.0}, "en", 3.0) == "Company size: 1,200"
-    )
-    assert (
-        catalogue.render("company_size", {"employees": float("nan")}, "fr", 3.0)
-        == "Company size: inconnu"
-    )
+
+    def render(group, values, lang):
+        return render_reason(catalogue, group, values, lang, 3.0)
+
+    assert render("source", {"source": "referral"}, "en") == "Source: referral"
+    assert render("company_size", {"employees": 1200.0}, "en") == "Company size: 1,200"
+    assert render("company_size", {"employees": float("nan")}, "fr") == "Company size: inconnu"
+    # numbers are written for the language, as in event mode
+    assert render("company_size", {"employees": 1234.5678}, "fr") == "Company size: 1\u202f234,568"
 
 
-def test_catalogue_must_cover_every_feature():
-    with pytest.raises(ValueError, match="features without a group"):
-        ReasonCatalogue(
-            features=("a", "b"),
-            feature_group={"a": "g"},
-            group_family={"g": "fit"},
-            group_main={},
-            group_label={},
+def test_model_and_catalogue_must_have_the_same_features(model):
+    booster, X, catalogue = model
+    fewer = catalogue.select(["employees", "source"])
+    with pytest.raises(
+        ValueError, match=r"only in model \['days_since_demo_request', 'n_demo_request_90d'\]"
+    ):
+        explain_rows(
+            booster,
+            X,
+            calibration=PlattCalibration(slope=1.0, intercept=0.0),
+            scale=PointsScale(base=50.0, pdo=20.0, reference_log_odds=0.0),
+            catalogue=fewer,
         )
 
 
 def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_set):
-    from leadml.explain import canonical_reason_values
+    from leadml.explain.explanation import canonical_reason_values
 
     catalogue = sql_training_set.catalogue
     frame = sql_training_set.frame.sample(1500, random_state=0)
@@ -177,8 +177,8 @@ def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_s
         canonical = canonical_reason_values(frame[cols], group).to_dict(orient="records")
         for lang in ("en", "fr"):
             for a, b in zip(raw, canonical, strict=True):
-                assert catalogue.render(group, a, lang, 1.0) == catalogue.render(
-                    group, b, lang, 1.0
+                assert render_reason(catalogue, group, a, lang, 1.0) == render_reason(
+                    catalogue, group, b, lang, 1.0
                 )
                 checked += 1
     assert checked > 50_000
@@ -206,48 +206,22 @@ def test_catalogue_views_by_hand(model):
         [[0, 0, 1, 0], [0, 0, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0]],
     )
     data = catalogue.to_dict()
-    assert data["mode"] == "flat" and data["features"] == list(catalogue.features)
-    assert ReasonCatalogue.from_dict(data) == catalogue
-    bare = ReasonCatalogue.from_dict(
-        {"features": ["a"], "feature_group": {"a": "g"}, "group_family": {"g": "fit"}}
-    )
-    assert (bare.mode, dict(bare.group_main), dict(bare.group_label)) == ("events", {}, {})
-
-
-def test_catalogue_refuses_unknown_families_by_name():
-    with pytest.raises(
-        ValueError,
-        match=r"^reason catalogue: unknown families \{'g': 'vibes'\}; expected one of "
-        r"\('fit', 'persona', 'behaviour', 'intent'\)$",
-    ):
-        ReasonCatalogue(
-            features=("a",),
-            feature_group={"a": "g"},
-            group_family={"g": "vibes"},
-            group_main={},
-            group_label={},
-        )
-    with pytest.raises(ValueError, match=r"^reason catalogue: features without a group: \['b'\]$"):
-        ReasonCatalogue(
-            features=("a", "b"),
-            feature_group={"a": "g"},
-            group_family={"g": "fit"},
-            group_main={},
-            group_label={},
-        )
+    assert type(catalogue).from_dict(data) == catalogue
 
 
 def test_flat_values_read_as_people_write_them(model):
     _, _, catalogue = model
-    render = catalogue.render
-    assert render("company_size", {"employees": 1200.5}, "en", 1.0) == "Company size: 1,200.50"
+
+    def render(group, values, lang, points):
+        return render_reason(catalogue, group, values, lang, points)
+
+    assert render("company_size", {"employees": 1200.5}, "en", 1.0) == "Company size: 1,200.5"
     assert render("company_size", {"employees": 1200.0}, "fr", 1.0) == "Company size: 1\u202f200"
     assert render("company_size", {"employees": np.float32(3.0)}, "en", 1.0) == "Company size: 3"
     assert render("company_size", {"employees": 7}, "en", 1.0) == "Company size: 7"
     assert render("company_size", {"employees": None}, "en", 1.0) == "Company size: unknown"
     assert render("company_size", {"employees": pd.NA}, "fr", 1.0) == "Company size: inconnu"
-    # a group without a main feature or label reads its own name and value
-    assert render("other", {"other": "x"}, "en", 1.0) == "other: x"
+    assert render("source", {"source": "referral"}, "en", 1.0) == "Source: referral"
 
 
 def test_explaining_in_chunks_gives_the_same_numbers(model):
@@ -288,17 +262,14 @@ def test_an_empty_batch_has_the_base_points_of_the_reference(model):
 
 def test_a_model_and_catalogue_that_differ_are_named(model):
     booster, X, catalogue = model
-    other = ReasonCatalogue(
-        features=("n_demo_request_90d", "days_since_demo_request", "employees", "country"),
-        feature_group={
-            "n_demo_request_90d": "d",
-            "days_since_demo_request": "d",
-            "employees": "c",
-            "country": "c",
-        },
-        group_family={"d": "behaviour", "c": "fit"},
-        group_main={},
-        group_label={},
+    other = FeatureCatalogue(
+        entries=(
+            FeatureInfo("n_demo_request_90d", "behaviour", "d", "numeric"),
+            FeatureInfo("days_since_demo_request", "behaviour", "d", "numeric"),
+            FeatureInfo("employees", "fit", "c", "numeric"),
+            FeatureInfo("country", "fit", "c", "categorical"),
+        ),
+        mode="flat",
     )
     with pytest.raises(
         ValueError,
@@ -315,7 +286,7 @@ def test_a_model_and_catalogue_that_differ_are_named(model):
 
 
 def test_top_groups_keep_half_a_point_and_order_by_size():
-    from leadml.explain import _top_groups
+    from leadml.explain.explanation import _top_groups
 
     points = np.array(
         [
@@ -361,9 +332,8 @@ def test_canonical_values_by_hand():
 
 def test_canonical_values_render_as_the_raw_ones_on_random_leads():
     """The fast twin of the demo-data check: random values for every event group."""
-    from leadml.catalogue import event_catalogue
     from leadml.config import load_dataset_config
-    from leadml.explain import canonical_reason_values
+    from leadml.features import event_catalogue
 
     catalogue = event_catalogue(load_dataset_config("training/dataset.yaml"))
     rng = np.random.default_rng(5)
@@ -390,8 +360,8 @@ def test_canonical_values_render_as_the_raw_ones_on_random_leads():
         canonical = canonical_reason_values(frame, group).to_dict(orient="records")
         for a, b in zip(raw, canonical, strict=True):
             for lang in ("en", "fr"):
-                assert catalogue.render(group, a, lang, 1.0) == catalogue.render(
-                    group, b, lang, 1.0
+                assert render_reason(catalogue, group, a, lang, 1.0) == render_reason(
+                    catalogue, group, b, lang, 1.0
                 ), (group, a, b)
                 checked += 1
     assert checked == 4 * n * len(catalogue.groups) // 2
