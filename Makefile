@@ -68,6 +68,7 @@ mutate: install ## Mutation testing of the core (mutmut, ~30 min on 2 cores): ki
 	$(BIN)/python tests/mutation_report.py $(if $(MUTATE_JSON),--json $(MUTATE_JSON))
 
 bench: install ## Run the benchmarks (prints figures; slow, on demand)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove generated data, MLflow stores and exports

@@ -4,7 +4,7 @@
         --data /work/bigdata/crm1m          # 1M leads / ~50M events (leadml demo-data)
 
 Each path reads every table of ``training/dataset.yaml`` into pandas frames with
-contract column names (``leadml.io.read_raw_tables``), in a fresh process so its
+contract column names (``leadml.data.io.read_raw_tables``), in a fresh process so its
 peak memory is its own:
 
 * ``parquet``: the folder of Parquet files (the reference);
@@ -35,7 +35,7 @@ PATHS = ("parquet", "duckdb", "duckdb-sql", "postgresql")
 def _child(data: str) -> None:
     """Read the tables once; print seconds, rows and this process's peak RSS as JSON."""
     from leadml.config import load_dataset_config
-    from leadml.io import read_raw_tables
+    from leadml.data.io import read_raw_tables
 
     dataset = load_dataset_config(ROOT / "training" / "dataset.yaml")
     began = time.perf_counter()

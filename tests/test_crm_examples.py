@@ -16,8 +16,8 @@ from conftest import TRAINING
 from typer.testing import CliRunner
 
 from leadml.config import RunConfig, load_dataset_config
-from leadml.io import read_raw_tables
-from leadml.schema import coerce_tables
+from leadml.data.io import read_raw_tables
+from leadml.data.schema import coerce_tables
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_the_example_export_validates_without_an_issue(shape, exports):
 
 @pytest.mark.parametrize("shape", ["salesforce", "hubspot"])
 def test_the_example_export_gives_the_contract_training_set(shape, exports, crm, sql_config):
-    from leadml.trainingset import build_training_set
+    from leadml.pointintime.trainingset import build_training_set
 
     dataset = load_dataset_config(TRAINING / "examples" / f"{shape}.yaml")
     config = sql_config.model_copy(update={"dataset": dataset})
@@ -151,10 +151,10 @@ def _leads_csv(n: int, seed: int) -> pd.DataFrame:
 def test_the_leads_export_example_cleans_placeholders_and_flags_the_staff_filled_column(
     tmp_path,
 ):
-    from leadml.audit import audit_features
     from leadml.cli import app
     from leadml.config import load_dataset_config
-    from leadml.trainingset import build_training_set
+    from leadml.modeling.audit import audit_features
+    from leadml.pointintime.trainingset import build_training_set
 
     _leads_csv(2000, seed=4).to_csv(tmp_path / "Leads.csv", index=False)
     config_path = TRAINING / "examples" / "leads_export.yaml"

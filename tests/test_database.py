@@ -21,7 +21,7 @@ from pgcluster import POSTGRES_MISSING, postgres_bin, throwaway_cluster
 from typer.testing import CliRunner
 
 from leadml.config import RunConfig
-from leadml.sources import SourceError
+from leadml.data.sources import SourceError
 
 AS_OF = pd.Timestamp("2026-01-01")
 TABLES = ("accounts", "leads", "events", "intent", "outcomes")
@@ -89,7 +89,7 @@ def champion_uri(champion, tracking_uri) -> str:
 @pytest.fixture(scope="module")
 def files_report(crm, sql_config):
     """The training report of the same data read from the Parquet folder."""
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     return run_training(_quick(sql_config), crm, log_to_mlflow=False)
 
@@ -120,9 +120,9 @@ def _read_back(url: str, sql: str) -> pd.DataFrame:
 def test_validate_train_and_score_from_a_database_match_the_parquet_folder(
     database, crm, sql_config, champion_uri, files_report, tmp_path
 ):
-    from leadml.batch import run_scoring
     from leadml.cli import app
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
+    from leadml.scoring.batch import run_scoring
 
     validated = CliRunner().invoke(
         app, ["validate", "--data", database, "--config", "training/dataset.yaml"]
@@ -187,7 +187,7 @@ def _dataset_with(sql_config, table: str, query: str):
 
 
 def test_a_failing_query_names_the_table_the_query_and_the_database(database, sql_config):
-    from leadml.io import read_raw_tables
+    from leadml.data.io import read_raw_tables
 
     dataset = _dataset_with(sql_config, "leads", "select lead_id, created_at from no_such_table")
     with pytest.raises(SourceError) as caught:
@@ -199,7 +199,7 @@ def test_a_failing_query_names_the_table_the_query_and_the_database(database, sq
 
 
 def test_a_missing_column_in_a_query_result_names_table_query_and_column(database, sql_config):
-    from leadml.schema import load_tables
+    from leadml.data.schema import load_tables
 
     query = "select lead_id, account_id, source from leads"
     tables, report = load_tables(database, _dataset_with(sql_config, "leads", query))
@@ -210,7 +210,7 @@ def test_a_missing_column_in_a_query_result_names_table_query_and_column(databas
 
 
 def test_a_wrong_type_in_a_query_result_names_table_query_and_column(database, sql_config):
-    from leadml.schema import load_tables
+    from leadml.data.schema import load_tables
 
     query = (
         "select lead_id, account_id, 'not a date' as created_at from leads where lead_id % 100 = 0 "
@@ -226,7 +226,7 @@ def test_a_wrong_type_in_a_query_result_names_table_query_and_column(database, s
 
 
 def test_an_unreachable_database_is_named_without_its_password(sql_config, tmp_path):
-    from leadml.io import read_raw_tables
+    from leadml.data.io import read_raw_tables
 
     url = f"postgresql://ana:s3cret@/crm?host={tmp_path}&port=1"
     with pytest.raises(SourceError) as caught:
@@ -257,7 +257,7 @@ def _small_run() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 
 def test_a_failure_mid_transaction_leaves_no_partial_scores_table(database):
-    from leadml.scores_table import publish_to_database
+    from leadml.scoring.scores_table import publish_to_database
 
     scores, rejects, manifest = _small_run()
     out = f"{database.split('#')[0]}#half_written"
@@ -283,7 +283,7 @@ def test_a_failure_mid_transaction_leaves_no_partial_scores_table(database):
 def test_a_lost_connection_while_writing_scores_leaves_the_previous_run(postgres_server):
     import adbc_driver_postgresql.dbapi as pg
 
-    from leadml.scores_table import publish_to_database
+    from leadml.scoring.scores_table import publish_to_database
 
     url = postgres_server["url"]
     out = f"{url}#kept_scores"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadml.config import SplitSpec
-from leadml.split import PARTS, PURGED, split_by_order, split_summary
+from leadml.pointintime.split import PARTS, PURGED, split_by_order, split_summary
 
 DAY = pd.Timedelta(days=1)
 

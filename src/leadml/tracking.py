@@ -23,6 +23,7 @@ __all__ = [
     "PromotionDecision",
     "RegisteredModel",
     "ensure_store",
+    "load_champion",
     "load_scorer",
     "log_scoring_run",
     "log_training_run",
@@ -191,7 +192,7 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
 
     local = Path(model_uri)
     if local.is_dir() and (local / "model.txt").is_file():
-        from leadml.scorer import LeadScorer
+        from leadml.modeling.scorer import LeadScorer
 
         return LeadScorer.load(local), {"name": local.name, "version": "local", "uri": str(local)}
     ensure_store(uri)
@@ -203,6 +204,21 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
         if version is not None:
             meta["name"], meta["version"] = version.name, str(version.version)
     return scorer, meta
+
+
+def load_champion(name: str, *, uri: str | None = None) -> tuple[Any, dict[str, str]] | None:
+    """The scorer and metadata of ``models:/<name>@champion``, or None when there is no
+    champion yet (no such registered model, or no ``champion`` alias). Other errors raise."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return load_scorer(f"models:/{name}@champion", uri=uri)
+    except MlflowException as exc:
+        missing_model = exc.error_code == "RESOURCE_DOES_NOT_EXIST"
+        missing_alias = exc.error_code == "INVALID_PARAMETER_VALUE" and "alias" in str(exc)
+        if missing_model or missing_alias:
+            return None
+        raise
 
 
 def _resolve_version(model_uri: str):

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.config import ConfigError, RunConfig, load_dataset_config, load_run_config
-from leadml.sources import data_location
+from leadml import config
+from leadml.config import ConfigError, RunConfig
+from leadml.data.sources import data_location
+from leadml.data.timestamps import utc_now
 
 __all__ = ["DataOption", "TrackingUriOption", "fail", "load_config", "parse_as_of"]
 
@@ -42,14 +44,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def load_config(path: Path) -> RunConfig:
     """A run config, or defaults around a bare dataset config."""
     try:
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if (
-            text
-            and ("\ntables:" in f"\n{text}" or "\nmode: flat" in f"\n{text}")
-            and "\ndataset:" not in f"\n{text}"
-        ):
-            return RunConfig(dataset=load_dataset_config(path), source=str(path))
-        return load_run_config(path)
+        return config.load_config(path)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
 
@@ -59,7 +54,7 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
     if value is None:
         return None
     if value == "now":
-        return pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+        return utc_now()
     try:
         return pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

@@ -107,7 +107,7 @@ def _reshape(out: Path, shape: ExportShape) -> None:
     """Replace the five contract tables in ``out`` by the CRM-shaped export (truth files stay)."""
     import pandas as pd
 
-    from leadml.io import Tables, find_table_file
+    from leadml.data.io import Tables, find_table_file
     from leadml.synth.exports import write_hubspot_export, write_salesforce_export
 
     paths = {name: find_table_file(out, name) for name in Tables.__dataclass_fields__}

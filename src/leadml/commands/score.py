@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config, parse_as_of
-from leadml.sources import data_location, redact
+from leadml.data.sources import data_location, redact
 
 __all__ = ["register"]
 
@@ -75,8 +75,8 @@ def score(
     ] = False,
 ) -> None:
     """Score and explain every open lead as of a date; write scores, rejects, a manifest and _SUCCESS."""
-    from leadml.batch import CountMismatchError, run_scoring
-    from leadml.schema import DataValidationError
+    from leadml.data.schema import DataValidationError
+    from leadml.scoring.batch import CountMismatchError, run_scoring
 
     run_config = load_config(config)
     when = parse_as_of(as_of)

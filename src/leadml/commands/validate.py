@@ -20,8 +20,8 @@ __all__ = ["register"]
 
 def _missing_table_files(data: Path, dataset: Any) -> list[Any]:
     """One error issue per table file that is not in ``data``."""
-    from leadml.io import find_table_file
-    from leadml.schema import Issue
+    from leadml.data.io import find_table_file
+    from leadml.data.schema import Issue
 
     issues = []
     for table, spec in dataset.tables.items():
@@ -79,10 +79,10 @@ def validate(
     """Check the tables against the data contract: columns, types, keys, vocabularies,
     stage order. Exits 1 on errors, 0 when there are only warnings."""
     from leadml.config import FlatDataset
-    from leadml.io import read_flat, read_raw_tables, write_json_atomic
-    from leadml.picklists import ValueRuleError
-    from leadml.schema import ValidationReport, validate_flat, validate_tables
-    from leadml.sources import SourceError, is_database, redact
+    from leadml.data.io import read_flat, read_raw_tables, write_json_atomic
+    from leadml.data.picklists import ValueRuleError
+    from leadml.data.schema import ValidationReport, validate_flat, validate_tables
+    from leadml.data.sources import SourceError, is_database, redact
 
     if future_rows not in ("error", "warning", "ignore"):
         raise fail(f"--future-rows: {future_rows!r}; expected error, warning or ignore")

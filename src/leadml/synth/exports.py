@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadml.io import Tables
+from leadml.data.io import Tables
 
 __all__ = [
     "HUBSPOT_WORDS",
