@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit",
     "baseline",
     "train",
+    "backtest",
     "promote",
     "explain",
     "score",

@@ -24,6 +24,7 @@ __all__ = [
     "RegisteredModel",
     "ensure_store",
     "load_scorer",
+    "log_backtest_run",
     "log_scoring_run",
     "log_training_run",
     "promote",
@@ -34,6 +35,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MODEL_CODE = Path(__file__).parent / "serving" / "model_code.py"
 TRAINING_EXPERIMENT = "leadml-training"
 SCORING_EXPERIMENT = "leadml-scoring"
+BACKTEST_EXPERIMENT = "leadml-backtest"
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -355,4 +357,41 @@ def log_scoring_run(
         if drift.get("features"):
             mlflow.log_metric("psi_max_feature", float(max(drift["features"].values())))
         mlflow.log_text(json.dumps(manifest, indent=2, default=str), "manifest.json")
+        return run.info.run_id
+
+
+def log_backtest_run(
+    *,
+    config: Any,
+    params: Mapping[str, Any],
+    report: Mapping[str, Any],
+    artifacts: list[Path],
+    uri: str | None = None,
+) -> str:
+    """Log a rolling-origin backtest under its own experiment: each arm's metrics per fold
+    (``<arm>_<metric>`` at step = fold) and pooled (``pooled_<arm>_<metric>``)."""
+    import mlflow
+
+    ensure_store(uri)
+    experiment_id = _experiment(BACKTEST_EXPERIMENT)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.set_tags(
+            {
+                "leadml.target": str(report.get("target")),
+                "leadml.model": config.model.registered_name,
+            }
+        )
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        for fold in report.get("folds", []):
+            for arm in ("refit", "oldest_part", "baseline", "oracle"):
+                values = _flatten_metrics(f"{arm}_", fold.get(arm, {}))
+                values = {
+                    k: v for k, v in values.items() if not k.endswith(("_n_train", "_rounds"))
+                }
+                mlflow.log_metrics(values, step=int(fold["fold"]))
+        for arm, values in report.get("pooled", {}).items():
+            mlflow.log_metrics(_flatten_metrics(f"pooled_{arm}_", values))
+        mlflow.log_dict(config.model_dump(mode="json"), "config.json")
+        for path in artifacts:
+            mlflow.log_artifact(str(path))
         return run.info.run_id

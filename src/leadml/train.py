@@ -42,6 +42,7 @@ __all__ = [
     "fit_booster",
     "fit_on_window",
     "refit_booster",
+    "refit_on_rows",
     "refit_scorer",
     "train_scorer",
 ]
@@ -252,6 +253,44 @@ def refit_booster(
     return lgb.train(dict(params), train_set, num_boost_round=rounds)
 
 
+def refit_on_rows(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    order: pd.Series,
+    config: RunConfig,
+    *,
+    params: dict[str, Any],
+    reference_rounds: float,
+    reference_rows: float,
+    gap: pd.Timedelta | int,
+) -> FittedBooster:
+    """Boost on every row of ``X`` for the reference rounds scaled to ``len(X)``; Platt on the
+    margins of ``config.refit.calibration_folds`` cross-fitted models (``crossfit`` holds
+    their summary and the out-of-fold ECE; ``valid_auc`` is the out-of-fold ROC-AUC)."""
+    rounds = scaled_rounds(
+        reference_rounds, reference_rows, len(X), exponent=config.refit.rounds_exponent
+    )
+    crossed = cross_fit(
+        X,
+        y,
+        order,
+        params=params,
+        folds=config.refit.calibration_folds,
+        gap=gap,
+        exponent=config.refit.rounds_exponent,
+        rounds=rounds,
+    )
+    out_of_fold = _out_of_fold(y, crossed)
+    return FittedBooster(
+        booster=refit_booster(X, y, params=params, rounds=rounds),
+        calibration=crossed.calibration,
+        reference_rounds=reference_rounds,
+        reference_rows=reference_rows,
+        valid_auc=out_of_fold["roc_auc"],
+        crossfit=crossed.summary() | {"out_of_fold_ece": out_of_fold["ece"]},
+    )
+
+
 def fit_on_window(
     rows: pd.DataFrame,
     config: RunConfig,
@@ -371,31 +410,26 @@ def refit_scorer(training_set: Any, config: RunConfig, evaluation: TrainResult) 
     X = rows[list(training_set.spec.names)]
     y = rows["label"].to_numpy(dtype=np.int8)
     started = time.perf_counter()
-    rounds = scaled_rounds(
-        evaluation.reference_rounds,
-        evaluation.reference_rows,
-        len(rows),
-        exponent=config.refit.rounds_exponent,
-    )
-    crossed = cross_fit(
+    fitted = refit_on_rows(
         X,
         y,
         rows["as_of"],
+        config,
         params=evaluation.params,
-        folds=config.refit.calibration_folds,
+        reference_rounds=evaluation.reference_rounds,
+        reference_rows=evaluation.reference_rows,
         gap=purge_gap(config, rows["as_of"]),
-        exponent=config.refit.rounds_exponent,
-        rounds=rounds,
     )
-    booster = refit_booster(X, y, params=evaluation.params, rounds=rounds)
+    booster, crossed = fitted.booster, fitted.crossfit
+    rounds = booster.num_trees()
     seconds = time.perf_counter() - started
     return RefitResult(
-        scorer=_scorer(booster, crossed.calibration, training_set, config, X),
+        scorer=_scorer(booster, fitted.calibration, training_set, config, X),
         n_rows=int(len(rows)),
         positives=int(y.sum()),
         rounds=rounds,
         boosting_seconds=seconds,
-        crossfit=crossed.summary(),
-        out_of_fold=_out_of_fold(y, crossed),
+        crossfit=crossed,
+        out_of_fold={"roc_auc": fitted.valid_auc, "ece": crossed["out_of_fold_ece"]},
         feature_importance=_importance(booster),
     )
