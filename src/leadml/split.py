@@ -285,6 +285,11 @@ def rolling_origin_folds(
             )
         end = int(np.searchsorted(t, t[s] - gap_units, side="right"))  # t + gap <= t[s]
         end = min(end, s)
+        if end == 0:
+            raise ValueError(
+                f"backtest: fold {k + 1} of {folds} has no training rows before it once the "
+                f"purge gap is taken out (raise initial_fraction or shorten the gap)"
+            )
         start = 0
         if window == "sliding":
             width = end if width is None else width

@@ -23,6 +23,7 @@ __all__ = [
     "PromotionDecision",
     "RegisteredModel",
     "ensure_store",
+    "load_evaluation_scorer",
     "load_scorer",
     "log_backtest_run",
     "log_scoring_run",
@@ -202,6 +203,30 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
         if version is not None:
             meta["name"], meta["version"] = version.name, str(version.version)
     return scorer, meta
+
+
+def load_evaluation_scorer(model_uri: str, *, uri: str | None = None) -> Any | None:
+    """The evaluation model logged beside a refit model version (run artifact folder
+    ``evaluation_model``), or None when the version's run has none (not a refit)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from leadml.scorer import LeadScorer
+
+    ensure_store(uri)
+    version = _resolve_version(model_uri) if model_uri.startswith("models:/") else None
+    if version is None or not version.run_id:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            folder = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id, artifact_path="evaluation_model", dst_path=tmp
+            )
+        except (MlflowException, OSError):
+            return None
+        if not (Path(folder) / "model.txt").is_file():
+            return None
+        return LeadScorer.load(folder)
 
 
 def _resolve_version(model_uri: str):

@@ -1,5 +1,10 @@
 """One training run end to end: training set → LightGBM + Platt → evaluation beside the
-rule baseline, the champion and the oracle → explanations → MLflow run + registry.
+rule baseline, the champion and the oracle → refit on every labelled snapshot →
+explanations → MLflow run + registry.
+
+The evaluation model (trained on the oldest part, or cross-fitted on small data)
+gives the out-of-time evidence; with ``refit.enabled`` the model registered and
+scored with is its refit on every labelled snapshot up to the data's end.
 
 This is the orchestration behind ``leadml train``; each step is a pure function
 of another module, and MLflow is reached only through :mod:`leadml.tracking`.
@@ -22,11 +27,12 @@ from leadml.evaluate import conversion_by_tier, evaluate_scores
 from leadml.explain import explain_rows
 from leadml.io import write_json_atomic
 from leadml.model_card import model_card
-from leadml.train import TrainResult, train_scorer
+from leadml.train import RefitResult, TrainResult, refit_scorer, train_scorer
 
 __all__ = ["data_fingerprint", "evaluate_test_part", "run_training"]
 
 KEY_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile")
+EVALUATION_MODEL = "evaluation_model"  # run artifact folder of the evaluation model
 EXPLAIN_SAMPLE = 20_000
 BEESWARM_SAMPLE = 1_500
 
@@ -111,12 +117,19 @@ def evaluate_test_part(
 def _champion_probability(
     config: RunConfig, test: pd.DataFrame, uri: str | None
 ) -> tuple[np.ndarray | None, str | None]:
-    from leadml.tracking import load_scorer
+    """The champion's probabilities on the test rows, from its *evaluation* model when its run
+    logged one: a refit champion learned from rows up to its data's end, test rows included,
+    so only its evaluation model is judged out of time like the challenger's."""
+    from leadml.tracking import load_evaluation_scorer, load_scorer
 
+    uri_of_champion = f"models:/{config.model.registered_name}@champion"
     try:
-        champion, meta = load_scorer(f"models:/{config.model.registered_name}@champion", uri=uri)
+        champion, meta = load_scorer(uri_of_champion, uri=uri)
     except Exception:  # no champion yet
         return None, None
+    evaluation = load_evaluation_scorer(uri_of_champion, uri=uri)
+    if evaluation is not None:
+        champion = evaluation
     try:
         return champion.probability(test), meta.get("version")
     except (KeyError, ValueError) as exc:
@@ -212,6 +225,37 @@ def _input_example(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+def _evaluation_summary(result: TrainResult) -> dict[str, Any]:
+    """How the evaluation model was fitted (JSON-ready)."""
+    out: dict[str, Any] = {
+        "fit_mode": result.fit_mode,
+        "rounds": result.best_iteration,
+        "reference_rounds": result.reference_rounds,
+        "reference_rows": result.reference_rows,
+        "calibration": result.scorer.calibration.to_dict(),
+    }
+    if result.crossfit is not None:
+        out["crossfit"] = result.crossfit
+    return out
+
+
+def _training_settings(
+    config: RunConfig, result: TrainResult, refit: RefitResult | None
+) -> dict[str, Any]:
+    """The run's refit, small-data and backtest settings, logged as MLflow params."""
+    return {
+        "fit_mode": result.fit_mode,
+        "refit": config.refit.enabled,
+        "refit_rounds": refit.rounds if refit is not None else None,
+        "refit_rounds_exponent": config.refit.rounds_exponent,
+        "refit_calibration_folds": config.refit.calibration_folds,
+        "small_data_max_rows": config.small_data.max_rows,
+        "small_data_folds": config.small_data.folds,
+        "backtest_folds": config.backtest.folds,
+        "backtest_window": config.backtest.window,
+    }
+
+
 class _Phases:
     """Wall-clock seconds of the named steps after boosting (each ``mark`` closes one)."""
 
@@ -258,7 +302,10 @@ def run_training(
         f"training set: {len(training_set.frame):,} snapshots in {built - started:.1f}s; training LightGBM …"
     )
     result: TrainResult = train_scorer(training_set, config)
-    _log(f"boosting: {result.best_iteration} trees in {result.boosting_seconds:.1f}s; evaluating …")
+    _log(
+        f"boosting ({result.fit_mode}): {result.best_iteration} trees in "
+        f"{result.boosting_seconds:.1f}s; evaluating …"
+    )
     phases = _Phases(**{"calibration and drift reference": result.finishing_seconds})
 
     test = training_set.frame[training_set.frame["split"] == "test"].reset_index(drop=True)
@@ -280,7 +327,21 @@ def run_training(
     reports = evaluate_test_part(scores, y_test, segments=_segments(test, config), config=config)
     phases.mark("evaluation")
 
-    # Explanations on (a sample of) the test part: the learned grid and SHAP figures.
+    # The evaluation model has given its evidence; the production model learns from every
+    # labelled snapshot, the test part and the purged rows included.
+    refit: RefitResult | None = None
+    if config.refit.enabled:
+        refit = refit_scorer(training_set, config, result)
+        scorer = refit.scorer
+        _log(
+            f"refit on {refit.n_rows:,} labelled snapshots: {refit.rounds} trees in "
+            f"{refit.boosting_seconds:.1f}s (out-of-fold ROC-AUC "
+            f"{refit.out_of_fold['roc_auc']:.3f}, ECE {refit.out_of_fold['ece']:.4f})"
+        )
+        phases.mark("refit on every labelled snapshot")
+
+    # Explanations of the registered model on (a sample of) the test part: the learned grid
+    # and SHAP figures.
     rng = np.random.default_rng(config.seed)
     sample = np.sort(rng.choice(len(X_test), size=min(EXPLAIN_SAMPLE, len(X_test)), replace=False))
     X_sample = X_test.iloc[sample]
@@ -315,6 +376,10 @@ def run_training(
         "sizes": summary,
         "best_iteration": result.best_iteration,
         "valid_auc": result.valid_auc,
+        "fit_mode": result.fit_mode,
+        "evaluation_model": _evaluation_summary(result),
+        "registered_model": "refit" if refit is not None else "evaluation",
+        **({"refit": refit.summary()} if refit is not None else {}),
         **{name: {k: v for k, v in rep.items()} for name, rep in reports.items()},
         "learned_grid_fidelity": grid.fidelity,
         "mean_abs_points_by_group": importance_by_group.round(4).to_dict(),
@@ -335,7 +400,9 @@ def run_training(
             grid.table.to_csv(folder / "learned_grid.csv", index=False)
             hand = None if baseline is None else baseline.grid_table()
             (folder / "learned_grid.md").write_text(grid.to_markdown(hand_grid=hand))
-            result.feature_importance.to_csv(folder / "feature_importance.csv", index=False)
+            (refit or result).feature_importance.to_csv(
+                folder / "feature_importance.csv", index=False
+            )
             (folder / "model_card.md").write_text(model_card(config, report))
             run_artifacts = [("figures", p) for p in artifacts.values()] + [
                 ("explanations", folder / "learned_grid.csv"),
@@ -343,7 +410,20 @@ def run_training(
                 ("", folder / "model_card.md"),
                 ("", folder / "feature_importance.csv"),
             ]
+            if refit is not None:
+                # the evaluation model travels with the run: a later challenger is compared
+                # with it, out of time, rather than with the refit (which saw the test rows)
+                saved = result.scorer.save(folder / EVALUATION_MODEL)
+                run_artifacts += [(EVALUATION_MODEL, p) for p in saved.values()]
             metrics = {"valid_": {"auc": result.valid_auc, "best_iteration": result.best_iteration}}
+            if refit is not None:
+                metrics["refit_"] = {
+                    "rounds": refit.rounds,
+                    "n_rows": refit.n_rows,
+                    "out_of_fold_roc_auc": refit.out_of_fold["roc_auc"],
+                    "out_of_fold_ece": refit.out_of_fold["ece"],
+                    "platt_slope": refit.scorer.calibration.slope,
+                }
             for name, rep in reports.items():
                 metrics[f"test_{name}_"] = {k: rep[k] for k in KEY_METRICS if k in rep}
             metrics["learned_grid_"] = grid.fidelity
@@ -351,7 +431,7 @@ def run_training(
             registered = log_training_run(
                 scorer=scorer,
                 config=config,
-                params=result.params,
+                params={**result.params, **_training_settings(config, result, refit)},
                 metrics=metrics,
                 report=report,
                 fingerprint=data_fingerprint(data, training_set),
