@@ -55,6 +55,8 @@ def _log(message: str) -> None:
 def backtest_metrics(y: np.ndarray, probability: np.ndarray) -> dict[str, float]:
     """The backtest's figures for one scorer on one set of rows."""
     return {
+        "n": int(len(y)),
+        "positives": int(np.sum(y)),
         "roc_auc": roc_auc(y, probability),
         "pr_auc": pr_auc(y, probability),
         "ece": expected_calibration_error(y, probability),
