@@ -269,7 +269,8 @@ def test_unknown_vocabulary_values_list_the_vocabulary_and_close_matches():
         "'zzz' (1 row); expected one of: pricing_view, demo_page_view, product_page_view, blog_view, "
         "email_open, email_click, whitepaper_download, webinar_registration, webinar_attended, form_submit, "
         "demo_request, sales_touch, meeting, unsubscribe, email_bounce; "
-        "did you mean 'pricing_view' for 'pricng_view', 'email_open' for 'Email Open'?"
+        "did you mean 'pricing_view' for 'pricng_view', 'email_open' for 'Email Open'?; "
+        "map them under tables.events.values.event_type in training/dataset.yaml"
     )
     assert issue.lead_ids == (10, 11, 12)
 

@@ -93,10 +93,12 @@ def audit_features(
     catalogue = training_set.catalogue
     declared = set(post_outcome)
     features = []
-    for name in training_set.spec.names:
-        info = catalogue.get(name, None)
-        kind = training_set.spec[name].kind
-        auc = single_feature_auc(X[name], y, kind=kind)
+    shown = training_set.spec.display_names  # messages name columns as the user wrote them
+    for feature in training_set.spec.names:
+        info = catalogue.get(feature, None)
+        kind = training_set.spec[feature].kind
+        auc = single_feature_auc(X[feature], y, kind=kind)
+        name = shown[feature]
         messages = []
         if not np.isnan(auc) and auc > threshold:
             messages.append(
@@ -117,7 +119,7 @@ def audit_features(
                 "group": info.group if info else None,
                 "kind": kind,
                 "auc": None if np.isnan(auc) else round(float(auc), 4),
-                "missing_rate": round(float(X[name].isna().mean()), 4) if len(X) else None,
+                "missing_rate": round(float(X[feature].isna().mean()), 4) if len(X) else None,
                 "flagged": bool(messages),
                 "messages": messages,
             }
@@ -138,5 +140,5 @@ def audit_features(
         "n_flagged": len(flagged),
         "flagged": flagged,
         "features": features,
-        "post_outcome_not_in_features": sorted(declared - set(training_set.spec.names)),
+        "post_outcome_not_in_features": sorted(declared - set(shown.values())),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -153,6 +153,13 @@ class PointGrid(_Frozen):
     def features(self) -> tuple[str, ...]:
         """The features the rules read, in first-use order."""
         return tuple(dict.fromkeys(r.feature for r in self.rules))
+
+    def renamed(self, names: Mapping[str, str]) -> PointGrid:
+        """The grid with rule features renamed (the user's column names -> internal names)."""
+        rules = tuple(
+            r.model_copy(update={"feature": names.get(r.feature, r.feature)}) for r in self.rules
+        )
+        return self.model_copy(update={"rules": rules})
 
     def check_features(self, columns: Iterable[str]) -> None:
         """Raise ``ValueError`` naming every rule whose feature is not among ``columns``, with close matches."""

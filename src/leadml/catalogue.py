@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from leadml.column_names import safe_names
 from leadml.config import EventDataset, FlatDataset
 
 __all__ = [
@@ -125,6 +126,14 @@ class FeatureInfo:
     group: str
     kind: Kind
     description: str
+    # The user's column this feature reads as is (flat columns, re-admitted columns), when
+    # its spelling differs from ``name``; see :mod:`leadml.column_names`.
+    source: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The input column as the user wrote it (``name`` for derived features)."""
+        return self.source or self.name
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -301,6 +310,7 @@ class FeatureCatalogue:
                     "group": e.group,
                     "kind": e.kind,
                     "description": e.description,
+                    **({"source": e.source} if e.source is not None else {}),
                 }
                 for e in self.entries
             ],
@@ -513,8 +523,10 @@ def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
 def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> FeatureCatalogue:
     """One entry per declared flat column (minus excluded ones, plus ``include``d ones).
 
-    The group of a column is its declared group or the column itself; its
-    label is the declared label or the column name in words.
+    An entry's name is the column's internal name (:func:`leadml.column_names.safe_names`:
+    the column itself when LightGBM keeps it as written) and its ``source`` the column
+    as the user wrote it. The group of a column is its declared group or the column
+    itself; its label is the declared label or the column name in words.
     """
     columns = [*dataset.feature_columns]
     for name in include:
@@ -525,17 +537,26 @@ def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> Feat
                     f"(declared: {[*dataset.numeric, *dataset.categorical]})"
                 )
             columns.append(name)
+    # Internal names are fixed over every declared column, so including one for the
+    # audit never renames another.
+    internal = safe_names(list(dict.fromkeys([*dataset.numeric, *dataset.categorical])))
+    groups = safe_names(
+        list(dict.fromkeys(i.group for i in dataset.features.values() if i.group)),
+        taken=internal.values(),
+    )
     entries = []
     labels: dict[str, str] = {}
     main: dict[str, str] = {}
-    for name in columns:
-        info = dataset.features.get(name)
+    for column in columns:
+        name = internal[column]
+        info = dataset.features.get(column)
         family = info.family if info else "fit"
-        group = (info.group if info and info.group else None) or name
-        label = (info.label if info and info.label else None) or _humanise(name)
-        kind: Kind = "categorical" if name in dataset.categorical else "numeric"
-        note = " (post-outcome: audit only)" if name in dataset.post_outcome else ""
-        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}"))
+        group = groups[info.group] if info and info.group else name
+        label = (info.label if info and info.label else None) or _humanise(column)
+        kind: Kind = "categorical" if column in dataset.categorical else "numeric"
+        note = " (post-outcome: audit only)" if column in dataset.post_outcome else ""
+        source = column if column != name else None
+        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}", source))
         labels.setdefault(group, label)
         main.setdefault(group, name)
     return FeatureCatalogue(

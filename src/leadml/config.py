@@ -39,6 +39,7 @@ __all__ = [
     "SplitSpec",
     "TableSpec",
     "TargetSpec",
+    "ValueRules",
     "TierSpec",
     "Vocabularies",
     "load_dataset_config",
@@ -57,11 +58,52 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class TableSpec(_Frozen):
-    """Where a table lives and how its columns map onto the contract."""
+class ValueRules(_Frozen):
+    """How a CRM's picklists read: placeholders, yes/no text, its own names for contract values.
 
-    file: str
+    Keys are column names (the contract's name, or the column as exported):
+
+    * ``missing``: values that mean "no value" (``Select``, ``-``, ``N/A``...); ``"*"``
+      applies to every column;
+    * ``boolean``: columns of yes/no text (``Yes``/``No``, ``true``/``false``, ``1``/``0``...)
+      read as 1.0 / 0.0;
+    * ``values``: a map from the CRM's values to the contract's vocabulary
+      (``stage: {Qualified: sql, "Closed Won": won}``); values left out of the map
+      pass unchanged, so the contract check still names any the map forgot.
+    """
+
+    missing: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    boolean: tuple[str, ...] = ()
+    values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _boolean_not_mapped(self) -> ValueRules:
+        both = sorted(set(self.boolean) & set(self.values))
+        if both:
+            raise ValueError(f"columns both boolean and value-mapped: {both}; choose one")
+        return self
+
+    @property
+    def empty(self) -> bool:
+        return not (self.missing or self.boolean or self.values)
+
+
+class TableSpec(ValueRules):
+    """Where a table lives, how its columns map onto the contract and how its values read.
+
+    ``file`` names a file in the data folder; with a database source, ``query``
+    is a SQL query or a table name (``query: Lead`` or ``query: "select ... from Lead"``).
+    """
+
+    file: str | None = None
+    query: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> TableSpec:
+        if self.file is None and self.query is None:
+            raise ValueError("give a file (a table in the data folder) or a query (a database)")
+        return self
 
     def source_column(self, contract_name: str) -> str:
         """The user's column name for a contract column (itself when unmapped)."""
@@ -144,11 +186,16 @@ class FlatFeature(_Frozen):
     label: str | None = None
 
 
-class FlatDataset(_Frozen):
-    """Flat mode: one row per lead with a converted flag already set."""
+class FlatDataset(ValueRules):
+    """Flat mode: one row per lead with a converted flag already set.
+
+    ``missing``, ``boolean`` and ``values`` (see :class:`ValueRules`) clean the
+    export's picklists before anything reads it; ``query`` reads it from a database.
+    """
 
     mode: Literal["flat"]
     file: str | None = None
+    query: str | None = None
     sep: str = ","
     id: str | None = None
     label: str

@@ -19,13 +19,16 @@ from typing import Any
 
 import pandas as pd
 
-from leadml.config import TABLES, EventDataset, FlatDataset
+from leadml.config import TABLES, EventDataset, FlatDataset, TableSpec
+from leadml.picklists import apply_value_rules
 
 __all__ = [
     "Tables",
     "atomic_path",
+    "contract_columns",
     "file_sha256",
     "find_table_file",
+    "flat_values",
     "read_flat",
     "read_raw_tables",
     "write_frame_atomic",
@@ -75,25 +78,38 @@ def _read_any(path: Path, *, sep: str = ",", encoding: str = "utf-8") -> pd.Data
 
 
 def read_raw_tables(data_dir: str | Path, dataset: EventDataset) -> Tables:
-    """Read the five tables and rename mapped columns to contract names.
+    """Read the five tables, rename mapped columns to contract names, apply the value rules.
 
-    Extra columns are kept. Nothing is coerced: see ``leadml.schema``.
+    Extra columns are kept. Placeholders, yes/no text and value maps declared
+    per table (:class:`leadml.config.ValueRules`) are applied; nothing else is
+    coerced: see ``leadml.schema``.
     """
     data_dir = Path(data_dir)
     frames: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         spec = dataset.tables[name]
+        if spec.file is None:
+            raise FileNotFoundError(
+                f"table {name!r}: tables.{name} names a query ({spec.query!r}) but no file; "
+                "give --data a database URL to run it"
+            )
         path = find_table_file(data_dir, spec.file)
         frame = _read_any(path, sep=dataset.csv.sep, encoding=dataset.csv.encoding)
-        rename = {
-            src: dst for dst, src in spec.columns.items() if src in frame.columns and src != dst
-        }
-        frames[name] = frame.rename(columns=rename)
+        frames[name] = contract_columns(frame, spec, table=name)
     return Tables(**frames)
 
 
+def contract_columns(frame: pd.DataFrame, spec: TableSpec, *, table: str) -> pd.DataFrame:
+    """A table as read, with mapped columns renamed to contract names and the value rules applied."""
+    rename = {src: dst for dst, src in spec.columns.items() if src in frame.columns and src != dst}
+    return apply_value_rules(
+        frame.rename(columns=rename), spec, table=table, where=f"tables.{table}", renamed=rename
+    )
+
+
 def read_flat(path: str | Path, dataset: FlatDataset) -> pd.DataFrame:
-    """Read a one-row-per-lead export as written (CSV with the configured separator, or Parquet)."""
+    """Read a one-row-per-lead export (CSV with the configured separator, or Parquet) and
+    apply its value rules (:func:`flat_values`)."""
     path = Path(path)
     if path.is_dir():
         if dataset.file is None:
@@ -101,7 +117,12 @@ def read_flat(path: str | Path, dataset: FlatDataset) -> pd.DataFrame:
         path = path / Path(dataset.file).name
     if not path.is_file():
         raise FileNotFoundError(f"flat dataset file not found: {path}")
-    return _read_any(path, sep=dataset.sep)
+    return flat_values(_read_any(path, sep=dataset.sep), dataset)
+
+
+def flat_values(frame: pd.DataFrame, dataset: FlatDataset) -> pd.DataFrame:
+    """A flat export with the config's placeholders, yes/no text and value maps applied."""
+    return apply_value_rules(frame, dataset, table="flat", where="the flat dataset config")
 
 
 @contextmanager

@@ -561,6 +561,10 @@ class _Inspection:
                     for v, _ in ex.pairs
                     if isinstance(v, str) and (m := close_matches(v, vocabulary))
                 ]
+                spec = self.dataset.tables[table]
+                mapped = col.name in spec.values or spec.source_column(col.name) in spec.values
+                where = f"tables.{table}.values.{col.name} in {self.config_file}"
+                fix = f"; map {'them' if ex.n_distinct > 1 else 'it'} under {where}"
                 severity: Severity = "error" if col.vocabulary in STRICT_VOCABULARIES else "warning"
                 self._add(
                     table,
@@ -573,6 +577,7 @@ class _Inspection:
                         f"{table}.{col.name}: {plural(ex.n_distinct, 'value')} not in the vocabulary: {ex.text()}; "
                         f"expected one of: {', '.join(vocabulary)}"
                         + (f"; did you mean {', '.join(hints)}?" if hints else "")
+                        + (fix if mapped or col.vocabulary in STRICT_VOCABULARIES else "")
                     ),
                     rows=unknown,
                 )

@@ -104,7 +104,11 @@ class LeadScorer:
         chunk_size: int = 100_000,
         tiers: TierSpec | None = None,
     ) -> pd.DataFrame:
-        """One row per input row: probability, points, tier, mql, sub-scores, reasons."""
+        """One row per input row: probability, points, tier, mql, sub-scores, reasons.
+
+        Columns may be named as the user wrote them or by their internal names.
+        """
+        features = self.spec.with_internal_names(features)
         explanation = self.explain(features, chunk_size=chunk_size)
         tiers = tiers or self.tiers
         k = self.top_reasons if top_reasons is None else top_reasons

@@ -47,7 +47,9 @@ def reject_unseen_categories(
     tolerance keep going: their unseen values score as missing and are counted
     in the manifest.
     """
+    features = scorer.spec.with_internal_names(features)
     X, unseen = scorer.model_matrix(features)
+    shown = scorer.spec.display_names
     categorical = [c for c in scorer.spec.categorical if c in features.columns]
     if not categorical:
         return features, pd.DataFrame({"lead_id": [], "reason": []}), {}
@@ -59,7 +61,7 @@ def reject_unseen_categories(
     reasons = []
     for i in np.flatnonzero(rejected):
         values = [
-            f"{c}={features[c].iloc[i]!r}"
+            f"{shown[c]}={features[c].iloc[i]!r}"
             for c, bad in zip(categorical, lost[i], strict=True)
             if bad
         ]

@@ -105,8 +105,11 @@ def _signature(spec: Any):
 
     inputs = Schema(
         [
+            # named as the user wrote them: a REST client sends its own column names
             ColSpec(
-                "string" if column.kind == "categorical" else "double", column.name, required=False
+                "string" if column.kind == "categorical" else "double",
+                column.column,
+                required=False,
             )
             for column in spec.columns
         ]

@@ -310,10 +310,11 @@ def fit_on_window(
     return _crossfit_fit(X, y, rows["as_of"], gap=gap, config=config, params=params)
 
 
-def _importance(booster: lgb.Booster) -> pd.DataFrame:
+def _importance(booster: lgb.Booster, spec: Any) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "feature": booster.feature_name(),
+            "column": [spec.display_names[f] for f in booster.feature_name()],
             "gain": booster.feature_importance("gain"),
             "splits": booster.feature_importance("split"),
         }
@@ -393,7 +394,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
         valid_auc=fitted.valid_auc,
         boosting_seconds=boosted - started,
         finishing_seconds=time.perf_counter() - boosted,
-        feature_importance=_importance(fitted.booster),
+        feature_importance=_importance(fitted.booster, training_set.spec),
         fit_mode=training_set.fit_mode,
         reference_rounds=fitted.reference_rounds,
         reference_rows=fitted.reference_rows,
@@ -431,5 +432,5 @@ def refit_scorer(training_set: Any, config: RunConfig, evaluation: TrainResult) 
         boosting_seconds=seconds,
         crossfit=crossed,
         out_of_fold={"roc_auc": fitted.valid_auc, "ece": crossed["out_of_fold_ece"]},
-        feature_importance=_importance(booster),
+        feature_importance=_importance(booster, training_set.spec),
     )

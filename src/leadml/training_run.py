@@ -16,6 +16,7 @@ import hashlib
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,9 @@ def _baseline(config: RunConfig, training_set: Any):
     grid_path = config.resolve(config.point_grid)
     if grid_path is None:
         return None
-    grid = load_point_grid(grid_path)
+    # a grid names columns as the user wrote them; the frames carry internal names
+    internal = {c.column: c.name for c in training_set.spec.columns}
+    grid = load_point_grid(grid_path).renamed(internal)
     X_train, y_train = training_set.part("train")
     return PointGridClassifier(grid=grid).fit(X_train, y_train)
 
@@ -167,7 +170,9 @@ def _figures(
     return paths
 
 
-def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, Path]:
+def _shap_figures(
+    folder: Path, explanation: Any, X: pd.DataFrame, display_names: Mapping[str, str]
+) -> dict[str, Path]:
     """SHAP's own beeswarm (in points) and a waterfall for one lead, via the shap package."""
     import matplotlib
 
@@ -177,6 +182,7 @@ def _shap_figures(folder: Path, explanation: Any, X: pd.DataFrame) -> dict[str, 
 
     from leadml.plots import PNG_OPTIONS
 
+    X = X.rename(columns=display_names)  # the figures speak the user's column names
     data = X.apply(
         lambda c: (
             c.cat.codes.where(c.notna(), np.nan) if isinstance(c.dtype, pd.CategoricalDtype) else c
@@ -395,7 +401,9 @@ def run_training(
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             artifacts = _figures(folder / "figures", y_test, scores, reports)
-            artifacts.update(_shap_figures(folder / "figures", explanation, X_sample))
+            artifacts.update(
+                _shap_figures(folder / "figures", explanation, X_sample, scorer.spec.display_names)
+            )
             phases.mark("figures")
             grid.table.to_csv(folder / "learned_grid.csv", index=False)
             hand = None if baseline is None else baseline.grid_table()
@@ -436,7 +444,7 @@ def run_training(
                 report=report,
                 fingerprint=data_fingerprint(data, training_set),
                 artifacts=run_artifacts,
-                input_example=_input_example(X_sample),
+                input_example=_input_example(X_sample).rename(columns=scorer.spec.display_names),
                 tags=tags,
                 uri=tracking_uri,
             )

@@ -36,7 +36,7 @@ from leadml.drift import REFERENCE_ROWS
 from leadml.features.build import build_features, included_columns
 from leadml.features.flat import flat_features, flat_labels
 from leadml.features.spec import FeatureSpec
-from leadml.io import Tables, read_flat, read_raw_tables
+from leadml.io import Tables, flat_values, read_flat, read_raw_tables
 from leadml.labels import data_end_of, label_snapshots
 from leadml.snapshots import scoring_snapshots, training_snapshots
 from leadml.split import PARTS, PURGED, split_by_order, split_summary
@@ -139,7 +139,7 @@ def _read_flat(
     data: str | Path | pd.DataFrame, dataset: FlatDataset, *, require_label: bool = True
 ) -> pd.DataFrame:
     """The flat file as written, checked by :func:`leadml.schema.validate_flat`."""
-    raw = data if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
+    raw = flat_values(data, dataset) if isinstance(data, pd.DataFrame) else read_flat(data, dataset)
     try:
         from leadml.schema import validate_flat
     except ImportError:  # pragma: no cover - before the schema module exists

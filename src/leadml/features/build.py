@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.catalogue import FeatureInfo, event_catalogue
+from leadml.column_names import safe_names
 from leadml.config import EventDataset
 from leadml.features._kernels import (
     as_category,
@@ -67,6 +68,7 @@ def _snapshot_arrays(snapshots: pd.DataFrame, leads: pd.DataFrame) -> tuple[np.n
 def included_columns(tables: Tables, include: Sequence[str]) -> list[FeatureInfo]:
     """Catalogue entries for extra leads/accounts columns re-admitted by name (for the audit)."""
     entries = []
+    internal = safe_names(list(include))
     for name in include:
         if name in KEY_COLUMNS or name in ("account_id", "created_at"):
             raise ValueError(f"cannot include {name!r}: it is a key, not a candidate feature")
@@ -81,11 +83,12 @@ def included_columns(tables: Tables, include: Sequence[str]) -> list[FeatureInfo
         )
         entries.append(
             FeatureInfo(
-                name=name,
+                name=internal[name],
                 family="fit",
-                group=name,
+                group=internal[name],
                 kind="numeric" if numeric else "categorical",
                 description=f"Raw column {name!r} re-admitted for the leakage audit",
+                source=name if internal[name] != name else None,
             )
         )
     return entries
@@ -168,9 +171,9 @@ def build_features(
                 static[name] = values.to_numpy()[snap_lead]
     static["source"] = take_category(source_feature(leads), snap_lead)
     for entry in included_columns(tables, include):
-        frame = tables.leads if entry.name in leads.columns else tables.accounts
+        frame = tables.leads if entry.column in leads.columns else tables.accounts
         rows = snap_lead if frame is leads else snap_account
-        raw = frame[entry.name]
+        raw = frame[entry.column]
         if entry.kind == "numeric":
             values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             static[entry.name] = np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)

@@ -66,10 +66,12 @@ def flat_features(
 
     ``lead_id`` is the id column or the row number; ``as_of`` the time
     column or the row number. Numerics become float64, categoricals pandas
-    ``category`` of strings (the spec fixes their categories later).
+    ``category`` of strings (the spec fixes their categories later). Feature
+    columns carry their internal names (``Lead Origin`` -> ``Lead_Origin``,
+    see :mod:`leadml.column_names`); the catalogue keeps the user's.
     """
     catalogue = flat_catalogue(dataset, include=include)
-    _require(raw, catalogue.names, "feature")
+    _require(raw, [info.column for info in catalogue], "feature")
     out: dict[str, object] = {
         "lead_id": raw[dataset.id].to_numpy()
         if dataset.id
@@ -80,9 +82,9 @@ def flat_features(
         _require(raw, [dataset.id], "id")
     for info in catalogue:
         if info.kind == "numeric":
-            out[info.name] = _numeric(raw, info.name)
+            out[info.name] = _numeric(raw, info.column)
         else:
-            out[info.name] = pd.Categorical(raw[info.name].astype("str"))
+            out[info.name] = pd.Categorical(raw[info.column].astype("str"))
     return pd.DataFrame(out)
 
 

@@ -39,6 +39,14 @@ class FeatureColumn:
     kind: Literal["numeric", "categorical"]
     dtype: str
     categories: tuple[str, ...] | None = None
+    # The user's spelling of the input column when it differs from the internal name
+    # (``Lead Origin`` for ``Lead_Origin``): frames may carry either.
+    source: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The input column as the user wrote it."""
+        return self.source or self.name
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -117,20 +125,45 @@ class FeatureSpec:
             fitted = fitted.loc[rows] if rows.dtype == bool else fitted.iloc[rows]
         columns = []
         for info in catalogue:
+            source = getattr(info, "source", None)
             if info.kind == "categorical":
                 text = _as_text(fitted[info.name])
                 categories = tuple(sorted(str(v) for v in pd.unique(text.dropna())))
-                columns.append(FeatureColumn(info.name, "categorical", "category", categories))
+                columns.append(
+                    FeatureColumn(info.name, "categorical", "category", categories, source)
+                )
             else:
-                columns.append(FeatureColumn(info.name, "numeric", "float64"))
+                columns.append(FeatureColumn(info.name, "numeric", "float64", None, source))
         return cls(columns=tuple(columns))
 
     # --- applying -----------------------------------------------------------------
+    @property
+    def display_names(self) -> dict[str, str]:
+        """Internal name -> the user's column name (the same for derived features)."""
+        return {c.name: c.column for c in self.columns}
+
+    def with_internal_names(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with columns written as the user spells them renamed to internal names.
+
+        A frame that already uses internal names is returned as is (no copy).
+        """
+        rename = {
+            c.source: c.name
+            for c in self.columns
+            if c.source is not None and c.name not in frame.columns and c.source in frame.columns
+        }
+        return frame.rename(columns=rename) if rename else frame
+
     def check_columns(self, frame: pd.DataFrame, *, strict: bool = False) -> None:
-        """Raise :class:`SpecError` with a diff when features are missing (or unexpected, if strict)."""
+        """Raise :class:`SpecError` with a diff when features are missing (or unexpected, if strict).
+
+        Columns are named as the user wrote them in the message.
+        """
+        frame = self.with_internal_names(frame)
         have = [c for c in frame.columns if c not in _KEYS]
-        missing = [n for n in self.names if n not in frame.columns]
-        unexpected = [c for c in have if c not in set(self.names)]
+        missing = [c.column for c in self.columns if c.name not in frame.columns]
+        known = set(self.names)
+        unexpected = [c for c in have if c not in known]
         if missing or (strict and unexpected):
             raise SpecError(
                 "feature columns differ from the model's feature spec:\n"
@@ -145,10 +178,12 @@ class FeatureSpec:
         """The model matrix (spec order and dtypes) and unseen categories per column.
 
         Unseen values become missing; the report is ``{column: {"count": n,
-        "examples": [...]}}`` for the columns that had any. Extra columns are
+        "examples": [...]}}`` for the columns that had any, named as the user
+        wrote them. ``frame`` may name columns either way (internal or the user's). Extra columns are
         ignored (an error with ``strict=True``); key columns (lead_id, as_of,
         split, label) always are.
         """
+        frame = self.with_internal_names(frame)
         self.check_columns(frame, strict=strict)
         # Numerics: a column selection shares the frame's blocks and astype converts
         # whole blocks (float64 ones are not even copied); only columns of a
@@ -193,7 +228,7 @@ class FeatureSpec:
                 present = text.notna().to_numpy()
             lost = present & (codes < 0)
             if lost.any():
-                unseen[column.name] = {
+                unseen[column.column] = {
                     "count": int(lost.sum()),
                     "examples": [str(v) for v in _examples(text[lost])],
                 }
@@ -228,6 +263,7 @@ class FeatureSpec:
                     "kind": c.kind,
                     "dtype": c.dtype,
                     **({"categories": list(c.categories)} if c.categories is not None else {}),
+                    **({"source": c.source} if c.source is not None else {}),
                 }
                 for c in self.columns
             ],
@@ -247,6 +283,7 @@ class FeatureSpec:
                     kind=f["kind"],
                     dtype=f.get("dtype", "category" if f["kind"] == "categorical" else "float64"),
                     categories=tuple(f["categories"]) if f.get("categories") is not None else None,
+                    source=f.get("source"),
                 )
                 for f in data["features"]
             )
