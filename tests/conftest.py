@@ -63,3 +63,14 @@ def champion(demo_data, sql_config, sql_training_set, tracking_uri):
     decision = promote("leadml-sql", uri=tracking_uri, margins=sql_config.promotion)
     assert decision.promoted, decision.message()
     return report
+
+
+# Fixtures that build the demo CRM or train a model: the tests that use them are marked
+# `demo`, so `make mutate` can leave them out of its per-mutant runs (-m "not demo").
+_DEMO_FIXTURES = frozenset({"demo_data", "sql_training_set", "champion"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _DEMO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.demo)

@@ -1,3 +1,4 @@
+import functools
 import json
 
 import lightgbm as lgb
@@ -11,6 +12,13 @@ from leadml.explain import ReasonCatalogue, explain_rows, format_reasons
 
 @pytest.fixture(scope="module")
 def model():
+    return _model()
+
+
+@functools.cache
+def _model():
+    """A small booster and its catalogue, cached in the module so ``make mutate``'s forked
+    per-mutant runs reuse it (the booster is LightGBM's, not code under test)."""
     rng = np.random.default_rng(0)
     n = 6000
     X = pd.DataFrame(
@@ -74,10 +82,16 @@ def test_points_add_up_exactly_and_probability_is_sigmoid_of_log_odds(model):
     np.testing.assert_allclose(ex.base_points + ex.feature_points.sum(axis=1), ex.points, atol=1e-6)
     np.testing.assert_allclose(ex.group_points.sum(axis=1) + ex.base_points, ex.points, atol=1e-6)
     np.testing.assert_allclose(ex.family_points.sum(axis=1) + ex.base_points, ex.points, atol=1e-6)
-    np.testing.assert_allclose(ex.probability, sigmoid(ex.log_odds), atol=1e-12)
+    # expected values worked out here from LightGBM's raw margin, not by the calibration code:
+    # log-odds = 0.9 · margin + 0.1, p = 1 / (1 + e^-log-odds), points = 50 + 20/ln 2 · (lo - ref)
+    margin = booster.predict(X, raw_score=True)
+    log_odds = 0.9 * margin + 0.1
+    np.testing.assert_allclose(ex.log_odds, log_odds, atol=1e-9)
+    np.testing.assert_allclose(ex.probability, 1.0 / (1.0 + np.exp(-log_odds)), atol=1e-9)
     np.testing.assert_allclose(
-        ex.probability, calibration.probability(booster.predict(X, raw_score=True)), atol=1e-9
+        ex.points, 50.0 + 20.0 / np.log(2.0) * (log_odds - (0.9 * bias + 0.1)), atol=1e-6
     )
+    assert ex.probability.min() < 0.1 and ex.probability.max() > 0.6  # a real spread of scores
     # grouped points are the sum of their features' points
     np.testing.assert_allclose(
         ex.group_points["demo_request"],
@@ -94,6 +108,8 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
         booster, X.iloc[:500], calibration=calibration, scale=scale, catalogue=catalogue
     )
     reasons, other = format_reasons(ex, X.iloc[:500], catalogue, k=1)
+    assert len(reasons) == len(other) == 500
+    with_positive = 0
     for i, text in enumerate(reasons):
         parsed = json.loads(text)
         assert json.dumps(parsed, ensure_ascii=False) == text  # plain JSON, byte for byte
@@ -104,8 +120,21 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
         total = ex.base_points + sum(r["points"] for r in parsed) + other[i]
         assert total == pytest.approx(ex.points[i], abs=1e-6)
         positives = [r for r in parsed if r["points"] > 0]
+        negatives = [r for r in parsed if r["points"] < 0]
+        row = ex.group_points.iloc[i]
+        # a reason is shown when its group moves the score by at least half a point
         if positives:
-            assert positives[0]["points"] == pytest.approx(ex.group_points.iloc[i].max())
+            with_positive += 1
+            assert positives[0]["points"] == pytest.approx(row.max())
+            assert row.max() >= 0.5
+        else:
+            assert row.max() < 0.5
+        if negatives:
+            assert negatives[0]["points"] == pytest.approx(row.min()) and row.min() <= -0.5
+        else:
+            assert row.min() > -0.5
+    # both branches are exercised: most leads have a positive reason, some have none
+    assert 100 < with_positive < 500, with_positive
 
 
 def test_flat_reason_text_names_the_label_and_value(model):

@@ -1,6 +1,7 @@
 """Explanations on the default demo data and on the bank data (the leakage canary)."""
 
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -39,12 +40,17 @@ def test_true_drivers_lead_and_no_effect_attributes_stay_near_zero(champion, dem
     assert {d["name"] for d in truth["drivers"]} == set(DRIVER_GROUPS)
     mean_abs = pd.Series(champion["mean_abs_points_by_group"]).sort_values(ascending=False)
     driver_groups = set().union(*DRIVER_GROUPS.values())
-    # the strongest signals are true drivers (lead age carries the timing of the buying cycle)
-    top = list(mean_abs.index[:8])
+    # Thresholds are relative (to the number of true drivers, to the strongest group), not
+    # figures read off one seed's run.
+    # The strongest signals are true drivers (lead age carries the timing of the buying
+    # cycle): the top half as many groups as there are drivers.
+    top = list(mean_abs.index[: len(truth["drivers"]) // 2])
     assert set(top) <= driver_groups | {"lead_age"}, top
+    strongest = mean_abs.iloc[0]
     for attribute, group in NO_EFFECT_GROUPS.items():
         assert attribute in truth["no_effect"]
-        assert mean_abs[group] < 1.0, (group, mean_abs[group])
+        # a no-effect attribute moves a score by at most a tenth of what the strongest group does
+        assert mean_abs[group] < 0.1 * strongest, (group, mean_abs[group], strongest)
     # every true driver outranks every no-effect attribute
     noise = max(mean_abs[group] for group in NO_EFFECT_GROUPS.values())
     # ... except the unsubscribe: it lowers p_sql from creation on but shows ~30 days later, when
@@ -58,6 +64,7 @@ def test_true_drivers_lead_and_no_effect_attributes_stay_near_zero(champion, dem
 
 
 def test_a_demo_request_yesterday_is_the_top_positive_reason(champion, demo_data, tracking_uri):
+    """The true effect of a demo request (truth.json, on logit p_sql) sets the bar in points."""
     from leadml.config import RunConfig, load_dataset_config
     from leadml.schema import load_tables
     from leadml.tracking import load_scorer
@@ -87,10 +94,15 @@ def test_a_demo_request_yesterday_is_the_top_positive_reason(champion, demo_data
     top = [lead[0] for lead in reasons]
     # the demo request leads for (nearly) every lead; a lead already in a burst of email
     # engagement may have that first, with the demo request a close second
-    assert sum(r["group"] == "demo_request" for r in top) >= 0.9 * len(top)
+    assert sum(r["group"] == "demo_request" for r in top) >= 0.8 * len(top)
+    truth = json.loads((demo_data / "truth.json").read_text())
+    effect = next(d for d in truth["drivers"] if d["name"] == "demo_request")["effect"]["logit"]
+    # the true effect on the points scale (PDO points per doubling of the odds); the model sees
+    # it through a 90-day window and shares it with correlated groups, so at least a quarter
+    true_points = scorer.scale.pdo / math.log(2) * effect
     for lead in reasons:
         demo = next(r for r in lead[:2] if r["group"] == "demo_request")
-        assert demo["points"] > 15
+        assert 0.25 * true_points < demo["points"] < 2 * true_points, (demo, true_points)
         assert demo["text"] == "Requested a demo yesterday"
         assert demo["text_fr"] == "A demandé une démo hier"
 

@@ -124,3 +124,93 @@ def test_horizon_must_be_positive() -> None:
             horizon_days=0,
             data_end=AS_OF,
         )
+
+
+def test_reached_at_is_the_first_target_time_at_or_after_as_of() -> None:
+    snaps = pd.DataFrame({"lead_id": [1, 1, 2], "as_of": [AS_OF, AS_OF + 5 * DAY, AS_OF]})
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": [1, 1, 1, 2],
+            "stage": ["sql", "won", "mql", "lost"],
+            "ts": pd.Series(
+                [AS_OF - DAY, AS_OF + 3 * DAY, AS_OF + DAY, AS_OF + DAY], dtype="datetime64[us]"
+            ),
+        }
+    )
+    out = label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=4, data_end=END)
+    assert out.frame["reached_at"].tolist() == [AS_OF + 3 * DAY, pd.NaT, pd.NaT]
+    assert out.frame["label"].tolist() == [1, 0, 0]
+    assert str(out.frame["reached_at"].dtype) == "datetime64[us]"
+    assert out.censored == 0 and out.data_end == END
+    # the snapshots' own columns and order are kept
+    assert list(out.frame.columns) == ["lead_id", "as_of", "label", "reached_at"]
+
+
+def test_a_fractional_horizon_is_exact_to_the_microsecond() -> None:
+    half_day = 0.5
+    assert _label(AS_OF + pd.Timedelta(hours=12) - US, horizon=half_day) == 1
+    assert _label(AS_OF + pd.Timedelta(hours=12), horizon=half_day) == 0
+
+
+def test_no_outcomes_at_all_gives_all_negatives() -> None:
+    snaps = pd.DataFrame({"lead_id": [1, 2], "as_of": [AS_OF, AS_OF]})
+    empty = pd.DataFrame(
+        {
+            "lead_id": pd.Series([], dtype=np.int64),
+            "stage": [],
+            "ts": pd.Series([], dtype="datetime64[us]"),
+        }
+    )
+    out = label_snapshots(snaps, empty, stages=STAGES, horizon_days=90, data_end=END)
+    assert out.frame["label"].tolist() == [0, 0]
+    assert out.frame["reached_at"].isna().all()
+    # outcomes, none of them a target stage
+    mql = pd.DataFrame({"lead_id": [1], "stage": ["mql"], "ts": [AS_OF]})
+    assert label_snapshots(snaps, mql, stages=STAGES, horizon_days=90, data_end=END).frame[
+        "label"
+    ].tolist() == [0, 0]
+
+
+def test_a_missing_stage_is_not_a_target() -> None:
+    snaps = pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]})
+    outcomes = pd.DataFrame(
+        {"lead_id": [1], "stage": pd.Series([None], dtype="str"), "ts": [AS_OF]}
+    )
+    assert label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=90, data_end=END).frame[
+        "label"
+    ].tolist() == [0]
+
+
+def test_refusals_give_the_whole_message() -> None:
+    with pytest.raises(ValueError, match=r"^target\.horizon_days must be positive; got -3$"):
+        label_snapshots(
+            pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]}),
+            pd.DataFrame({"lead_id": [], "stage": [], "ts": []}),
+            stages=STAGES,
+            horizon_days=-3,
+            data_end=AS_OF,
+        )
+    empty = Tables(
+        accounts=pd.DataFrame({"account_id": []}),
+        leads=pd.DataFrame({"lead_id": [], "created_at": []}),
+        events=pd.DataFrame({"lead_id": []}),  # no ts column at all
+        intent=pd.DataFrame({"account_id": [], "ts": []}),
+        outcomes=pd.DataFrame({"lead_id": [], "ts": []}),
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"^cannot tell where the data ends: every table is empty or has no timestamps$",
+    ):
+        data_end_of(empty)
+
+
+def test_data_end_ignores_tables_without_rows_or_timestamps() -> None:
+    t = lambda *xs: pd.Series(pd.to_datetime(list(xs))).astype("datetime64[us]")  # noqa: E731
+    tables = Tables(
+        accounts=pd.DataFrame({"account_id": [1]}),
+        leads=pd.DataFrame({"lead_id": [1, 2], "created_at": t("2024-01-01", "2024-03-05")}),
+        events=pd.DataFrame({"lead_id": [1]}),
+        intent=pd.DataFrame({"account_id": [], "ts": t()}),
+        outcomes=pd.DataFrame({"lead_id": [1], "ts": t("2024-02-01")}),
+    )
+    assert data_end_of(tables) == pd.Timestamp("2024-03-05")

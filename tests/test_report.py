@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from leadml.report import build_report, report_payload, scored_queue, waterfall
-from leadml.report.build import embed_json, latest_activities
+from leadml.report.build import embed_json, latest_activities, render_html
 from leadml.report.i18n import event_label, labels
 
 AS_OF = pd.Timestamp("2026-01-01")
@@ -171,6 +171,40 @@ def test_script_tag_in_data_never_reaches_the_html_raw():
     assert "</script><b>bold</b> & co" in data["texts"]
 
 
+def test_owner_name_in_the_subtitle_and_title_is_html_escaped():
+    """A rep's name is data: written into the header it is escaped, worked out by hand here."""
+    owner = 'Zoë <script>alert(1)</script> & O\'Brien "Jr"'
+    leads = make_leads().assign(owner=[owner, "Bob", owner, None])
+    html = build_report(
+        make_scores(), leads, make_accounts(), make_events(), manifest=MANIFEST, owner=owner
+    )
+    escaped = "Zoë &lt;script&gt;alert(1)&lt;/script&gt; &amp; O&#x27;Brien &quot;Jr&quot;"
+    assert (
+        '<p class="subtitle">Scored leads, most likely to become an SQL first · As of 2026-01-01'
+        f" · Owner: {escaped}</p>"
+    ) in html
+    assert f"<title>Lead queue · As of 2026-01-01 · Owner: {escaped}</title>" in html
+    assert "alert(1)</script>" not in html  # the raw name appears nowhere, not even in the data
+    assert embedded(html)["meta"]["owner"] == owner
+    # French: the non-breaking space before the colon, the same escaping
+    fr = build_report(
+        make_scores(), leads, make_accounts(), make_events(), manifest=MANIFEST, owner=owner,
+        lang="fr",
+    )  # fmt: skip
+    assert f"<p class=\"subtitle\">Leads scorés, les plus susceptibles de devenir SQL en premier · Au 2026-01-01 · Commercial\u00a0: {escaped}</p>" in fr  # fmt: skip
+
+
+def test_a_page_without_owner_or_date_shows_the_plain_subtitle():
+    data = report_payload(
+        make_scores().drop(columns="as_of"), make_leads(), make_accounts(), make_events(),
+        manifest={},
+    )  # fmt: skip
+    data["meta"]["as_of"] = None
+    html = render_html(data)
+    assert '<p class="subtitle">Scored leads, most likely to become an SQL first</p>' in html
+    assert "<title>Lead queue</title>" in html
+
+
 def test_javascript_never_writes_html_from_data():
     js = resources.files("leadml.report").joinpath("report.js").read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
@@ -193,6 +227,77 @@ def test_content_security_policy_allows_only_the_inlined_script_and_style():
     for source in (style, script):
         digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
+
+
+def test_the_whole_csp_is_pinned():
+    html = page()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    css = resources.files("leadml.report").joinpath("report.css").read_text(encoding="utf-8")
+    js = resources.files("leadml.report").joinpath("report.js").read_text(encoding="utf-8")
+
+    def sha(text: str) -> str:
+        return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+    assert csp == (
+        f"default-src 'none'; img-src data:; style-src 'sha256-{sha(css)}'; "
+        f"script-src 'sha256-{sha(js)}'"
+    )
+    assert f"<style>{css}</style>" in html and f"<script>{js}</script>" in html
+
+
+def test_embed_json_is_compact_keeps_accents_and_escapes_each_character_exactly():
+    assert embed_json({"a": [1, 2.5], "b": "é"}) == '{"a":[1,2.5],"b":"é"}'
+    assert embed_json("<>&\u2028\u2029") == '"\\u003c\\u003e\\u0026\\u2028\\u2029"'
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        embed_json({"p": float("nan")})
+
+
+def test_text_slots_are_escaped_and_data_cannot_inject_a_placeholder():
+    data = payload()
+    data["meta"]["help"] = ["p < 0.3 & hot", "{{css}}"]
+    data["meta"]["lang"] = 'en" onload="x'
+    data["labels"] = {**data["labels"], "title": "Leads <b>&</b>", "subtitle": "{{js}}"}
+    html = render_html(data)
+    assert "<p>p &lt; 0.3 &amp; hot</p><p>{{css}}</p>" in html
+    assert '<html lang="en&quot; onload=&quot;x">' in html
+    assert "<h1>Leads &lt;b&gt;&amp;&lt;/b&gt;</h1>" in html
+    assert '<p class="subtitle">{{js}} · As of 2026-01-01</p>' in html
+    # left as they were, in the page and in its embedded data; the assets are inlined once
+    assert html.count("{{css}}") == 2 and html.count("{{js}}") == 2
+    css = resources.files("leadml.report").joinpath("report.css").read_text(encoding="utf-8")
+    assert html.count(css) == 1
+
+
+def test_a_closing_tag_in_the_page_assets_is_refused(monkeypatch):
+    import leadml.report.build as build
+
+    real = build._asset
+    for name, text, tag in (
+        ("report.css", "a{}</STYLE><script>", "style"),
+        ("report.js", "x=1;</script >", "script"),
+    ):
+        monkeypatch.setattr(
+            build, "_asset", lambda asset, name=name, text=text: text if asset == name else real(asset)
+        )
+        with pytest.raises(
+            ValueError,
+            match=r"^report\.css / report\.js must not contain a closing </style> or </script> tag$",
+        ):
+            render_html(payload())
+        del tag
+
+
+def test_an_unknown_placeholder_in_the_template_is_named(monkeypatch):
+    import leadml.report.build as build
+
+    real = build._asset
+    monkeypatch.setattr(
+        build,
+        "_asset",
+        lambda name: real(name) + "{{ nope }}{{zz}}" if name == "template.html" else real(name),
+    )
+    with pytest.raises(ValueError, match=r"^template\.html: unknown placeholders \['nope', 'zz'\]$"):
+        render_html(payload())
 
 
 # --- what is embedded -----------------------------------------------------------

@@ -85,3 +85,91 @@ def test_bad_ages_are_refused() -> None:
         training_snapshots(
             _leads(), _outcomes(), ages_days=(-1,), data_end=pd.Timestamp("2025-01-01")
         )
+
+
+def test_refusals_give_the_whole_message() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^snapshots\.ages_days is empty: give at least one age, e\.g\. \[0, 7, 30\]$",
+    ):
+        training_snapshots(_leads(), _outcomes(), ages_days=(), data_end=pd.Timestamp("2025-01-01"))
+    with pytest.raises(ValueError, match=r"^snapshots\.ages_days must be >= 0; got \[3, -1\]$"):
+        training_snapshots(
+            _leads(), _outcomes(), ages_days=(3, -1), data_end=pd.Timestamp("2025-01-01")
+        )
+
+
+def test_ages_are_deduplicated_sorted_and_may_be_fractional() -> None:
+    snaps = training_snapshots(
+        _leads().iloc[:1],
+        _outcomes().iloc[:0],
+        ages_days=(3, 0.5, 0, 3),
+        data_end=pd.Timestamp("2025-01-01"),
+    )
+    assert snaps["age_days"].tolist() == [0.0, 0.5, 3.0]
+    assert snaps["as_of"].tolist() == [
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-01-01 12:00"),
+        pd.Timestamp("2024-01-04"),
+    ]
+    assert list(snaps.columns) == ["lead_id", "as_of", "age_days"]
+    assert snaps["lead_id"].dtype == np.int64
+
+
+def test_a_snapshot_exactly_at_the_data_end_is_not_taken() -> None:
+    end = pd.Timestamp("2024-03-15")  # lead 3 (created 03-01) reaches age 14 exactly at the end
+    snaps = training_snapshots(_leads(), _outcomes(), ages_days=(0, 14), data_end=end)
+    assert snaps[snaps["lead_id"] == 3]["age_days"].tolist() == [0.0]
+    later = training_snapshots(
+        _leads(), _outcomes(), ages_days=(0, 14), data_end=end + pd.Timedelta(microseconds=1)
+    )
+    assert later[later["lead_id"] == 3]["age_days"].tolist() == [0.0, 14.0]
+
+
+def test_leads_without_creation_time_and_outcomes_of_unknown_leads_are_ignored() -> None:
+    leads = _leads()
+    leads.loc[1, "created_at"] = pd.NaT
+    outcomes = pd.concat(
+        [
+            _outcomes(),
+            pd.DataFrame(
+                {
+                    "lead_id": np.array([99, 3], dtype=np.int64),
+                    "stage": pd.Series(["sql", "won"], dtype="str"),
+                    "ts": pd.Series([pd.Timestamp("2024-01-02"), pd.NaT]).astype("datetime64[us]"),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    snaps = training_snapshots(
+        leads, outcomes, ages_days=(0, 30), data_end=pd.Timestamp("2024-06-01")
+    )
+    assert snaps.groupby("lead_id")["age_days"].apply(list).to_dict() == {1: [0.0], 3: [0.0, 30.0]}
+    scoring = scoring_snapshots(leads, outcomes, as_of="2024-03-02")
+    assert scoring["lead_id"].tolist() == [3]
+    closed = first_closed_at(leads, outcomes)
+    assert closed.name == "closed_at" and list(closed.index) == list(leads.index)
+    assert pd.isna(closed.iloc[2])  # a won stage without a time closes nothing
+
+
+def test_the_first_closed_stage_wins_and_open_stages_never_close() -> None:
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": np.array([1, 1, 1, 2], dtype=np.int64),
+            "stage": pd.Series(["won", "sql", "mql", "mql"], dtype="str"),
+            "ts": pd.to_datetime(["2024-02-01", "2024-01-10", "2024-01-02", "2024-01-02"]).astype(
+                "datetime64[us]"
+            ),
+        }
+    )
+    closed = first_closed_at(_leads(), outcomes)
+    assert closed.iloc[0] == pd.Timestamp("2024-01-10")
+    assert pd.isna(closed.iloc[1]) and pd.isna(closed.iloc[2])
+    assert str(closed.dtype) == "datetime64[us]"
+    # no outcomes at all: every lead open
+    none = first_closed_at(_leads(), outcomes.iloc[:0])
+    assert none.isna().all()
+    assert scoring_snapshots(_leads(), outcomes.iloc[:0], as_of="2024-06-01")[
+        "lead_id"
+    ].tolist() == [1, 2, 3]

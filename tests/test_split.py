@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -179,3 +181,131 @@ def test_cross_fitting_holds_every_row_out_once_and_purges_both_sides() -> None:
             assert after.min() >= last + pd.Timedelta(days=7)
     # an inner block loses 6 days on each side (a row 7 days away may train), an end block one side
     assert [f.purged for f in folds] == [18, 36, 36, 36, 18]
+
+
+def _exactly(message: str) -> str:
+    """A ``match`` pattern for the whole message, not a part of it."""
+    return "^" + re.escape(message) + "$"
+
+
+def test_each_refusal_gives_the_whole_message() -> None:
+    with pytest.raises(
+        ValueError,
+        match=_exactly(
+            "split fractions: unknown parts ['holdout']; expected ['train', 'valid', 'calib', 'test']"
+        ),
+    ):
+        split_by_order(np.arange(10), fractions={"train": 0.5, "holdout": 0.5})
+    with pytest.raises(
+        ValueError,
+        match=_exactly(
+            "split fractions must be >= 0 with a positive sum; got "
+            "{'train': 0.5, 'valid': -0.1, 'calib': 0.0, 'test': 0.0}"
+        ),
+    ):
+        split_by_order(np.arange(10), fractions={"train": 0.5, "valid": -0.1})
+    with pytest.raises(ValueError, match=r"with a positive sum; got \{'train': 0\.0"):
+        split_by_order(np.arange(10), fractions={})
+    with pytest.raises(
+        ValueError,
+        match=_exactly("split: with row order the gap is a number of rows >= 0; got -1"),
+    ):
+        split_by_order(np.arange(10), fractions=SplitSpec(), gap=-1)
+    with pytest.raises(
+        ValueError,
+        match=_exactly("split: with row order the gap is a number of rows >= 0; got 1.5"),
+    ):
+        split_by_order(np.arange(10), fractions=SplitSpec(), gap=1.5)
+    with pytest.raises(
+        ValueError,
+        match=_exactly(
+            "split: the purge gap must not be negative; got Timedelta('-1 days +00:00:00')"
+        ),
+    ):
+        split_by_order(
+            pd.Series(pd.date_range("2024-01-01", periods=5)), fractions=SplitSpec(), gap=-DAY
+        )
+    with pytest.raises(
+        ValueError, match=_exactly("split: the ordering column has missing timestamps")
+    ):
+        split_by_order(pd.Series([pd.Timestamp("2024-01-01"), pd.NaT]), fractions=SplitSpec())
+    with pytest.raises(ValueError, match=_exactly("split: the ordering column has missing values")):
+        split_by_order(pd.Series([1.0, np.nan]), fractions=SplitSpec())
+    with pytest.raises(
+        ValueError,
+        match=_exactly("split: expected timestamps or row numbers to order by, got dtype object"),
+    ):
+        split_by_order(pd.Series(["a", "b"], dtype=object), fractions=SplitSpec())
+
+
+def test_a_numeric_gap_with_timestamps_counts_days() -> None:
+    as_of = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D")).astype("datetime64[us]")
+    by_days = split_by_order(as_of, fractions=SplitSpec(), gap=10)
+    by_delta = split_by_order(as_of, fractions=SplitSpec(), gap=10 * DAY)
+    assert by_days.assignment.tolist() == by_delta.assignment.tolist()
+    assert by_days.purged == 3 * 9
+    assert split_by_order(as_of, fractions=SplitSpec(), gap=np.int64(10)).purged == 27
+    assert split_by_order(as_of, fractions=SplitSpec(), gap=2.5).purged == 3 * 2
+
+
+def test_time_zones_are_read_as_utc_and_boundaries_are_microseconds() -> None:
+    utc = pd.Series(pd.date_range("2024-01-01", periods=20, freq="D", tz="UTC"))
+    paris = utc.dt.tz_convert("Europe/Paris")
+    a = split_by_order(utc, fractions=SplitSpec(), gap=DAY)
+    b = split_by_order(paris, fractions=SplitSpec(), gap=DAY)
+    assert a.assignment.tolist() == b.assignment.tolist()
+    first = int(pd.Timestamp("2024-01-01").value // 1000)
+    assert a.boundaries["train"][0] == first
+    assert b.boundaries == a.boundaries
+    # the boundaries are the first and last as_of of each part, as microseconds
+    parts = a.assignment
+    for part in PARTS:
+        lo, hi = a.boundaries[part]
+        assert lo == int(utc[parts == part].min().value // 1000)
+        assert hi == int(utc[parts == part].max().value // 1000)
+
+
+def test_the_split_keeps_the_index_and_works_on_unsorted_rows() -> None:
+    as_of = pd.Series(
+        pd.to_datetime(["2024-03-01", "2024-01-01", "2024-02-01", "2024-04-01"]),
+        index=[40, 10, 20, 30],
+    )
+    result = split_by_order(
+        as_of, fractions={"train": 0.5, "valid": 0.25, "calib": 0.0, "test": 0.25}, gap=0
+    )
+    assert list(result.assignment.index) == [40, 10, 20, 30]
+    assert result.assignment.name == "split"
+    assert result.assignment.tolist() == ["valid", "train", "train", "test"]
+    assert result.boundaries["calib"] is None
+    assert list(result.assignment.cat.categories) == [*PARTS, PURGED]
+
+
+def test_empty_parts_and_a_lone_row() -> None:
+    result = split_by_order(np.arange(1), fractions=SplitSpec())
+    assert result.assignment.tolist() == ["train"]
+    assert result.purged == 0
+    assert result.boundaries == {"train": (0, 0), "valid": None, "calib": None, "test": None}
+    summary = split_summary(result.assignment, pd.Series([pd.Timestamp("2024-05-01")]), [1])
+    assert summary["train"] == {
+        "n": 1,
+        "positives": 1,
+        "rate": 1.0,
+        "as_of_min": "2024-05-01T00:00:00",
+        "as_of_max": "2024-05-01T00:00:00",
+    }
+    assert summary["valid"] == {
+        "n": 0,
+        "positives": 0,
+        "rate": None,
+        "as_of_min": None,
+        "as_of_max": None,
+    }
+
+
+def test_summary_of_row_numbers_gives_plain_ints() -> None:
+    rows = np.arange(10)
+    result = split_by_order(rows, fractions=SplitSpec(), gap=1)
+    summary = split_summary(result.assignment, rows, np.ones(10, dtype=np.int8))
+    assert summary["train"]["as_of_min"] == 0 and type(summary["train"]["as_of_min"]) is int
+    assert summary["purged"] == result.purged == 3
+    assert summary["test"]["positives"] == summary["test"]["n"]

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import multiprocessing
 import os
@@ -77,7 +78,7 @@ def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(
     )
 
 
-def test_the_run_logs_config_fingerprint_figures_and_model_card(champion, tracking_uri):
+def test_the_run_logs_config_fingerprint_figures_and_model_card(champion, demo_data, tracking_uri):
     client = mlflow.MlflowClient(tracking_uri)
     run_id = champion["mlflow"]["run_id"]
     names = {a.path for a in client.list_artifacts(run_id)}
@@ -94,11 +95,38 @@ def test_the_run_logs_config_fingerprint_figures_and_model_card(champion, tracki
     metrics = client.get_run(run_id).data.metrics
     assert metrics["test_model_roc_auc"] == pytest.approx(champion["model"]["roc_auc"])
     assert "test_baseline_roc_auc" in metrics and "test_oracle_roc_auc" in metrics
-    local = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path="data_fingerprint.json", tracking_uri=tracking_uri
-    )
-    fingerprint = json.loads(Path(local).read_text())
-    assert len(fingerprint["inputs_sha256"]) == 64
+
+    def artifact(path: str) -> Path:
+        return Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, tracking_uri=tracking_uri
+            )
+        )
+
+    fingerprint = json.loads(artifact("data_fingerprint.json").read_text())
+    # the SHA-256 recomputed here: file names then bytes, sorted, the truth left out
+    digest = hashlib.sha256()
+    files = sorted(p for p in demo_data.iterdir() if p.is_file())
+    for path in files:
+        if not path.name.startswith("truth"):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    assert fingerprint["inputs_sha256"] == digest.hexdigest()
+    assert fingerprint["files"] == [p.name for p in files]
+    assert fingerprint["summary"]["n_rows"] == champion["sizes"]["n_rows"] > 10_000
+    config = json.loads(artifact("config.json").read_text())
+    assert config["target"] == {
+        "name": "sql",
+        "stages": ["sql", "opportunity", "won"],
+        "horizon_days": 90,
+    }
+    assert config["model"]["registered_name"] == "leadml-sql"
+    logged = json.loads(artifact("metrics.json").read_text())
+    assert logged["model"]["roc_auc"] == pytest.approx(champion["model"]["roc_auc"])
+    card = artifact("model_card.md").read_text()
+    assert f"| ROC-AUC | {champion['model']['roc_auc']:.3f} |" in card
+    png = artifact("figures/reliability.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
 def _touch_store(uri):
@@ -113,3 +141,10 @@ def test_a_fresh_store_survives_parallel_first_contact(tmp_path):
     with ctx.Pool(4) as pool:
         assert pool.map(_touch_store, [uri] * 4) == [True] * 4
     assert os.path.exists(tmp_path / "fresh.db")
+    # one schema, one experiment: the four first contacts did not each create their own
+    client = mlflow.MlflowClient(uri)
+    names = [e.name for e in client.search_experiments()]
+    assert sorted(names) == ["Default", "parallel"]
+    run = client.create_run(client.get_experiment_by_name("parallel").experiment_id)
+    client.log_metric(run.info.run_id, "x", 1.5)
+    assert client.get_run(run.info.run_id).data.metrics == {"x": 1.5}

@@ -58,7 +58,9 @@ def test_censored_snapshots_never_appear_and_parts_respect_the_purge_gap(trainin
     assert s["censored"] > 0 and s["purged"] > 0
     assert s["n_snapshots"] == s["n_rows"] + s["censored"] + s["purged"]
     by_part = training.frame.groupby("split")["as_of"].agg(["min", "max"])
-    gap = pd.Timedelta(days=config.purge_days)
+    # the documented default (training/sql.yaml): purge_days unset -> the 90-day horizon
+    assert s["purge_days"] == 90
+    gap = pd.Timedelta(days=90)
     for earlier, later in zip(PARTS, PARTS[1:], strict=False):
         assert by_part.loc[earlier, "max"] + gap <= by_part.loc[later, "min"]
     assert sum(s[p]["n"] for p in PARTS) == s["n_rows"]

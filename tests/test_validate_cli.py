@@ -112,6 +112,9 @@ def drop_column(table: str, column: str) -> Callable:
     return lambda f: {**f, table: f[table].drop(columns=[column])}
 
 
+# What stdout holds for clean tables without --report.
+CLEAN = {"ok": True, "n_errors": 0, "n_warnings": 0, "n_rejected_leads": 0, "report": None}
+
 # Each class of error: how to break clean tables, and the message it must print.
 ERRORS = {
     "required column": (
@@ -197,13 +200,7 @@ def test_clean_tables_exit_0(tmp_path, fmt):
     )
     assert result.exit_code == 0, result.output
     assert "ok: no issues found" in result.stderr
-    assert json.loads(result.stdout) == {
-        "ok": True,
-        "n_errors": 0,
-        "n_warnings": 0,
-        "n_rejected_leads": 0,
-        "report": None,
-    }
+    assert json.loads(result.stdout) == CLEAN
 
 
 def test_warnings_only_exit_0(tmp_path):
@@ -295,14 +292,21 @@ def test_a_column_mapping_lets_renamed_columns_validate(tmp_path):
     config["tables"]["leads"]["columns"].update(lead_id="LeadId", created_at="CreatedDate")
     config["tables"]["events"]["columns"].update(lead_id="LeadId", ts="Timestamp")
     (tmp_path / "mapped.yaml").write_text(yaml.safe_dump(config))
+    assert json.loads(unmapped.stdout)["ok"] is False
     mapped = run("--data", str(data), "--config", str(tmp_path / "mapped.yaml"))
     assert mapped.exit_code == 0, mapped.output
+    assert "rows: accounts 2 · leads 3 · events 4 · intent 2 · outcomes 3" in mapped.stderr
+    assert "ok: no issues found" in mapped.stderr
+    assert json.loads(mapped.stdout) == CLEAN
 
 
 def test_a_run_config_is_accepted(tmp_path):
     data = write(tmp_path / "data", tables(), "csv")
     result = run("--data", str(data), "--config", str(ROOT / "training" / "sql.yaml"))
     assert result.exit_code == 0, result.output
+    # the run config's dataset (training/dataset.yaml) is what was checked
+    assert "rows: accounts 2 · leads 3 · events 4 · intent 2 · outcomes 3" in result.stderr
+    assert json.loads(result.stdout) == CLEAN
 
 
 def test_a_missing_table_file_is_reported_and_exits_1(tmp_path):
@@ -318,13 +322,13 @@ def test_a_missing_table_file_is_reported_and_exits_1(tmp_path):
 
 
 def test_a_bad_config_or_option_exits_2(tmp_path):
-    assert run("--data", str(tmp_path), "--config", str(tmp_path / "nope.yaml")).exit_code == 2
-    assert (
-        run(
-            "--data", str(tmp_path), "--config", str(DATASET_YAML), "--future-rows", "loud"
-        ).exit_code
-        == 2
-    )
+    missing = run("--data", str(tmp_path), "--config", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 2
+    assert missing.stderr == f"error: config file not found: {tmp_path / 'nope.yaml'}\n"
+    assert missing.stdout == ""  # no half report on stdout
+    loud = run("--data", str(tmp_path), "--config", str(DATASET_YAML), "--future-rows", "loud")
+    assert loud.exit_code == 2
+    assert loud.stderr == "error: --future-rows: 'loud'; expected error, warning or ignore\n"
 
 
 def test_flat_mode_takes_a_file(tmp_path):
