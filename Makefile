@@ -28,6 +28,12 @@ chromium: ## Install Debian's Chromium for the browser tests, when missing
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+postgresql: ## Install Debian's PostgreSQL server binaries for the database tests, when missing
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian postgresql (database tests)" >&2; \
+		flock /tmp/leadml-apt.lock sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null'; \
+	fi
+
 demo: install ## Synthetic CRM → validate → train sql & won → promote → score → lead cards
 	$(BIN)/leadml demo-data --out $(DEMO_DIR)/data --leads $(DEMO_LEADS) --seed 7
 	$(BIN)/leadml validate --data $(DEMO_DIR)/data --report $(DEMO_DIR)/validation.json
@@ -45,7 +51,7 @@ demo: install ## Synthetic CRM → validate → train sql & won → promote → 
 serve: install ## Serve the sql champion over REST (mlflow models serve, port 5001)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/mlflow models serve -m models:/leadml-sql@champion --env-manager local --host 127.0.0.1 --port $(or $(PORT),5001)
 
-test: install chromium ## Run the test suite
+test: install chromium postgresql ## Run the test suite
 	$(BIN)/pytest -q
 
 lint: install ## Ruff lint and format check
@@ -62,9 +68,10 @@ mutate: install ## Mutation testing of the core (mutmut, ~30 min on 2 cores): ki
 	$(BIN)/python tests/mutation_report.py $(if $(MUTATE_JSON),--json $(MUTATE_JSON))
 
 bench: install ## Run the benchmarks (prints figures; slow, on demand)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove generated data, MLflow stores and exports
 	rm -rf $(DEMO_DIR) mlflow.db mlruns mlartifacts out mutants
 
-.PHONY: help install chromium demo serve test lint bench mutate clean
+.PHONY: help install chromium postgresql demo serve test lint bench mutate clean

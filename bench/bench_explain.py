@@ -168,7 +168,7 @@ def time_method(
     """Runs in a fresh process: build rows, warm up, time the best of ``repeats`` passes, report peak RSS."""
     import lightgbm as lgb
 
-    from leadml.fastshap import FastTreeExplainer
+    from leadml.trees.fastshap import FastTreeExplainer
 
     booster = lgb.Booster(model_file=source.model_path)
     X = build_rows(source, booster, n_rows)

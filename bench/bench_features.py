@@ -30,8 +30,8 @@ import psutil
 
 from leadml.config import load_run_config
 from leadml.features import _kernels, build_features
-from leadml.snapshots import scoring_snapshots
-from leadml.trainingset import build_training_set, load_event_tables
+from leadml.pointintime.snapshots import scoring_snapshots
+from leadml.pointintime.trainingset import build_training_set, load_event_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = pd.Timedelta(days=1)

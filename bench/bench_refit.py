@@ -47,7 +47,7 @@ def _table(name: str, report: dict) -> None:
 
 
 def _refit_vs_not_figure(reports: dict[str, dict], path: Path) -> None:
-    from leadml.plots import _figure, save_figure
+    from leadml.modeling.plots import _figure, save_figure
 
     fig = _figure(5 * len(reports), 4.2)
     axes = fig.subplots(1, len(reports), squeeze=False)[0]
@@ -80,11 +80,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-    from leadml.backtest import run_backtest
     from leadml.config import load_run_config
-    from leadml.io import write_json_atomic
+    from leadml.data.io import write_json_atomic
+    from leadml.modeling.backtest import run_backtest
+    from leadml.modeling.training_run import run_training
     from leadml.synth import SynthSpec, write_demo_data
-    from leadml.training_run import run_training
 
     args.out.mkdir(parents=True, exist_ok=True)
     wanted = args.only or ["sql", "won", "bank"]

@@ -37,11 +37,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-    from leadml.batch import run_scoring
     from leadml.config import RunConfig, load_dataset_config, load_run_config
+    from leadml.modeling.train import train_scorer
+    from leadml.pointintime.trainingset import build_training_set
+    from leadml.scoring.batch import run_scoring
     from leadml.synth import SynthSpec, write_demo_data
-    from leadml.train import train_scorer
-    from leadml.trainingset import build_training_set
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -33,10 +33,10 @@ def main() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
     from leadml.config import load_run_config
+    from leadml.modeling.train import booster_params
+    from leadml.modeling.training_run import run_training
+    from leadml.pointintime.trainingset import build_training_set
     from leadml.synth import SynthSpec, write_demo_data
-    from leadml.train import booster_params
-    from leadml.training_run import run_training
-    from leadml.trainingset import build_training_set
 
     config = load_run_config(ROOT / "training" / "sql.yaml")
     with tempfile.TemporaryDirectory() as tmp:

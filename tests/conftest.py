@@ -46,7 +46,7 @@ def tracking_uri(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def sql_training_set(demo_data, sql_config):
-    from leadml.trainingset import build_training_set
+    from leadml.pointintime.trainingset import build_training_set
 
     return build_training_set(sql_config, demo_data)
 
@@ -54,8 +54,8 @@ def sql_training_set(demo_data, sql_config):
 @pytest.fixture(scope="session")
 def champion(demo_data, sql_config, sql_training_set, tracking_uri):
     """Train on the demo data, log to a fresh store, promote: models:/leadml-sql@champion."""
+    from leadml.modeling.training_run import run_training
     from leadml.tracking import promote
-    from leadml.training_run import run_training
 
     report = run_training(
         sql_config, demo_data, tracking_uri=tracking_uri, training_set=sql_training_set

@@ -10,11 +10,11 @@ import typer
 from conftest import BANK_CSV
 from typer.testing import CliRunner
 
-from leadml.audit import audit_features, single_feature_auc
 from leadml.commands import audit as audit_command
 from leadml.config import load_run_config
+from leadml.modeling.audit import audit_features, single_feature_auc
+from leadml.pointintime.trainingset import build_training_set
 from leadml.synth import SynthSpec, generate_crm
-from leadml.trainingset import build_training_set
 
 BANK = BANK_CSV.parent
 

@@ -64,7 +64,7 @@ def export_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def backtest_report(export_file, tmp_path_factory):
-    from leadml.backtest import run_backtest
+    from leadml.modeling.backtest import run_backtest
 
     out = tmp_path_factory.mktemp("backtest")
     return run_backtest(
@@ -134,7 +134,7 @@ def test_the_backtest_writes_json_figure_and_an_mlflow_run(backtest_report):
 
 
 def test_small_data_training_registers_the_refit_on_every_labelled_row(export_file, tmp_path):
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     report = run_training(_config(tmp_path), export_file, log_to_mlflow=False)
     sizes = report["sizes"]
@@ -153,7 +153,7 @@ def test_small_data_training_registers_the_refit_on_every_labelled_row(export_fi
 
 
 def test_large_data_keeps_the_holdout_and_refits_with_scaled_rounds(export_file, tmp_path):
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     config = _config(tmp_path, small_data=SmallDataSpec(max_rows=1_000))
     report = run_training(config, export_file, log_to_mlflow=False)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier
 
-from leadml.baseline import PointGrid, PointGridClassifier, load_point_grid, rule_points
+from leadml.modeling.baseline import PointGrid, PointGridClassifier, load_point_grid, rule_points
 
 TRAINING = Path(__file__).resolve().parents[1] / "training"
 

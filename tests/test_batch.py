@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import leadml.batch as batch
-import leadml.scoring as scoring
+import leadml.scoring.batch as batch
+import leadml.scoring.open_leads as scoring
 import leadml.tracking as tracking
-from leadml.batch import CountMismatchError, run_scoring
 from leadml.config import FlatDataset, ModelSpec, RunConfig, TierSpec
 from leadml.features.spec import FeatureColumn, FeatureSpec
-from leadml.scoring import reject_unseen_categories
-from leadml.train import train_scorer
-from leadml.trainingset import build_training_set
+from leadml.modeling.train import train_scorer
+from leadml.pointintime.trainingset import build_training_set
+from leadml.scoring.batch import CountMismatchError, run_scoring
+from leadml.scoring.open_leads import reject_unseen_categories
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = pd.Timestamp("2026-01-01")
@@ -531,7 +531,7 @@ def test_a_table_level_error_stops_the_job(tmp_path):
     from test_validate_cli import tables, write
 
     from leadml.config import load_dataset_config
-    from leadml.schema import DataValidationError
+    from leadml.data.schema import DataValidationError
 
     frames = tables()
     frames["leads"] = frames["leads"].rename(columns={"created_at": "created"})

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from leadml.calibration import PlattCalibration, PointsScale, fit_platt, sigmoid
+from leadml.modeling.calibration import PlattCalibration, PointsScale, fit_platt, sigmoid
 
 
 def test_platt_recovers_a_known_affine_map():

@@ -6,14 +6,10 @@ import json
 
 import pytest
 
-from leadml.catalogue import (
-    FAMILIES,
-    FeatureInfo,
-    event_catalogue,
-    feature_catalogue,
-    flat_catalogue,
-)
 from leadml.config import load_dataset_config, load_run_config
+from leadml.explain.reasons import render_reason
+from leadml.features import event_catalogue, feature_catalogue, flat_catalogue
+from leadml.features.catalogue import FAMILIES, FeatureCatalogue, FeatureInfo
 
 DATASET = load_dataset_config("training/dataset.yaml")
 
@@ -105,18 +101,50 @@ def test_select_keeps_order_and_mains() -> None:
 def test_round_trip_and_the_explainer_reads_it() -> None:
     catalogue = event_catalogue(DATASET)
     data = json.loads(json.dumps(catalogue.to_dict()))
-    assert type(catalogue).from_dict(data) == catalogue
-    reasons = catalogue.to_reason_catalogue()
-    assert tuple(reasons.features) == catalogue.names
-    assert reasons.groups == catalogue.groups
+    loaded = FeatureCatalogue.from_dict(data)
+    assert loaded == catalogue
     assert (
-        reasons.membership(reasons.groups, of="group")
+        loaded.membership(loaded.groups, of="group")
         == catalogue.membership(catalogue.groups, of="group")
     ).all()
     assert (
-        reasons.render("demo_request", {"days_since_demo_request": 2.5}, "en", 12.0)
+        render_reason(loaded, "demo_request", {"days_since_demo_request": 2.5}, "en", 12.0)
         == "Requested a demo 2 days ago"
     )
+
+
+def test_saved_entries_with_fields_added_or_dropped_since_still_load() -> None:
+    data = event_catalogue(DATASET).to_dict()
+    data["entries"][0] = {**data["entries"][0], "a_field_of_a_later_version": 1}
+    del data["entries"][1]["description"]
+    loaded = FeatureCatalogue.from_dict(data)
+    assert loaded.names == event_catalogue(DATASET).names
+    assert loaded["employees"].description == ""
+    with pytest.raises(
+        ValueError, match=r"no 'entries' in the saved catalogue; found keys \['features'\]"
+    ):
+        FeatureCatalogue.from_dict({"features": ["a"]})
+
+
+def test_each_family_module_declares_the_features_it_computes() -> None:
+    from leadml.features.account import account_catalogue
+    from leadml.features.behaviour import behaviour_catalogue
+    from leadml.features.fit import fit_catalogue
+    from leadml.features.intent import intent_catalogue
+    from leadml.features.persona import persona_catalogue
+
+    parts = {
+        "fit": fit_catalogue(DATASET),
+        "persona": persona_catalogue(DATASET),
+        "behaviour": behaviour_catalogue(DATASET),
+        "intent": intent_catalogue(DATASET),
+        "account": account_catalogue(),
+    }
+    assert sum((p.names for p in parts.values()), ()) == event_catalogue(DATASET).names
+    assert parts["fit"].names[:3] == ("industry", "employees", "log_employees")
+    assert parts["behaviour"]["source"].family == "behaviour"
+    assert {e.family for e in parts["account"]} == {"intent"}
+    assert "n_pricing_view_7d" in parts["behaviour"] and "days_since_intent" in parts["intent"]
 
 
 def test_flat_catalogue_groups_are_columns_with_labels() -> None:
@@ -127,7 +155,7 @@ def test_flat_catalogue_groups_are_columns_with_labels() -> None:
     assert catalogue["poutcome"].family == "behaviour"
     assert catalogue["job"].kind == "categorical"
     assert catalogue.group_label["pdays"] == "Days since previous campaign contact"
-    assert catalogue.render("age", {"age": 41.0}, "en") == "Age: 41"
+    assert render_reason(catalogue, "age", {"age": 41.0}, "en") == "Age: 41"
     readmitted = flat_catalogue(config.dataset, include=["duration", "euribor3m"])
     assert readmitted["duration"].description.endswith("(post-outcome: audit only)")
     assert readmitted["euribor3m"].family == "intent"

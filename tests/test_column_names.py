@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.column_names import is_safe_name, name_token, safe_names
 from leadml.config import RunConfig
+from leadml.features.column_names import is_safe_name, name_token, safe_names
 
 AS_OF = pd.Timestamp("2026-01-01")
 # Every way a CRM export's header can surprise a tree library.
@@ -114,8 +114,8 @@ def _config() -> RunConfig:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Train on a 4,000-row export with odd column names; the model is registered as champion."""
+    from leadml.modeling.training_run import run_training
     from leadml.tracking import promote
-    from leadml.training_run import run_training
 
     root = tmp_path_factory.mktemp("oddnames")
     data = root / "data"
@@ -134,9 +134,9 @@ def test_training_on_odd_names_matches_a_plain_lightgbm_and_keeps_the_users_name
     import lightgbm as lgb
     from sklearn.metrics import roc_auc_score
 
+    from leadml.modeling.train import booster_params
+    from leadml.pointintime.trainingset import build_training_set
     from leadml.tracking import load_scorer
-    from leadml.train import booster_params
-    from leadml.trainingset import build_training_set
 
     report = trained["report"]
     assert 0.70 <= report["model"]["roc_auc"] <= 0.90
@@ -165,8 +165,8 @@ def test_training_on_odd_names_matches_a_plain_lightgbm_and_keeps_the_users_name
 
 @pytest.mark.slow
 def test_scores_reasons_report_and_served_model_round_trip_with_odd_names(trained, tmp_path):
-    from leadml.batch import run_scoring
     from leadml.report import build_report
+    from leadml.scoring.batch import run_scoring
 
     new = _export(300, seed=2).drop(columns=LABEL)
     (tmp_path / "in").mkdir()
@@ -205,7 +205,7 @@ def test_scores_reasons_report_and_served_model_round_trip_with_odd_names(traine
 
 @pytest.mark.slow
 def test_an_unseen_value_is_reported_under_the_users_column_name(trained, tmp_path):
-    from leadml.batch import run_scoring
+    from leadml.scoring.batch import run_scoring
 
     new = _export(20, seed=3).drop(columns=LABEL)
     new.loc[[0, 1], ORIGIN] = "Walk-in"
@@ -278,8 +278,8 @@ def _odd_config(sql_config) -> RunConfig:
 def test_event_tables_under_any_column_names_score_like_the_contract_names(
     event_folders, sql_config
 ):
-    from leadml.train import train_scorer
-    from leadml.trainingset import build_scoring_set, build_training_set
+    from leadml.modeling.train import train_scorer
+    from leadml.pointintime.trainingset import build_scoring_set, build_training_set
 
     plain, odd = event_folders
     config = sql_config.model_copy(
@@ -303,8 +303,8 @@ def test_event_tables_under_any_column_names_score_like_the_contract_names(
 def test_an_audit_column_with_an_odd_name_is_readmitted_and_named_as_written(
     event_folders, sql_config
 ):
-    from leadml.audit import audit_features
-    from leadml.trainingset import build_training_set
+    from leadml.modeling.audit import audit_features
+    from leadml.pointintime.trainingset import build_training_set
 
     _, odd = event_folders
     leads = pd.read_csv(odd / "leads.csv")

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.calibration import fit_platt
-from leadml.crossfit import cross_fit, scaled_rounds
+from leadml.modeling.calibration import fit_platt
+from leadml.modeling.crossfit import cross_fit, scaled_rounds
 
 PARAMS = {
     "objective": "binary",

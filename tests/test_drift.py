@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.drift import DriftProfile, population_stability_index
+from leadml.modeling.drift import DriftProfile, population_stability_index
 
 
 def _frame(rng, n, shift=0.0):

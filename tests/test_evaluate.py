@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.metrics import log_loss as sklearn_log_loss
 
-from leadml.evaluate import (
+from leadml.modeling.evaluate import (
     brier_score,
     capacity_metrics,
     compare,

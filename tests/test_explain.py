@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.calibration import PlattCalibration, PointsScale, sigmoid
-from leadml.explain import ReasonCatalogue, explain_rows, format_reasons
+from leadml.explain.explanation import explain_rows, format_reasons
+from leadml.explain.reasons import render_reason
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +40,13 @@ def _model():
         lgb.Dataset(X, y),
         num_boost_round=40,
     )
-    catalogue = ReasonCatalogue(
-        features=tuple(X.columns),
-        feature_group={
-            "n_demo_request_90d": "demo_request",
-            "days_since_demo_request": "demo_request",
-            "employees": "company_size",
-            "source": "source",
-        },
-        group_family={"demo_request": "behaviour", "company_size": "fit", "source": "fit"},
+    catalogue = FeatureCatalogue(
+        entries=(
+            FeatureInfo("n_demo_request_90d", "behaviour", "demo_request", "numeric"),
+            FeatureInfo("days_since_demo_request", "behaviour", "demo_request", "numeric"),
+            FeatureInfo("employees", "fit", "company_size", "numeric"),
+            FeatureInfo("source", "fit", "source", "categorical"),
+        ),
         group_main={
             "demo_request": "n_demo_request_90d",
             "company_size": "employees",
@@ -139,29 +139,34 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
 
 def test_flat_reason_text_names_the_label_and_value(model):
     _, _, catalogue = model
-    assert catalogue.render("source", {"source": "referral"}, "en", 3.0) == "Source: referral"
-    assert (
-        catalogue.render("company_size", {"employees": 1200.0}, "en", 3.0) == "Company size: 1,200"
-    )
-    assert (
-        catalogue.render("company_size", {"employees": float("nan")}, "fr", 3.0)
-        == "Company size: inconnu"
-    )
+
+    def render(group, values, lang):
+        return render_reason(catalogue, group, values, lang, 3.0)
+
+    assert render("source", {"source": "referral"}, "en") == "Source: referral"
+    assert render("company_size", {"employees": 1200.0}, "en") == "Company size: 1,200"
+    assert render("company_size", {"employees": float("nan")}, "fr") == "Company size: inconnu"
+    # numbers are written for the language, as in event mode
+    assert render("company_size", {"employees": 1234.5678}, "fr") == "Company size: 1\u202f234,568"
 
 
-def test_catalogue_must_cover_every_feature():
-    with pytest.raises(ValueError, match="features without a group"):
-        ReasonCatalogue(
-            features=("a", "b"),
-            feature_group={"a": "g"},
-            group_family={"g": "fit"},
-            group_main={},
-            group_label={},
+def test_model_and_catalogue_must_have_the_same_features(model):
+    booster, X, catalogue = model
+    fewer = catalogue.select(["employees", "source"])
+    with pytest.raises(
+        ValueError, match=r"only in model \['days_since_demo_request', 'n_demo_request_90d'\]"
+    ):
+        explain_rows(
+            booster,
+            X,
+            calibration=PlattCalibration(slope=1.0, intercept=0.0),
+            scale=PointsScale(base=50.0, pdo=20.0, reference_log_odds=0.0),
+            catalogue=fewer,
         )
 
 
 def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_set):
-    from leadml.explain import canonical_reason_values
+    from leadml.explain.explanation import canonical_reason_values
 
     catalogue = sql_training_set.catalogue
     frame = sql_training_set.frame.sample(1500, random_state=0)
@@ -172,8 +177,8 @@ def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_s
         canonical = canonical_reason_values(frame[cols], group).to_dict(orient="records")
         for lang in ("en", "fr"):
             for a, b in zip(raw, canonical, strict=True):
-                assert catalogue.render(group, a, lang, 1.0) == catalogue.render(
-                    group, b, lang, 1.0
+                assert render_reason(catalogue, group, a, lang, 1.0) == render_reason(
+                    catalogue, group, b, lang, 1.0
                 )
                 checked += 1
     assert checked > 50_000

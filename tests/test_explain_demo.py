@@ -66,9 +66,9 @@ def test_true_drivers_lead_and_no_effect_attributes_stay_near_zero(champion, dem
 def test_a_demo_request_yesterday_is_the_top_positive_reason(champion, demo_data, tracking_uri):
     """The true effect of a demo request (truth.json, on logit p_sql) sets the bar in points."""
     from leadml.config import RunConfig, load_dataset_config
-    from leadml.schema import load_tables
+    from leadml.data.schema import load_tables
+    from leadml.pointintime.trainingset import build_scoring_set
     from leadml.tracking import load_scorer
-    from leadml.trainingset import build_scoring_set
 
     as_of = pd.Timestamp("2026-01-01")
     config = RunConfig(dataset=load_dataset_config(TRAINING / "dataset.yaml"))
@@ -110,7 +110,7 @@ def test_a_demo_request_yesterday_is_the_top_positive_reason(champion, demo_data
 @pytest.mark.slow
 def test_bank_duration_left_in_is_the_top_group():
     from leadml.config import load_run_config
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     config = load_run_config(TRAINING / "bank_marketing.yaml")
     leaky = config.model_copy(

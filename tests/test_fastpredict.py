@@ -17,9 +17,9 @@ from test_fastshap import (
     pandas_category_model,
 )
 
-from leadml._treeshap import K_ZERO_THRESHOLD
-from leadml.fastpredict import FastTreePredictor, raw_scores
-from leadml.fastshap import FastTreeExplainer, built_for
+from leadml.trees._treeshap import K_ZERO_THRESHOLD
+from leadml.trees.fastpredict import FastTreePredictor, raw_scores
+from leadml.trees.fastshap import FastTreeExplainer, built_for
 
 
 def _assert_same(booster: lgb.Booster, X: pd.DataFrame | np.ndarray) -> None:

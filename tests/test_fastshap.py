@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from conftest import BANK_CSV
 
-from leadml import _treeshap
-from leadml.fastshap import FastTreeExplainer, _feature_major_matrix, tree_contributions
+from leadml.trees import _treeshap
+from leadml.trees.fastshap import FastTreeExplainer, _feature_major_matrix, tree_contributions
 
 TOLERANCE = 1e-9
 
@@ -287,8 +287,8 @@ def test_columns_that_differ_from_training_are_reported_by_name():
 def test_demo_champion_matches_pred_contrib_on_training_rows_and_open_leads(
     champion, sql_config, sql_training_set, demo_data, tracking_uri
 ):
+    from leadml.pointintime.trainingset import build_scoring_set
     from leadml.tracking import load_scorer
-    from leadml.trainingset import build_scoring_set
 
     scorer, _ = load_scorer("models:/leadml-sql@champion", uri=tracking_uri)
     booster = scorer.booster

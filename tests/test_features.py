@@ -12,11 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadml.catalogue import event_catalogue
 from leadml.config import ICP, EventDataset, FeatureSettings, Vocabularies
-from leadml.features import FeatureSpec, SpecError, build_features
+from leadml.data.io import Tables
+from leadml.features import FeatureSpec, SpecError, build_features, event_catalogue
 from leadml.features.fit import region_of
-from leadml.io import Tables
 
 DAY = pd.Timedelta(days=1)
 T0 = pd.Timestamp("2024-01-01")
@@ -62,7 +61,7 @@ def _times(rng: np.random.Generator, n: int, days: float = 200) -> pd.Series:
 def random_tables(
     seed: int, n_leads: int = 8, n_accounts: int = 3, n_events: int = 80, n_intent: int = 12
 ) -> Tables:
-    """Small typed tables like ``leadml.schema.load_tables`` returns them."""
+    """Small typed tables like ``leadml.data.schema.load_tables`` returns them."""
     rng = np.random.default_rng(seed)
     accounts = pd.DataFrame(
         {

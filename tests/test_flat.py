@@ -9,7 +9,7 @@ from conftest import BANK_CSV
 
 from leadml.config import FlatDataset, RunConfig, SmallDataSpec, load_run_config
 from leadml.features import FeatureSpec, flat_features, flat_labels
-from leadml.trainingset import build_scoring_set, build_training_set
+from leadml.pointintime.trainingset import build_scoring_set, build_training_set
 
 BANK = BANK_CSV
 
@@ -119,3 +119,11 @@ def test_flat_scoring_reads_the_same_features_through_the_spec() -> None:
     assert list(scoring.X.columns) == list(ts.spec.names)
     assert scoring.unseen == {"plan": {"count": 1, "examples": ["enterprise"]}}
     assert isinstance(ts.spec, FeatureSpec)
+
+
+def test_a_declared_family_must_be_one_of_the_four() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"family 'money' is not one of \['fit', 'persona', 'behaviour', 'intent'\]",
+    ):
+        _dataset(features={"visits": {"family": "money"}})

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from leadml.config import CsvOptions
-from leadml.io import (
+from leadml.data.io import (
     atomic_path,
     file_sha256,
     find_table_file,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadml.io import Tables
-from leadml.labels import data_end_of, label_snapshots
+from leadml.data.io import Tables
+from leadml.pointintime.labels import data_end_of, label_snapshots
 
 DAY = pd.Timedelta(days=1)
 US = pd.Timedelta(microseconds=1)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from leadml.oracle import ORACLE_COLUMNS, oracle_probability, time_to_sql_cdf
 from leadml.synth import SynthSpec, generate_crm
+from leadml.synth.oracle import ORACLE_COLUMNS, oracle_probability, time_to_sql_cdf
 
 HORIZON = 90
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from leadml.config import EventDataset, FlatDataset, RunConfig, ValueRules
-from leadml.picklists import ValueRuleError, apply_value_rules
+from leadml.data.picklists import ValueRuleError, apply_value_rules
 
 
 def test_placeholders_become_missing_per_column_and_everywhere() -> None:
@@ -93,7 +93,7 @@ def _event_dataset(**outcomes) -> EventDataset:
 
 
 def test_unmapped_stages_still_get_the_contract_error_with_where_to_map_them(tmp_path) -> None:
-    from leadml.schema import load_tables
+    from leadml.data.schema import load_tables
     from leadml.synth import SynthSpec, write_demo_data
 
     write_demo_data(tmp_path, SynthSpec(n_leads=300, seed=3))
@@ -116,7 +116,7 @@ def test_unmapped_stages_still_get_the_contract_error_with_where_to_map_them(tmp
 
 
 def test_a_flat_export_with_placeholders_and_yes_no_text_trains_on_clean_values() -> None:
-    from leadml.trainingset import build_training_set
+    from leadml.pointintime.trainingset import build_training_set
 
     rng = np.random.default_rng(0)
     n = 400

@@ -8,8 +8,13 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from leadml.evaluate import evaluate_scores, reliability_table
-from leadml.plots import gains_figure, reliability_figure, save_figure, score_distribution_figure
+from leadml.modeling.evaluate import evaluate_scores, reliability_table
+from leadml.modeling.plots import (
+    gains_figure,
+    reliability_figure,
+    save_figure,
+    score_distribution_figure,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -135,3 +140,18 @@ def test_reliability_figure_rejects_other_mappings():
         ValueError, match=r"expected an evaluate_scores report \(with a 'reliability' key\)"
     ):
         reliability_figure({"model": {"roc_auc": 0.7}})
+
+
+def test_pyplot_on_agg_gives_the_callers_backend_back() -> None:
+    import matplotlib.pyplot as plt
+
+    from leadml.modeling.plots import pyplot_on_agg
+
+    plt.switch_backend("svg")
+    try:
+        with pyplot_on_agg() as agg:
+            agg.figure()
+            assert agg.get_backend().lower() == "agg"
+        assert plt.get_backend() == "svg" and plt.get_fignums() == []
+    finally:
+        plt.switch_backend("agg")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leadml.catalogue import event_catalogue
 from leadml.config import load_dataset_config
-from leadml.reasons import format_number, reason_text
+from leadml.explain.reasons import format_number, reason_text
+from leadml.features import event_catalogue
 
 NAN = float("nan")
 NNBSP = "\u202f"

@@ -277,7 +277,9 @@ def test_a_closing_tag_in_the_page_assets_is_refused(monkeypatch):
         ("report.js", "x=1;</script >", "script"),
     ):
         monkeypatch.setattr(
-            build, "_asset", lambda asset, name=name, text=text: text if asset == name else real(asset)
+            build,
+            "_asset",
+            lambda asset, name=name, text=text: text if asset == name else real(asset),
         )
         with pytest.raises(
             ValueError,
@@ -296,7 +298,9 @@ def test_an_unknown_placeholder_in_the_template_is_named(monkeypatch):
         "_asset",
         lambda name: real(name) + "{{ nope }}{{zz}}" if name == "template.html" else real(name),
     )
-    with pytest.raises(ValueError, match=r"^template\.html: unknown placeholders \['nope', 'zz'\]$"):
+    with pytest.raises(
+        ValueError, match=r"^template\.html: unknown placeholders \['nope', 'zz'\]$"
+    ):
         render_html(payload())
 
 

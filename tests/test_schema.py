@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from leadml.config import FlatDataset, load_dataset_config
-from leadml.io import Tables
-from leadml.schema import (
+from leadml.data.io import Tables
+from leadml.data.schema import (
     DataValidationError,
     ValidationReport,
     coerce_tables,
@@ -20,7 +20,7 @@ from leadml.schema import (
     validate_flat,
     validate_tables,
 )
-from leadml.validation import KeyIndex, parse_ids
+from leadml.data.validation import KeyIndex, parse_ids
 
 DATASET = load_dataset_config(Path(__file__).resolve().parents[1] / "training" / "dataset.yaml")
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import TRAINING
 
-from leadml.batch import run_scoring
 from leadml.config import RunConfig, load_dataset_config
-from leadml.io import atomic_path
+from leadml.data.io import atomic_path
+from leadml.scoring.batch import run_scoring
 
 AS_OF = pd.Timestamp("2026-01-01")
 MODEL = "models:/leadml-sql@champion"
@@ -142,7 +142,7 @@ def test_a_crash_while_writing_leaves_the_previous_output_intact(
     shutil.copytree(first_run[0], out)
     before = (out / "scores.parquet").read_bytes()
 
-    import leadml.scoring as scoring
+    import leadml.scoring.open_leads as scoring
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("killed while writing the manifest")
@@ -203,7 +203,7 @@ def test_dask_local_cluster_gives_the_same_rows(
 
 
 def test_drift_warnings_name_the_worst_features_first_and_count_the_rest():
-    from leadml.scoring import drift_warnings
+    from leadml.scoring.open_leads import drift_warnings
 
     drift = {
         "score_psi": 0.5,

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from conftest import TRAINING
 
-from leadml.batch import run_scoring
 from leadml.config import RunConfig, load_dataset_config
-from leadml.trainingset import build_scoring_set
+from leadml.pointintime.trainingset import build_scoring_set
+from leadml.scoring.batch import run_scoring
 
 AS_OF = pd.Timestamp("2026-01-01")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.snapshots import first_closed_at, scoring_snapshots, training_snapshots
+from leadml.pointintime.snapshots import first_closed_at, scoring_snapshots, training_snapshots
 
 DAY = pd.Timedelta(days=1)
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadml.config import SplitSpec
-from leadml.split import (
+from leadml.pointintime.split import (
     PARTS,
     PURGED,
     cross_fitting_folds,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from leadml.commands.demo_data import register
 from leadml.config import load_dataset_config
-from leadml.io import file_sha256
+from leadml.data.io import file_sha256
 from leadml.synth import NO_EFFECT, TABLE_NAMES, SynthSpec, generate_crm, write_demo_data
 from leadml.synth.params import (
     EMAIL_STATUS,

@@ -44,7 +44,7 @@ def test_loading_by_alias_needs_no_pickle_and_matches_in_process(
 def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(
     champion, demo_data, sql_config, sql_training_set, tracking_uri
 ):
-    from leadml.training_run import run_training
+    from leadml.modeling.training_run import run_training
 
     weak = sql_config.model_copy(
         update={
@@ -148,3 +148,15 @@ def test_a_fresh_store_survives_parallel_first_contact(tmp_path):
     run = client.create_run(client.get_experiment_by_name("parallel").experiment_id)
     client.log_metric(run.info.run_id, "x", 1.5)
     assert client.get_run(run.info.run_id).data.metrics == {"x": 1.5}
+
+
+def test_no_champion_yet_is_none(tmp_path):
+    from mlflow import MlflowClient
+
+    from leadml.tracking import load_champion
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert load_champion("leadml-nothing", uri=uri) is None  # no registered model
+    ensure_store(uri)
+    MlflowClient().create_registered_model("leadml-empty")
+    assert load_champion("leadml-empty", uri=uri) is None  # a model without a champion

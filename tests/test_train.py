@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from leadml.train import train_scorer
+from leadml.modeling.train import train_scorer
 
 
 def test_training_twice_gives_the_same_model_text_and_probabilities(sql_training_set, sql_config):

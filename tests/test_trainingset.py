@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from leadml.commands import build_training_set as build_command
 from leadml.config import load_run_config
-from leadml.split import PARTS
+from leadml.pointintime.split import PARTS
+from leadml.pointintime.trainingset import build_scoring_set, build_training_set
 from leadml.synth import SynthSpec, generate_crm
-from leadml.trainingset import build_scoring_set, build_training_set
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_scoring_at_t_equals_the_training_row_at_t(training, config, tables) -> 
 
 
 def test_scoring_set_holds_every_open_lead(training, config, tables) -> None:
-    from leadml.snapshots import scoring_snapshots
+    from leadml.pointintime.snapshots import scoring_snapshots
 
     as_of = pd.Timestamp("2025-06-01")
     scoring = build_scoring_set(config, None, as_of=as_of, spec=training.spec, tables=tables)

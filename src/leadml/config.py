@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from leadml.vocabulary import FAMILIES
 
 __all__ = [
     "AuditSpec",
@@ -42,6 +51,7 @@ __all__ = [
     "ValueRules",
     "TierSpec",
     "Vocabularies",
+    "load_config",
     "load_dataset_config",
     "load_run_config",
 ]
@@ -181,9 +191,16 @@ class EventDataset(_Frozen):
 class FlatFeature(_Frozen):
     """How a flat column reads in explanations."""
 
-    family: Literal["fit", "persona", "behaviour", "intent"] = "fit"
+    family: str = "fit"
     group: str | None = None
     label: str | None = None
+
+    @field_validator("family")
+    @classmethod
+    def _known_family(cls, family: str) -> str:
+        if family not in FAMILIES:
+            raise ValueError(f"family {family!r} is not one of {list(FAMILIES)}")
+        return family
 
 
 class FlatDataset(ValueRules):
@@ -414,3 +431,16 @@ def load_run_config(path: str | Path) -> RunConfig:
         return RunConfig.model_validate({**data, "dataset": dataset, "source": str(path)})
     except ValidationError as exc:
         raise _explain(path, exc) from exc
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """A run config file, or the run defaults around a bare dataset config file.
+
+    The file is a dataset config when its top level has no ``dataset:`` key but
+    declares ``tables:`` (event mode) or ``mode: flat``.
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    if "dataset" not in data and ("tables" in data or data.get("mode") == "flat"):
+        return RunConfig(dataset=load_dataset_config(path), source=str(path))
+    return load_run_config(path)

@@ -23,6 +23,7 @@ __all__ = [
     "PromotionDecision",
     "RegisteredModel",
     "ensure_store",
+    "load_champion",
     "load_evaluation_scorer",
     "load_scorer",
     "log_backtest_run",
@@ -194,7 +195,7 @@ def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[st
 
     local = Path(model_uri)
     if local.is_dir() and (local / "model.txt").is_file():
-        from leadml.scorer import LeadScorer
+        from leadml.modeling.scorer import LeadScorer
 
         return LeadScorer.load(local), {"name": local.name, "version": "local", "uri": str(local)}
     ensure_store(uri)
@@ -214,7 +215,7 @@ def load_evaluation_scorer(model_uri: str, *, uri: str | None = None) -> Any | N
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from leadml.scorer import LeadScorer
+    from leadml.modeling.scorer import LeadScorer
 
     ensure_store(uri)
     version = _resolve_version(model_uri) if model_uri.startswith("models:/") else None
@@ -230,6 +231,21 @@ def load_evaluation_scorer(model_uri: str, *, uri: str | None = None) -> Any | N
         if not (Path(folder) / "model.txt").is_file():
             return None
         return LeadScorer.load(folder)
+
+
+def load_champion(name: str, *, uri: str | None = None) -> tuple[Any, dict[str, str]] | None:
+    """The scorer and metadata of ``models:/<name>@champion``, or None when there is no
+    champion yet (no such registered model, or no ``champion`` alias). Other errors raise."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return load_scorer(f"models:/{name}@champion", uri=uri)
+    except MlflowException as exc:
+        missing_model = exc.error_code == "RESOURCE_DOES_NOT_EXIST"
+        missing_alias = exc.error_code == "INVALID_PARAMETER_VALUE" and "alias" in str(exc)
+        if missing_model or missing_alias:
+            return None
+        raise
 
 
 def _resolve_version(model_uri: str):

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from leadml.config import ConfigError, RunConfig, load_dataset_config, load_run_config
+from leadml import config
+from leadml.config import ConfigError, RunConfig
+from leadml.data.sources import data_location
+from leadml.data.timestamps import utc_now
 
 __all__ = ["DataOption", "TrackingUriOption", "fail", "load_config", "parse_as_of"]
 
 # Options several commands share, worded once.
+# A path, or a database URL kept as text (a Path would fold its '//').
 DataOption = Annotated[
-    Path, typer.Option("--data", help="Data folder (event mode) or file (flat mode).")
+    Any,
+    typer.Option(
+        "--data",
+        parser=data_location,
+        help=(
+            "Data folder (event mode) or file (flat mode), or a database: duckdb:///crm.duckdb, "
+            "duckdb:///folder (SQL over its files), postgresql://user@host/db."
+        ),
+    ),
 ]
 TrackingUriOption = Annotated[
     str | None,
@@ -32,14 +44,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def load_config(path: Path) -> RunConfig:
     """A run config, or defaults around a bare dataset config."""
     try:
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if (
-            text
-            and ("\ntables:" in f"\n{text}" or "\nmode: flat" in f"\n{text}")
-            and "\ndataset:" not in f"\n{text}"
-        ):
-            return RunConfig(dataset=load_dataset_config(path), source=str(path))
-        return load_run_config(path)
+        return config.load_config(path)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
 
@@ -49,7 +54,7 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
     if value is None:
         return None
     if value == "now":
-        return pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+        return utc_now()
     try:
         return pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

@@ -59,9 +59,9 @@ def audit(
 ) -> None:
     """Flag features that alone predict the label too well, or that are declared post-outcome.
     Always exits 0: the report says what is flagged."""
-    from leadml.audit import audit_features
-    from leadml.io import write_json_atomic
-    from leadml.trainingset import build_training_set
+    from leadml.data.io import write_json_atomic
+    from leadml.modeling.audit import audit_features
+    from leadml.pointintime.trainingset import build_training_set
 
     run_config = load_config(config)
     try:

@@ -42,8 +42,8 @@ def backtest(
     """Train forward in time over rolling origins (purged) and report, per fold and pooled,
     ROC-AUC, PR-AUC, ECE and lift of the model refit on the whole window, the model trained on
     its oldest part only, the rule grid and (synthetic data) the oracle, on the same rows."""
-    from leadml.backtest import run_backtest
-    from leadml.schema import DataValidationError
+    from leadml.data.schema import DataValidationError
+    from leadml.modeling.backtest import run_backtest
 
     run_config = load_config(config)
     try:

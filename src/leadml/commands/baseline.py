@@ -26,8 +26,8 @@ def baseline(
     ] = None,
 ) -> None:
     """Score the point grid beside the oracle (synthetic data) with the shared evaluation."""
-    from leadml.schema import DataValidationError
-    from leadml.training_run import run_baseline
+    from leadml.data.schema import DataValidationError
+    from leadml.modeling.training_run import run_baseline
 
     run_config = load_config(config)
     try:

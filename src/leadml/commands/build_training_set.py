@@ -46,8 +46,8 @@ def build_training_set_command(
     out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
 ) -> None:
     """Snapshots, labels, out-of-time split and features, written as one file (keys, split, label, features)."""
-    from leadml.io import write_frame_atomic
-    from leadml.trainingset import build_training_set
+    from leadml.data.io import write_frame_atomic
+    from leadml.pointintime.trainingset import build_training_set
 
     run_config = load_config(config)
     if out.suffix not in (".parquet", ".csv"):

@@ -25,6 +25,12 @@ class FileFormat(StrEnum):
     csv = "csv"
 
 
+class ExportShape(StrEnum):
+    contract = "contract"
+    salesforce = "salesforce"
+    hubspot = "hubspot"
+
+
 def demo_data(
     out: Annotated[
         Path,
@@ -46,6 +52,16 @@ def demo_data(
     file_format: Annotated[
         FileFormat, typer.Option("--format", help="File format of the five tables.")
     ] = FileFormat.parquet,
+    shape: Annotated[
+        ExportShape,
+        typer.Option(
+            "--shape",
+            help=(
+                "contract: the five tables; salesforce / hubspot: the same CRM as that CRM "
+                "exports it (read with training/examples/<shape>.yaml)."
+            ),
+        ),
+    ] = ExportShape.contract,
 ) -> None:
     """Generate a synthetic CRM (accounts, leads, events, intent, outcomes) whose true
     drivers are known, with the ground truth for the oracle (truth.parquet, truth.json)."""
@@ -67,6 +83,8 @@ def demo_data(
 
     try:
         result = write_demo_data(out, spec, file_format=file_format.value, progress=progress)
+        if shape is not ExportShape.contract:
+            _reshape(out, shape)
     except OSError as exc:
         raise fail(f"cannot write into {out}: {exc}", code=1) from exc
     print(file=sys.stderr)
@@ -83,6 +101,26 @@ def demo_data(
             {"out": str(out), "files": {k: str(v) for k, v in result.files.items()}, "funnel": f}
         )
     )
+
+
+def _reshape(out: Path, shape: ExportShape) -> None:
+    """Replace the five contract tables in ``out`` by the CRM-shaped export (truth files stay)."""
+    import pandas as pd
+
+    from leadml.data.io import Tables, find_table_file
+    from leadml.synth.exports import write_hubspot_export, write_salesforce_export
+
+    paths = {name: find_table_file(out, name) for name in Tables.__dataclass_fields__}
+    tables = Tables(
+        **{
+            name: pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+            for name, path in paths.items()
+        }
+    )
+    for path in paths.values():
+        path.unlink()
+    writer = write_salesforce_export if shape is ExportShape.salesforce else write_hubspot_export
+    writer(tables, out)
 
 
 def register(app: typer.Typer) -> None:

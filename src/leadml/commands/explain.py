@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 
 from leadml.commands._common import TrackingUriOption, fail, load_config, parse_as_of
+from leadml.vocabulary import FAMILIES
 
 __all__ = ["register"]
 
@@ -52,9 +53,9 @@ def explain(
     from rich.console import Console
     from rich.table import Table
 
-    from leadml.schema import load_tables
+    from leadml.data.schema import load_tables
+    from leadml.pointintime.trainingset import build_scoring_set
     from leadml.tracking import load_scorer
-    from leadml.trainingset import build_scoring_set
 
     run_config = load_config(config)
     when = parse_as_of(as_of)
@@ -81,9 +82,7 @@ def explain(
         "points": float(scored["points"]),
         "tier": scored["tier"],
         "base_points": float(scored["base_points"]),
-        "sub_scores": {
-            f: float(scored[f"score_{f}"]) for f in ("fit", "persona", "behaviour", "intent")
-        },
+        "sub_scores": {f: float(scored[f"score_{f}"]) for f in FAMILIES},
         "reasons": reasons,
         "other_points": float(scored["other_points"]),
         "latest_activities": [

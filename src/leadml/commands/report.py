@@ -12,13 +12,12 @@ import pandas as pd
 import typer
 
 from leadml.commands._common import DataOption, fail, load_config
+from leadml.vocabulary import LANGS
 
 __all__ = ["register"]
 
 
-class ReportLang(StrEnum):
-    en = "en"
-    fr = "fr"
+ReportLang = StrEnum("ReportLang", {lang: lang for lang in LANGS})
 
 
 def _read_scores(folder: Path) -> pd.DataFrame:
@@ -54,8 +53,8 @@ def _read_lead_tables(
     data: Path, config_path: Path
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Leads, accounts and events with contract column names (flat mode: the flat file as leads)."""
-    from leadml import io
     from leadml.config import FlatDataset
+    from leadml.data import io
 
     dataset = load_config(config_path).dataset
     if isinstance(dataset, FlatDataset):
@@ -63,8 +62,7 @@ def _read_lead_tables(
         if dataset.id is not None:
             flat = flat.rename(columns={dataset.id: "lead_id"})
         return flat, pd.DataFrame(), pd.DataFrame()
-    read_tables = getattr(io, "read_tables", None) or io.read_raw_tables
-    tables = read_tables(data, dataset)
+    tables = io.read_raw_tables(data, dataset)
     return tables.leads, tables.accounts, tables.events
 
 
@@ -89,7 +87,7 @@ def report(
     ] = 5,
 ) -> None:
     """Write the scored queue as lead cards: one HTML file that opens anywhere, with no network."""
-    from leadml.io import write_text_atomic
+    from leadml.data.io import write_text_atomic
     from leadml.report import build_report
 
     try:

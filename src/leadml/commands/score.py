@@ -6,11 +6,12 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config, parse_as_of
+from leadml.data.sources import data_location, redact
 
 __all__ = ["register"]
 
@@ -29,7 +30,17 @@ def score(
     as_of: Annotated[
         str, typer.Option("--as-of", help="Scoring date (e.g. 2026-01-01, or 'now').")
     ] = "now",
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/scores"),
+    out: Annotated[
+        Any,
+        typer.Option(
+            "--out",
+            parser=data_location,
+            help=(
+                "Output folder, or database tables written in one transaction: "
+                "postgresql://user@host/db#lead_scores or duckdb:///scores.duckdb#lead_scores."
+            ),
+        ),
+    ] = Path("out/scores"),
     also: Annotated[
         str | None, typer.Option("--also", help="A second model, e.g. models:/leadml-won@champion.")
     ] = None,
@@ -64,8 +75,8 @@ def score(
     ] = False,
 ) -> None:
     """Score and explain every open lead as of a date; write scores, rejects, a manifest and _SUCCESS."""
-    from leadml.batch import CountMismatchError, run_scoring
-    from leadml.schema import DataValidationError
+    from leadml.data.schema import DataValidationError
+    from leadml.scoring.batch import CountMismatchError, run_scoring
 
     run_config = load_config(config)
     when = parse_as_of(as_of)
@@ -95,7 +106,7 @@ def score(
         f"MQL flags {manifest['mql']:,}; expected conversions {manifest['expected_conversions']:.1f}",
         file=sys.stderr,
     )
-    print(json.dumps({"out": str(out), "counts": counts, "tiers": tiers}))
+    print(json.dumps({"out": redact(str(out)), "counts": counts, "tiers": tiers}))
 
 
 def register(app: typer.Typer) -> None:

@@ -30,8 +30,8 @@ def train(
     """Train LightGBM + Platt on the out-of-time training set; compare with the rule
     baseline, the champion and (on synthetic data) the oracle; log and register it as
     the `challenger`."""
-    from leadml.schema import DataValidationError
-    from leadml.training_run import run_training
+    from leadml.data.schema import DataValidationError
+    from leadml.modeling.training_run import run_training
 
     run_config = load_config(config)
     try:

@@ -20,8 +20,8 @@ __all__ = ["register"]
 
 def _missing_table_files(data: Path, dataset: Any) -> list[Any]:
     """One error issue per table file that is not in ``data``."""
-    from leadml.io import find_table_file
-    from leadml.schema import Issue
+    from leadml.data.io import find_table_file
+    from leadml.data.schema import Issue
 
     issues = []
     for table, spec in dataset.tables.items():
@@ -79,8 +79,10 @@ def validate(
     """Check the tables against the data contract: columns, types, keys, vocabularies,
     stage order. Exits 1 on errors, 0 when there are only warnings."""
     from leadml.config import FlatDataset
-    from leadml.io import read_flat, read_raw_tables, write_json_atomic
-    from leadml.schema import ValidationReport, validate_flat, validate_tables
+    from leadml.data.io import read_flat, read_raw_tables, write_json_atomic
+    from leadml.data.picklists import ValueRuleError
+    from leadml.data.schema import ValidationReport, validate_flat, validate_tables
+    from leadml.data.sources import SourceError, is_database, redact
 
     if future_rows not in ("error", "warning", "ignore"):
         raise fail(f"--future-rows: {future_rows!r}; expected error, warning or ignore")
@@ -92,12 +94,12 @@ def validate(
     try:
         if isinstance(dataset, FlatDataset):
             frame = read_flat(data, dataset)
-        elif not (missing := _missing_table_files(data, dataset)):
+        elif is_database(data) or not (missing := _missing_table_files(data, dataset)):
             raw = read_raw_tables(data, dataset)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, SourceError, ValueRuleError) as exc:
         raise fail(str(exc), code=1) from exc
     except ValueError as exc:  # pandas' ParserError, UnicodeDecodeError, ArrowInvalid
-        raise fail(f"{data}: could not read the tables: {exc}", code=1) from exc
+        raise fail(f"{redact(str(data))}: could not read the tables: {exc}", code=1) from exc
     if frame is not None:
         result = validate_flat(frame, dataset, config_file=str(config))
     elif raw is None:
@@ -107,9 +109,9 @@ def validate(
             raw, dataset, as_of=when, future_rows=future_rows, config_file=str(config)
         )
 
-    _print_summary(result, source=str(data))
+    _print_summary(result, source=redact(str(data)))
     payload = {
-        "data": str(data),
+        "data": redact(str(data)),
         "config": str(config),
         "mode": "flat" if isinstance(dataset, FlatDataset) else "events",
         "as_of": None if when is None else when.isoformat(),

@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit, prange
 
+from leadml.data.timestamps import naive_utc, naive_utc_series
+
 __all__ = [
     "DAY_US",
     "HOUR_US",
@@ -94,10 +96,10 @@ def timestamps_us(values: pd.Series | pd.Index | np.ndarray, *, what: str) -> np
     """
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        series = naive_utc_series(series)
     elif not pd.api.types.is_datetime64_dtype(series.dtype):
         try:
-            series = pd.to_datetime(series, utc=True).dt.tz_localize(None)
+            series = naive_utc_series(pd.to_datetime(series, utc=True))
         except (ValueError, TypeError) as exc:
             examples = series.dropna().astype(str).unique()[:3].tolist()
             raise ValueError(f"{what}: expected timestamps, got values such as {examples}") from exc
@@ -106,9 +108,7 @@ def timestamps_us(values: pd.Series | pd.Index | np.ndarray, *, what: str) -> np
 
 def timestamp_us(value: pd.Timestamp | str) -> int:
     """One instant as ``int64`` microseconds since the epoch (tz-aware -> UTC; naive = UTC)."""
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    stamp = naive_utc(value)
     # Timestamp.value is nanoseconds whatever the unit: go through numpy instead
     return int(np.datetime64(stamp.to_datetime64(), "us").astype(np.int64))
 

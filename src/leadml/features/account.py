@@ -12,8 +12,9 @@ import pandas as pd
 
 from leadml.features._kernels import account_kernel, csr_by
 from leadml.features.behaviour import EventsByLead
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 
-__all__ = ["account_features"]
+__all__ = ["account_catalogue", "account_features"]
 
 
 def account_features(
@@ -50,4 +51,27 @@ def account_features(
     )
     return pd.DataFrame(
         {"account_other_leads": other_leads, "account_other_events_30d": other_events}, copy=False
+    )
+
+
+def account_catalogue() -> FeatureCatalogue:
+    """The entries of :func:`account_features`: the company's other leads (intent family)."""
+    return FeatureCatalogue(
+        entries=(
+            FeatureInfo(
+                "account_other_leads",
+                "intent",
+                "account_activity",
+                "numeric",
+                "Other leads of the same account created before as_of",
+            ),
+            FeatureInfo(
+                "account_other_events_30d",
+                "intent",
+                "account_activity",
+                "numeric",
+                "Events of those other leads in the 30 days before as_of",
+            ),
+        ),
+        group_main={"account_activity": "account_other_events_30d"},
     )

@@ -17,10 +17,13 @@ import pandas as pd
 
 from leadml.config import EventDataset
 from leadml.features._kernels import DAY_US, HOUR_US, Csr, as_category, csr_by, event_kernel
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, type_entries
+from leadml.vocabulary import EVENTS, event_group
 
 __all__ = [
     "NON_ENGAGEMENT_EVENTS",
     "EventsByLead",
+    "behaviour_catalogue",
     "behaviour_features",
     "events_by_lead",
     "source_feature",
@@ -118,3 +121,82 @@ def behaviour_features(
 def source_feature(leads: pd.DataFrame) -> pd.Categorical:
     """Acquisition channel per lead (rows aligned with ``leads``)."""
     return as_category(leads.get("source"), len(leads))
+
+
+def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
+    """The entries of :func:`behaviour_features` and :func:`source_feature`: what the person did.
+
+    Each event type's counts and recency feed its signal group (see
+    :data:`leadml.vocabulary.EVENTS`); the group's main feature is the recency of
+    one-off actions and the count in the middle window of repeated ones.
+    """
+    fs = dataset.features
+    windows = sorted(fs.event_windows_days)
+    entries: list[FeatureInfo] = []
+    main: dict[str, str] = {}
+    for event_type in dataset.vocabularies.event_types:
+        group = event_group(event_type)
+        entries += type_entries(
+            event_type,
+            family="behaviour",
+            group=group,
+            windows=windows,
+            counted="events",
+            one="event",
+        )
+        recency_first = event_type in EVENTS and EVENTS[event_type].recency_first
+        if group not in main:
+            main[group] = (
+                f"days_since_{event_type}"
+                if recency_first or not windows
+                else f"n_{event_type}_{windows[len(windows) // 2]}d"
+            )
+    entries += [
+        FeatureInfo(
+            "active_days_90d",
+            "behaviour",
+            "engagement",
+            "numeric",
+            "Distinct days with engagement in the last 90 days",
+        ),
+        FeatureInfo(
+            "engagement_decayed",
+            "behaviour",
+            "engagement",
+            "numeric",
+            f"Engagement events weighted by exp(-ln2 * age / {fs.half_life_days:g} days)",
+        ),
+        FeatureInfo(
+            "engagement_trend",
+            "behaviour",
+            "engagement",
+            "numeric",
+            "Engagement events in the last 7 days minus the 23 days before scaled to 7 days",
+        ),
+        FeatureInfo(
+            "lead_age_days", "behaviour", "lead_age", "numeric", "Days since the lead was created"
+        ),
+        FeatureInfo("source", "behaviour", "source", "categorical", "Acquisition channel"),
+        FeatureInfo(
+            "hours_to_first_touch",
+            "behaviour",
+            "speed_to_lead",
+            "numeric",
+            f"Hours from creation to the first '{fs.sales_touch_event}' (missing if none yet)",
+        ),
+        FeatureInfo(
+            "days_since_last_activity",
+            "behaviour",
+            "inactivity",
+            "numeric",
+            "Days since the last engagement event (missing if none)",
+        ),
+    ]
+    main |= {
+        "engagement": "engagement_decayed",
+        "lead_age": "lead_age_days",
+        "source": "source",
+        "speed_to_lead": "hours_to_first_touch",
+        "inactivity": "days_since_last_activity",
+    }
+    return FeatureCatalogue(entries=tuple(entries), group_main=main)

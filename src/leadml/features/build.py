@@ -3,7 +3,7 @@
 ``build_features(tables, snapshots, dataset)`` takes any (lead_id, as_of)
 pairs -- several per lead for training, one per open lead for scoring, any
 mix of as_of values -- and returns one row per snapshot, in the same order,
-with the features of :func:`leadml.catalogue.event_catalogue`. Only rows with
+with the features of :func:`event_catalogue`. Only rows with
 a timestamp strictly before the snapshot's ``as_of`` are read; static
 attributes (fit, persona, source) are the tables' current values.
 """
@@ -11,13 +11,13 @@ attributes (fit, persona, source) are the tables' current values.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from leadml.catalogue import FeatureInfo, event_catalogue
-from leadml.column_names import safe_names
-from leadml.config import EventDataset
+from leadml.config import EventDataset, FlatDataset
+from leadml.data.io import Tables
 from leadml.features._kernels import (
     as_category,
     codes_for,
@@ -25,17 +25,56 @@ from leadml.features._kernels import (
     timestamps_us,
     vocab_codes,
 )
-from leadml.features.account import account_features
-from leadml.features.behaviour import behaviour_features, events_by_lead, source_feature
-from leadml.features.fit import fit_features
-from leadml.features.intent import intent_features
-from leadml.features.persona import persona_features
-from leadml.io import Tables
+from leadml.features.account import account_catalogue, account_features
+from leadml.features.behaviour import (
+    behaviour_catalogue,
+    behaviour_features,
+    events_by_lead,
+    source_feature,
+)
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.features.column_names import safe_names
+from leadml.features.fit import fit_catalogue, fit_features
+from leadml.features.flat import flat_catalogue
+from leadml.features.intent import intent_catalogue, intent_features
+from leadml.features.persona import persona_catalogue, persona_features
+from leadml.vocabulary import GROUP_LABELS, readable
 
-__all__ = ["KEY_COLUMNS", "build_features", "included_columns"]
+__all__ = [
+    "KEY_COLUMNS",
+    "build_features",
+    "event_catalogue",
+    "feature_catalogue",
+    "included_columns",
+]
 
 KEY_COLUMNS: tuple[str, ...] = ("lead_id", "as_of")
 _NAT = np.iinfo(np.int64).min
+
+
+def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
+    """Every feature :func:`build_features` computes, in output order: the entries each
+    family module declares (fit, persona, behaviour, intent, account), groups labelled
+    from :data:`leadml.vocabulary.GROUP_LABELS`."""
+    parts = (
+        fit_catalogue(dataset),
+        persona_catalogue(dataset),
+        behaviour_catalogue(dataset),
+        intent_catalogue(dataset),
+        account_catalogue(),
+    )
+    catalogue = FeatureCatalogue.concat(parts, mode="events")
+    labels = {g: GROUP_LABELS.get(g, readable(g)) for g in catalogue.groups}
+    return replace(catalogue, group_label=labels)
+
+
+def feature_catalogue(
+    dataset: EventDataset | FlatDataset, *, include: Sequence[str] = ()
+) -> FeatureCatalogue:
+    """The catalogue for either mode (``include`` re-admits flat columns by name)."""
+    if isinstance(dataset, FlatDataset):
+        return flat_catalogue(dataset, include=include)
+    return event_catalogue(dataset)
 
 
 def _examples(values: pd.Series | np.ndarray, k: int = 5) -> list:

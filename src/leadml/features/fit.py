@@ -19,8 +19,9 @@ from leadml.features._kernels import (
     take_category,
     take_float,
 )
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 
-__all__ = ["REGIONS", "fit_features", "region_of"]
+__all__ = ["REGIONS", "fit_catalogue", "fit_features", "region_of"]
 
 # ISO 3166 alpha-2 codes and common English names -> a world region.
 # fmt: off
@@ -140,4 +141,52 @@ def fit_features(
             "icp_match": both(size_in_range, industry_match),
         },
         index=pd.RangeIndex(n_leads),
+    )
+
+
+def fit_catalogue(dataset: EventDataset) -> FeatureCatalogue:
+    """The entries of :func:`fit_features`: who the company is."""
+    icp = dataset.icp
+    return FeatureCatalogue(
+        entries=(
+            FeatureInfo("industry", "fit", "industry", "categorical", "Industry of the account"),
+            FeatureInfo("employees", "fit", "company_size", "numeric", "Employees of the account"),
+            FeatureInfo("log_employees", "fit", "company_size", "numeric", "log(1 + employees)"),
+            FeatureInfo(
+                "annual_revenue", "fit", "revenue", "numeric", "Annual revenue of the account"
+            ),
+            FeatureInfo("country", "fit", "geography", "categorical", "Country of the account"),
+            FeatureInfo(
+                "region", "fit", "geography", "categorical", "World region derived from the country"
+            ),
+            FeatureInfo(
+                "size_in_range",
+                "fit",
+                "company_size",
+                "numeric",
+                f"1 if employees is within the ICP range [{icp.employees_min:g}, "
+                f"{icp.employees_max:g}], 0 if not, missing if employees is unknown",
+            ),
+            FeatureInfo(
+                "industry_match",
+                "fit",
+                "industry",
+                "numeric",
+                "1 if the industry is an ICP industry",
+            ),
+            FeatureInfo(
+                "icp_match",
+                "fit",
+                "icp_fit",
+                "numeric",
+                "1 if both the size and the industry match the ICP",
+            ),
+        ),
+        group_main={
+            "industry": "industry",
+            "company_size": "employees",
+            "revenue": "annual_revenue",
+            "geography": "region",
+            "icp_fit": "icp_match",
+        },
     )

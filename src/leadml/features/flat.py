@@ -16,10 +16,57 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from leadml.catalogue import flat_catalogue
 from leadml.config import FlatDataset
+from leadml.data.timestamps import naive_utc_series
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, Kind
+from leadml.features.column_names import safe_names
+from leadml.vocabulary import readable
 
-__all__ = ["flat_features", "flat_labels"]
+__all__ = ["flat_catalogue", "flat_features", "flat_labels"]
+
+
+def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> FeatureCatalogue:
+    """One entry per declared flat column (minus excluded ones, plus ``include``d ones).
+
+    An entry's name is the column's internal name (:func:`leadml.features.column_names.safe_names`:
+    the column itself when LightGBM keeps it as written) and its ``source`` the column
+    as the user wrote it. The group of a column is its declared group or the column
+    itself; its label is the declared label or the column name in words.
+    """
+    columns = [*dataset.feature_columns]
+    for name in include:
+        if name not in columns:
+            if name not in (*dataset.numeric, *dataset.categorical):
+                raise ValueError(
+                    f"cannot include {name!r}: it is not a declared numeric or categorical column "
+                    f"(declared: {[*dataset.numeric, *dataset.categorical]})"
+                )
+            columns.append(name)
+    # Internal names are fixed over every declared column, so including one for the
+    # audit never renames another.
+    internal = safe_names(list(dict.fromkeys([*dataset.numeric, *dataset.categorical])))
+    groups = safe_names(
+        list(dict.fromkeys(i.group for i in dataset.features.values() if i.group)),
+        taken=internal.values(),
+    )
+    entries = []
+    labels: dict[str, str] = {}
+    main: dict[str, str] = {}
+    for column in columns:
+        name = internal[column]
+        info = dataset.features.get(column)
+        family = info.family if info else "fit"
+        group = groups[info.group] if info and info.group else name
+        label = (info.label if info and info.label else None) or readable(column)
+        kind: Kind = "categorical" if column in dataset.categorical else "numeric"
+        note = " (post-outcome: audit only)" if column in dataset.post_outcome else ""
+        source = column if column != name else None
+        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}", source))
+        labels.setdefault(group, label)
+        main.setdefault(group, name)
+    return FeatureCatalogue(
+        entries=tuple(entries), group_label=labels, group_main=main, mode="flat"
+    )
 
 
 def _require(raw: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -34,7 +81,7 @@ def _as_of(raw: pd.DataFrame, dataset: FlatDataset) -> np.ndarray:
     if dataset.time is None:
         return np.arange(len(raw), dtype=np.int64)
     _require(raw, [dataset.time], "time")
-    parsed = pd.to_datetime(raw[dataset.time], errors="coerce", utc=True).dt.tz_localize(None)
+    parsed = naive_utc_series(pd.to_datetime(raw[dataset.time], errors="coerce", utc=True))
     bad = parsed.isna() & raw[dataset.time].notna()
     if bad.any() or parsed.isna().any():
         examples = raw[dataset.time][parsed.isna()].head(3).tolist()
@@ -68,7 +115,7 @@ def flat_features(
     column or the row number. Numerics become float64, categoricals pandas
     ``category`` of strings (the spec fixes their categories later). Feature
     columns carry their internal names (``Lead Origin`` -> ``Lead_Origin``,
-    see :mod:`leadml.column_names`); the catalogue keeps the user's.
+    see :mod:`leadml.features.column_names`); the catalogue keeps the user's.
     """
     catalogue = flat_catalogue(dataset, include=include)
     _require(raw, [info.column for info in catalogue], "feature")

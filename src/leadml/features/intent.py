@@ -20,8 +20,10 @@ from leadml.features._kernels import (
     timestamps_us,
     vocab_codes,
 )
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, type_entries
+from leadml.vocabulary import signal_group
 
-__all__ = ["intent_features"]
+__all__ = ["intent_catalogue", "intent_features"]
 
 
 def intent_features(
@@ -68,3 +70,35 @@ def intent_features(
         ],
         axis=1,
     )
+
+
+def intent_catalogue(dataset: EventDataset) -> FeatureCatalogue:
+    """The entries of :func:`intent_features`: what happens at the company.
+
+    Each signal type's counts and recency feed its signal group (see
+    :data:`leadml.vocabulary.SIGNALS`), told by the recency of its first type.
+    """
+    entries: list[FeatureInfo] = []
+    main: dict[str, str] = {}
+    for signal_type in dataset.vocabularies.signal_types:
+        group = signal_group(signal_type)
+        entries += type_entries(
+            signal_type,
+            family="intent",
+            group=group,
+            windows=sorted(dataset.features.intent_windows_days),
+            counted="signals at the account",
+            one="signal",
+        )
+        main.setdefault(group, f"days_since_{signal_type}")
+    entries.append(
+        FeatureInfo(
+            "days_since_intent",
+            "intent",
+            "intent_recency",
+            "numeric",
+            "Days since the account's last intent signal",
+        )
+    )
+    main["intent_recency"] = "days_since_intent"
+    return FeatureCatalogue(entries=tuple(entries), group_main=main)

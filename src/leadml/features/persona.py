@@ -10,8 +10,9 @@ import pandas as pd
 
 from leadml.config import EventDataset
 from leadml.features._kernels import as_category, both, membership
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 
-__all__ = ["persona_features"]
+__all__ = ["persona_catalogue", "persona_features"]
 
 
 def _flag(cat: pd.Categorical, allowed: tuple[str, ...]) -> np.ndarray:
@@ -38,4 +39,40 @@ def persona_features(leads: pd.DataFrame, dataset: EventDataset) -> pd.DataFrame
             "email_status": as_category(leads.get("email_status"), n),
         },
         index=pd.RangeIndex(n),
+    )
+
+
+def persona_catalogue(dataset: EventDataset) -> FeatureCatalogue:
+    """The entries of :func:`persona_features`: who the person is."""
+    return FeatureCatalogue(
+        entries=(
+            FeatureInfo(
+                "seniority", "persona", "authority", "categorical", "Seniority of the contact"
+            ),
+            FeatureInfo(
+                "department", "persona", "authority", "categorical", "Department of the contact"
+            ),
+            FeatureInfo(
+                "decision_maker",
+                "persona",
+                "authority",
+                "numeric",
+                "1 if the seniority decides (ICP)",
+            ),
+            FeatureInfo(
+                "persona_match",
+                "persona",
+                "authority",
+                "numeric",
+                "1 if both the seniority and the department are ICP targets",
+            ),
+            FeatureInfo(
+                "email_status",
+                "persona",
+                "email_validity",
+                "categorical",
+                "Email verification status",
+            ),
+        ),
+        group_main={"authority": "seniority", "email_validity": "email_status"},
     )

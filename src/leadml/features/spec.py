@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from leadml.catalogue import FeatureCatalogue
+from leadml.features.catalogue import FeatureCatalogue
 
 __all__ = ["FeatureColumn", "FeatureSpec", "SpecError"]
 

@@ -36,7 +36,9 @@ from typing import Any
 
 import pandas as pd
 
-from leadml.report.i18n import Lang, check_lang, event_label, labels, source_label
+from leadml.data.timestamps import naive_utc, naive_utc_series
+from leadml.report.i18n import event_label, labels, source_label
+from leadml.vocabulary import FAMILIES, Lang, check_lang
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -58,7 +60,6 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "base_points",
     "reasons",
 )
-FAMILIES: tuple[str, ...] = ("fit", "persona", "behaviour", "intent")
 TIERS: tuple[str, ...] = ("hot", "warm", "cold")
 _LEAD_COLUMNS = ("first_name", "last_name", "job_title", "source", "owner", "account_id")
 _ACCOUNT_COLUMNS = ("name", "industry", "employees", "country")
@@ -94,10 +95,7 @@ def _text(value: Any) -> str | None:
 
 def _naive_utc(values: pd.Series) -> pd.Series:
     """Timestamps without a time zone (aware ones converted to UTC first)."""
-    stamps = pd.to_datetime(values, errors="coerce")
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    return stamps
+    return naive_utc_series(pd.to_datetime(values, errors="coerce"))
 
 
 def _day(value: Any) -> str | None:
@@ -314,7 +312,7 @@ def _manifest_as_of(manifest: dict[str, Any]) -> pd.Timestamp:
         raise ValueError(
             f"manifest: as_of={value!r} is not a date (expected e.g. 2026-01-01)"
         ) from exc
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+    return naive_utc(stamp)
 
 
 def _help_lines(manifest: dict[str, Any], text: dict[str, str], lang: Lang) -> list[str]:

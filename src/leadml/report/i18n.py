@@ -2,18 +2,25 @@
 
 ``labels(lang)`` returns every UI string the page needs; ``event_label`` and
 ``source_label`` turn the data's codes (``pricing_view``, ``demo_form``) into
-words a sales rep reads. Unknown codes fall back to the code made readable,
-so a new event type never breaks a report.
+words a sales rep reads, from :mod:`leadml.vocabulary` (the one home of those
+words). Unknown codes fall back to the code made readable, so a new event type
+never breaks a report.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from leadml.vocabulary import (
+    EVENTS,
+    FAMILY_LABELS,
+    LANGS,
+    SOURCES,
+    Lang,
+    check_lang,
+    in_lang,
+    readable,
+)
 
 __all__ = ["LANGS", "Lang", "check_lang", "event_label", "labels", "source_label"]
-
-Lang = Literal["en", "fr"]
-LANGS: tuple[Lang, ...] = ("en", "fr")
 
 _UI: dict[str, dict[str, str]] = {
     "en": {
@@ -70,11 +77,6 @@ _UI: dict[str, dict[str, str]] = {
         "tier_hot": "Hot",
         "tier_warm": "Warm",
         "tier_cold": "Cold",
-        "family_fit": "Company fit",
-        "family_persona": "Persona",
-        "family_behaviour": "Behaviour",
-        "family_intent": "Intent",
-        "family_other": "Other",
     },
     "fr": {
         "colon": "\u00a0: ",  # French puts a (non-breaking) space before a colon
@@ -130,74 +132,28 @@ _UI: dict[str, dict[str, str]] = {
         "tier_hot": "Chaud",
         "tier_warm": "Tiède",
         "tier_cold": "Froid",
-        "family_fit": "Adéquation entreprise",
-        "family_persona": "Persona",
-        "family_behaviour": "Comportement",
-        "family_intent": "Intention",
-        "family_other": "Autre",
     },
 }
-
-_EVENTS: dict[str, tuple[str, str]] = {
-    "pricing_view": ("Viewed the pricing page", "A consulté la page tarifs"),
-    "demo_page_view": ("Viewed the demo page", "A consulté la page démo"),
-    "product_page_view": ("Viewed a product page", "A consulté une page produit"),
-    "blog_view": ("Read a blog post", "A lu un article de blog"),
-    "email_open": ("Opened an email", "A ouvert un e-mail"),
-    "email_click": ("Clicked a link in an email", "A cliqué sur un lien d'un e-mail"),
-    "whitepaper_download": ("Downloaded a white paper", "A téléchargé un livre blanc"),
-    "webinar_registration": ("Registered for a webinar", "S'est inscrit à un webinaire"),
-    "webinar_attended": ("Attended a webinar", "A assisté à un webinaire"),
-    "form_submit": ("Submitted a form", "A envoyé un formulaire"),
-    "demo_request": ("Requested a demo", "A demandé une démo"),
-    "sales_touch": ("Contacted by sales", "Contacté par un commercial"),
-    "meeting": ("Had a meeting", "A eu un rendez-vous"),
-    "unsubscribe": ("Unsubscribed from emails", "S'est désabonné des e-mails"),
-    "email_bounce": ("An email bounced", "Un e-mail est revenu en erreur"),
-}
-
-_SOURCES: dict[str, tuple[str, str]] = {
-    "demo_form": ("Demo form", "Formulaire de démo"),
-    "referral": ("Referral", "Recommandation"),
-    "organic_search": ("Organic search", "Recherche naturelle"),
-    "webinar": ("Webinar", "Webinaire"),
-    "content_download": ("Content download", "Téléchargement de contenu"),
-    "paid_search": ("Paid search", "Recherche payante"),
-    "paid_social": ("Paid social", "Réseaux sociaux payants"),
-    "trade_show": ("Trade show", "Salon"),
-    "purchased_list": ("Purchased list", "Liste achetée"),
-    "outbound": ("Outbound", "Prospection sortante"),
-}
-
-
-def check_lang(lang: str) -> Lang:
-    """``lang`` itself when supported; a ValueError naming the allowed values otherwise."""
-    if lang not in LANGS:
-        raise ValueError(f"You provided lang={lang!r}. Possible values are: {list(LANGS)}")
-    return lang  # type: ignore[return-value]
 
 
 def labels(lang: Lang) -> dict[str, str]:
     """Every UI string of the report in ``lang`` (a new dict: callers may fill it in)."""
-    return dict(_UI[check_lang(lang)])
-
-
-def _readable(code: str) -> str:
-    text = code.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    words = dict(_UI[check_lang(lang)])
+    words.update({f"family_{f}": in_lang(pair, lang) for f, pair in FAMILY_LABELS.items()})
+    return words
 
 
 def event_label(event_type: str, lang: Lang) -> str:
     """Words for an event type, e.g. ``event_label("demo_request", "fr") == "A demandé une démo"``."""
-    pair = _EVENTS.get(event_type)
-    if pair is None:
-        return _readable(str(event_type))
-    return pair[LANGS.index(check_lang(lang))]
+    words = EVENTS.get(event_type)
+    if words is None:
+        return readable(str(event_type))
+    return in_lang(words.activity, lang)
 
 
 def source_label(source: str, lang: Lang) -> str:
     """Words for an acquisition channel, e.g. ``source_label("referral", "en") == "Referral"``."""
-    pair = _SOURCES.get(source)
+    pair = SOURCES.get(source)
     if pair is None:
-        return _readable(str(source))
-    return pair[LANGS.index(check_lang(lang))]
+        return readable(str(source))
+    return in_lang(pair, lang)

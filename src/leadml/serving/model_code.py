@@ -19,7 +19,7 @@ class LeadScoringModel(PythonModel):
     """Feature rows in; probability, points, tier, sub-scores and top reasons out."""
 
     def load_context(self, context: Any) -> None:
-        from leadml.scorer import LeadScorer
+        from leadml.modeling.scorer import LeadScorer
 
         self.scorer = LeadScorer.load(**context.artifacts)
 

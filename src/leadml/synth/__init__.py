@@ -4,7 +4,7 @@
 chunks) produce the five contract tables of ``training/dataset.yaml``
 (accounts, leads, events, intent, outcomes) plus the ground truth: per lead,
 the probability of reaching SQL, its time-to-SQL distribution and P(won |
-SQL) (``truth.parquet``, read by :mod:`leadml.oracle`), and the true drivers
+SQL) (``truth.parquet``, read by :mod:`leadml.synth.oracle`), and the true drivers
 with their directions and the attributes with no effect (``truth.json``).
 
 The generative story, in order: accounts (size, industry, country, a hidden

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from leadml.io import Tables, atomic_path, write_json_atomic
+from leadml.data.io import Tables, atomic_path, write_json_atomic
 from leadml.synth.generator import (
     ChunkTables,
     FunnelCounts,

@@ -1,0 +1,270 @@
+"""The feature catalogue: every model input with its family, readable group, kind and meaning.
+
+Families are the four kinds of evidence a rep understands (fit, persona,
+behaviour, intent); a **group** is one signal in plain words ("pricing page
+interest", "company size"). Variants of one signal -- windows, recency,
+decay -- share a group, so an explanation adds their points up and says one
+sentence about them (see :mod:`leadml.explain.reasons`).
+
+Each feature module declares the entries of the features it computes, beside
+the code computing them (``fit_catalogue`` in :mod:`leadml.features.fit`, ...);
+:func:`leadml.features.build.event_catalogue` puts them together in the order
+of the feature frame, :func:`leadml.features.flat.flat_catalogue` reads them
+from a flat dataset's declared columns. The same catalogue is saved with a
+model (``to_dict``) and read back (``from_dict``), so a scorer explains the
+same way before and after a save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+import numpy as np
+
+from leadml.vocabulary import FAMILIES, readable
+
+__all__ = ["FAMILIES", "FeatureCatalogue", "FeatureInfo", "Kind", "type_entries"]
+
+Kind = Literal["numeric", "categorical"]
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """One model input: what it is called, what it belongs to and what it means."""
+
+    name: str
+    family: str
+    group: str
+    kind: Kind
+    description: str = ""
+    # The user's column this feature reads as is (flat columns, re-admitted columns), when
+    # its spelling differs from ``name``; see :mod:`leadml.features.column_names`.
+    source: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The input column as the user wrote it (``name`` for derived features)."""
+        return self.source or self.name
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(
+                f"feature {self.name!r}: family {self.family!r} is not one of {list(FAMILIES)}"
+            )
+        if self.kind not in ("numeric", "categorical"):
+            raise ValueError(
+                f"feature {self.name!r}: kind {self.kind!r} is not 'numeric' or 'categorical'"
+            )
+
+
+@dataclass(frozen=True)
+class FeatureCatalogue:
+    """Ordered feature entries plus a readable label and a main feature per group."""
+
+    entries: tuple[FeatureInfo, ...]
+    group_label: Mapping[str, str] = field(default_factory=dict)
+    group_main: Mapping[str, str] = field(default_factory=dict)
+    mode: str = "events"
+
+    def __post_init__(self) -> None:
+        names = [e.name for e in self.entries]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"feature catalogue: duplicated feature names {duplicated}")
+        families: dict[str, str] = {}
+        for e in self.entries:
+            if families.setdefault(e.group, e.family) != e.family:
+                raise ValueError(
+                    f"feature catalogue: group {e.group!r} spans families "
+                    f"{families[e.group]!r} and {e.family!r}"
+                )
+
+    # --- lookups ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[FeatureInfo]:
+        return iter(self.entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __getitem__(self, name: str) -> FeatureInfo:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"feature {name!r} is not in the catalogue") from None
+
+    def get(self, name: str, default: FeatureInfo | None = None) -> FeatureInfo | None:
+        return self._by_name.get(name, default)
+
+    @property
+    def _by_name(self) -> dict[str, FeatureInfo]:
+        return {e.name: e for e in self.entries}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries)
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Same as ``names`` (the attribute the explainer reads)."""
+        return self.names
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries if e.kind == "numeric")
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries if e.kind == "categorical")
+
+    @property
+    def feature_group(self) -> dict[str, str]:
+        return {e.name: e.group for e in self.entries}
+
+    @property
+    def group_family(self) -> dict[str, str]:
+        return {e.group: e.family for e in self.entries}
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Groups in first-appearance order of their features."""
+        return tuple(dict.fromkeys(e.group for e in self.entries))
+
+    def group_features(self, group: str) -> list[str]:
+        return [e.name for e in self.entries if e.group == group]
+
+    def group_main_feature(self, group: str) -> str:
+        """The feature that best stands for a group on its own (for the learned grid)."""
+        members = self.group_features(group)
+        if not members:
+            raise KeyError(f"group {group!r} is not in the catalogue; groups: {list(self.groups)}")
+        main = self.group_main.get(group)
+        return main if main in members else members[0]
+
+    def select(self, names: Sequence[str]) -> FeatureCatalogue:
+        """The catalogue restricted to ``names``, in that order."""
+        unknown = [n for n in names if n not in self]
+        if unknown:
+            raise ValueError(f"features not in the catalogue: {unknown}")
+        entries = tuple(self[n] for n in names)
+        groups = dict.fromkeys(e.group for e in entries)
+        main = {}
+        for g in groups:
+            preferred = self.group_main.get(g)
+            main[g] = (
+                preferred if preferred in names else next(e.name for e in entries if e.group == g)
+            )
+        return FeatureCatalogue(
+            entries=entries,
+            group_label={g: lab for g, lab in self.group_label.items() if g in groups},
+            group_main=main,
+            mode=self.mode,
+        )
+
+    def extended(
+        self, extra: Iterable[FeatureInfo], labels: Mapping[str, str] | None = None
+    ) -> FeatureCatalogue:
+        """A catalogue with more entries appended (e.g. columns re-admitted for an audit)."""
+        extra = tuple(extra)
+        return FeatureCatalogue(
+            entries=self.entries + extra,
+            group_label={**self.group_label, **(labels or {})},
+            group_main={
+                **self.group_main,
+                **{e.group: e.name for e in extra if e.group not in self.group_main},
+            },
+            mode=self.mode,
+        )
+
+    @classmethod
+    def concat(cls, parts: Iterable[FeatureCatalogue], *, mode: str = "events") -> FeatureCatalogue:
+        """The entries of ``parts`` one after the other, with their labels and main features."""
+        parts = tuple(parts)
+        return cls(
+            entries=tuple(e for part in parts for e in part.entries),
+            group_label={g: label for part in parts for g, label in part.group_label.items()},
+            group_main={g: name for part in parts for g, name in part.group_main.items()},
+            mode=mode,
+        )
+
+    # --- explainer interface ----------------------------------------------------
+    def membership(self, keys: tuple[str, ...], of: str) -> np.ndarray:
+        """(n_features, len(keys)) 0/1 matrix mapping features to groups (``of="group"``) or families."""
+        lookup = {k: i for i, k in enumerate(keys)}
+        matrix = np.zeros((len(self.entries), len(keys)))
+        for row, e in enumerate(self.entries):
+            matrix[row, lookup[e.group if of == "group" else e.family]] = 1.0
+        return matrix
+
+    # --- persistence -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: what a model saves as ``reason_catalogue.json`` (see :meth:`from_dict`)."""
+        return {
+            "mode": self.mode,
+            "features": list(self.names),
+            "feature_group": self.feature_group,
+            "group_family": self.group_family,
+            "group_main": {g: self.group_main_feature(g) for g in self.groups},
+            "group_label": {g: self.group_label.get(g, readable(g)) for g in self.groups},
+            # optional fields (None) are left out, so older readers see the keys they know
+            "entries": [
+                {k: v for k, v in asdict(e).items() if v is not None} for e in self.entries
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureCatalogue:
+        """Read ``to_dict()``'s output, also from models saved by earlier leadml versions.
+
+        Entry keys this version does not know are ignored, and keys it added since
+        take their defaults, so catalogues saved before or after a new entry field
+        both load.
+        """
+        if "entries" not in data:
+            raise ValueError(
+                "feature catalogue: no 'entries' in the saved catalogue; "
+                f"found keys {sorted(data)} (expected the output of FeatureCatalogue.to_dict)"
+            )
+        known = {f.name for f in fields(FeatureInfo)}
+        return cls(
+            entries=tuple(
+                FeatureInfo(**{k: v for k, v in e.items() if k in known}) for e in data["entries"]
+            ),
+            group_label=dict(data.get("group_label", {})),
+            group_main=dict(data.get("group_main", {})),
+            mode=data.get("mode", "events"),
+        )
+
+
+def type_entries(
+    code: str, *, family: str, group: str, windows: Sequence[int], counted: str, one: str
+) -> list[FeatureInfo]:
+    """The entries of one event or signal type: its count in each window, then its recency.
+
+    ``type_entries("demo_request", family="behaviour", group="demo_request",
+    windows=[7, 30], counted="events", one="event")`` gives ``n_demo_request_7d``
+    ("'demo_request' events in the 7 days before as_of"), ``n_demo_request_30d``
+    and ``days_since_demo_request``.
+    """
+    counts = [
+        FeatureInfo(
+            f"n_{code}_{w}d",
+            family,
+            group,
+            "numeric",
+            f"'{code}' {counted} in the {w} days before as_of",
+        )
+        for w in windows
+    ]
+    recency = FeatureInfo(
+        f"days_since_{code}",
+        family,
+        group,
+        "numeric",
+        f"Days since the last '{code}' {one} (missing if never)",
+    )
+    return [*counts, recency]

@@ -1,0 +1,229 @@
+"""Scoring open leads: the per-partition unit of work of the batch job, and writing its outputs.
+
+:func:`score_open_leads` builds the features of every lead open at ``as_of``,
+rejects rows with too many categories unseen at training, and scores and
+explains the rest; :mod:`leadml.scoring.batch` runs it once (or once per Dask
+partition) and writes the results with :func:`write_outputs`. Guarantees:
+* nothing lost — open leads in = scored + rejected (checked before writing);
+* nothing half-written — every file goes to a temporary name and is renamed;
+  ``_SUCCESS`` is removed first and written last, after ``manifest.json``;
+* reproducible — the same inputs give the same rows (apart from ``scored_at``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from leadml.config import RunConfig, TierSpec
+from leadml.data.io import file_sha256, write_frame_atomic, write_json_atomic, write_text_atomic
+from leadml.modeling.drift import DRIFT_WARNING
+from leadml.modeling.scorer import LeadScorer, assign_tiers
+
+__all__ = [
+    "drift_warnings",
+    "reject_unseen_categories",
+    "score_features",
+    "score_open_leads",
+    "tier_counts",
+    "write_outputs",
+]
+
+
+def reject_unseen_categories(
+    features: pd.DataFrame, scorer: LeadScorer, *, tolerance: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Split rows with more than ``tolerance`` values unseen at training from the rest.
+
+    Unseen means present in the input but outside the categories the feature
+    spec fixed at training (the same test ``spec.apply`` uses). Rows within the
+    tolerance keep going: their unseen values score as missing and are counted
+    in the manifest.
+    """
+    features = scorer.spec.with_internal_names(features)
+    X, unseen = scorer.model_matrix(features)
+    shown = scorer.spec.display_names
+    categorical = [c for c in scorer.spec.categorical if c in features.columns]
+    if not categorical:
+        return features, pd.DataFrame({"lead_id": [], "reason": []}), {}
+    lost = np.column_stack(
+        [features[c].notna().to_numpy() & X[c].isna().to_numpy() for c in categorical]
+    )
+    per_row = lost.sum(axis=1)
+    rejected = per_row > tolerance
+    reasons = []
+    for i in np.flatnonzero(rejected):
+        values = [
+            f"{shown[c]}={features[c].iloc[i]!r}"
+            for c, bad in zip(categorical, lost[i], strict=True)
+            if bad
+        ]
+        reasons.append(
+            f"{len(values)} categorical values unseen at training (tolerance {tolerance}): "
+            + ", ".join(values)
+        )
+    rejects = pd.DataFrame(
+        {"lead_id": features.loc[rejected, "lead_id"].to_numpy(), "reason": reasons}
+    )
+    details = {
+        column: {"rows": int(info["count"]), "examples": {str(v): None for v in info["examples"]}}
+        for column, info in unseen.items()
+    }
+    return features.loc[~rejected], rejects, details
+
+
+def score_features(
+    features: pd.DataFrame,
+    scorer: LeadScorer,
+    *,
+    as_of: Any,
+    also: LeadScorer | None = None,
+    model_meta: dict[str, str],
+    also_meta: dict[str, str] | None = None,
+    top_reasons: int | None = None,
+    chunk_size: int = 100_000,
+    tiers: TierSpec | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Score feature rows (``lead_id`` + model features) in chunks; tiers over the whole batch."""
+    parts = []
+    for start in range(0, len(features), chunk_size):
+        chunk = features.iloc[start : start + chunk_size]
+        scored = scorer.score_frame(
+            chunk, top_reasons=top_reasons, chunk_size=chunk_size, tiers=tiers
+        )
+        if also is not None:
+            scored["probability_won"] = also.probability(chunk)
+        parts.append(scored)
+        if progress is not None:
+            progress(len(chunk))
+    if parts:
+        scored = pd.concat(parts)
+    else:
+        scored = scorer.score_frame(features.iloc[:0])
+        if also is not None:
+            scored["probability_won"] = np.empty(0)
+    tiers = tiers or scorer.tiers
+    scored["tier"] = assign_tiers(scored["probability"].to_numpy(), tiers)
+    # the scored columns move over as they are (no round trip of the text columns via numpy)
+    out = scored.reset_index(drop=True)
+    out.insert(0, "lead_id", features["lead_id"].to_numpy())
+    out.insert(
+        1, "as_of", pd.Timestamp(as_of) if not isinstance(as_of, int | np.integer) else as_of
+    )
+    out["model_name"] = model_meta.get("name", scorer.name)
+    out["model_version"] = str(model_meta.get("version", ""))
+    if also is not None:
+        out["model_won_name"] = (also_meta or {}).get("name", also.name)
+        out["model_won_version"] = str((also_meta or {}).get("version", ""))
+    # Sorted by lead id: the same inputs give byte-identical rows whatever the partitioning.
+    return out.sort_values("lead_id", kind="stable", ignore_index=True)
+
+
+def write_outputs(
+    out_dir: str | Path,
+    *,
+    scores: pd.DataFrame,
+    rejects: pd.DataFrame,
+    manifest: dict[str, Any],
+    fmt: Literal["parquet", "csv", "both"] = "parquet",
+) -> dict[str, Any]:
+    """Write scores, rejects, manifest and ``_SUCCESS``, each atomically, in that order."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    success = out_dir / "_SUCCESS"
+    if success.exists():
+        success.unlink()  # a reader never sees _SUCCESS beside files of another run
+    suffixes = {"parquet": [".parquet"], "csv": [".csv"], "both": [".parquet", ".csv"]}[fmt]
+    files: dict[str, str] = {}
+    for stem, frame in (("scores", scores), ("rejects", rejects)):
+        for suffix in suffixes:
+            path = write_frame_atomic(frame, out_dir / f"{stem}{suffix}")
+            files[path.name] = file_sha256(path)
+    manifest = {**manifest, "files": files}
+    write_json_atomic(out_dir / "manifest.json", manifest)
+    write_text_atomic(success, "")
+    return manifest
+
+
+def drift_warnings(drift: dict[str, Any] | None, *, max_features: int = 8) -> list[str]:
+    """Human lines for the score and the most drifted features (PSI above the threshold).
+
+    At most ``max_features`` feature lines, largest PSI first; the rest are counted (every
+    PSI is in the manifest, under ``drift``).
+    """
+    if not drift:
+        return []
+    flagged = sorted(drift.get("flagged", []), key=lambda name: -drift["features"][name])
+    lines = [
+        f"drift: feature {name!r} PSI {drift['features'][name]:.3f} > {DRIFT_WARNING} vs the reference"
+        for name in flagged[:max_features]
+    ]
+    if len(flagged) > max_features:
+        lines.append(
+            f"drift: {len(flagged) - max_features} more features above PSI {DRIFT_WARNING} "
+            "(all in manifest.json, under drift)"
+        )
+    if drift.get("score_psi", 0.0) > DRIFT_WARNING:
+        lines.insert(
+            0,
+            f"drift: score PSI {drift['score_psi']:.3f} > {DRIFT_WARNING} vs the reference "
+            "(the leads open at the end of the training data): the leads scored no longer look "
+            "like them; check the inputs, then consider retraining",
+        )
+    return lines
+
+
+def tier_counts(scores: pd.DataFrame) -> dict[str, int]:
+    counts = scores["tier"].value_counts()
+    return {tier: int(counts.get(tier, 0)) for tier in ("hot", "warm", "cold")}
+
+
+def score_open_leads(
+    tables: Any,
+    config: RunConfig,
+    scorer: LeadScorer,
+    *,
+    also: LeadScorer | None,
+    as_of: pd.Timestamp,
+    model_meta: dict[str, str],
+    also_meta: dict[str, str] | None = None,
+    top_reasons: int | None = None,
+    chunk_size: int = 100_000,
+    tolerance: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, np.ndarray]]:
+    """Features for every open lead as of ``as_of``, then scores and reasons.
+
+    The per-partition unit of work: the single-process job calls it once, the
+    Dask job once per partition. Returns scores, rejects, unseen-category
+    details and drift bin counts (which add up across partitions).
+    """
+    from leadml.pointintime.trainingset import build_scoring_set
+
+    scoring_set = build_scoring_set(config, None, as_of=as_of, spec=scorer.spec, tables=tables)
+    features = scoring_set.frame
+    kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
+    scores = score_features(
+        kept,
+        scorer,
+        as_of=as_of,
+        also=also,
+        model_meta=model_meta,
+        also_meta=also_meta,
+        top_reasons=top_reasons,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
+    counts: dict[str, np.ndarray] = {}
+    if scorer.reference is not None and len(kept):
+        X, _ = scorer.model_matrix(kept)
+        probability = (
+            scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
+        )
+        counts = scorer.reference.counts(X, probability)
+    return scores, rejects, unseen, counts

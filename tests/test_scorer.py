@@ -1,0 +1,132 @@
+"""The servable scorer keeps its word across versions and across save/load.
+
+``tests/fixtures/models_f59be14`` holds two tiny scorers saved by leadml at
+commit f59be14 (before the layout by stage and the single catalogue), made by
+the ``make_fixture.py`` beside them, with the reasons that code gave.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadml.config import FlatDataset, RunConfig
+from leadml.modeling.scorer import LeadScorer
+from leadml.modeling.train import train_scorer
+from leadml.pointintime.trainingset import build_training_set
+
+SAVED = Path(__file__).parent / "fixtures" / "models_f59be14"
+NNBSP = "\u202f"
+
+
+def _expected(kind: str) -> dict:
+    return json.loads((SAVED / kind / "expected.json").read_text())
+
+
+def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_points() -> None:
+    from leadml.scorer import LeadScorer as OldPath  # what a registered model_code.py imports
+
+    assert OldPath is LeadScorer
+    scorer = OldPath.load(SAVED / "events")
+    rows = pd.read_csv(SAVED / "events" / "rows.csv")
+    expected = _expected("events")
+    scores = scorer.score_frame(rows)
+    assert rows["lead_id"].tolist() == expected["lead_id"]
+    assert scores["reasons"].tolist() == expected["reasons"]
+    assert scores["points"].tolist() == expected["points"]
+    first = json.loads(expected["reasons"][0])
+    assert [r["text_fr"] for r in first][:2] == [
+        "Entreprise de 733 salariés",
+        "Premier contact commercial après 4 heures",
+    ]
+
+
+def test_a_flat_model_saved_before_the_change_now_reads_as_it_did_when_trained() -> None:
+    """Before the change a loaded flat scorer wrote "1 234.57" in French where the fresh one
+    wrote "1 234,568"; the expected reasons are the fresh scorer's."""
+    scorer = LeadScorer.load(SAVED / "flat")
+    rows = pd.read_csv(SAVED / "flat" / "rows.csv")
+    expected = _expected("flat")
+    assert scorer.score_frame(rows)["reasons"].tolist() == expected["reasons"]
+    texts = [r["text_fr"] for cell in expected["reasons"] for r in json.loads(cell)]
+    assert f"Annual spend: 3{NNBSP}923,043" in texts
+
+
+def _flat_export(n: int = 1200, seed: int = 5) -> tuple[pd.DataFrame, FlatDataset]:
+    rng = np.random.default_rng(seed)
+    visits = rng.integers(0, 12, n)
+    member = rng.random(n) < 0.4
+    plan = rng.choice(["free", "pro", "team"], n)
+    logit = -2.5 + 0.25 * visits + 1.0 * member + 0.4 * (plan == "team")
+    raw = pd.DataFrame(
+        {
+            "visits": visits,
+            "revenue": np.round(rng.lognormal(7, 1.2, n), 4),
+            "member": member,
+            "plan": plan,
+            "converted": np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no"),
+        }
+    )
+    dataset = FlatDataset(
+        mode="flat",
+        label="converted",
+        positive=("yes",),
+        numeric=("visits", "revenue", "member"),
+        categorical=("plan",),
+        features={
+            "visits": {"family": "behaviour", "label": "Website visits"},
+            "revenue": {"family": "fit", "label": "Annual spend"},
+            "member": {"family": "persona", "label": "Club member"},
+            "plan": {"family": "fit", "label": "Plan"},
+        },
+    )
+    return raw, dataset
+
+
+@pytest.fixture(scope="module")
+def flat_scorer_and_rows():
+    raw, dataset = _flat_export()
+    config = RunConfig(dataset=dataset)
+    config = config.model_copy(
+        update={
+            "model": config.model.model_copy(
+                update={
+                    "params": {"num_leaves": 4, "min_child_samples": 20, "min_gain_to_split": 0.0},
+                    "num_boost_round": 30,
+                    "early_stopping_rounds": 30,
+                }
+            )
+        }
+    )
+    training_set = build_training_set(config, raw)
+    test = training_set.frame[training_set.frame["split"] == "test"]
+    rows = test.drop(columns=["split", "label"]).reset_index(drop=True)
+    return train_scorer(training_set, config).scorer, rows
+
+
+def test_flat_reasons_read_the_same_in_english_and_french_after_save_and_load(
+    flat_scorer_and_rows, tmp_path
+) -> None:
+    fresh, rows = flat_scorer_and_rows
+    before = [json.loads(cell) for cell in fresh.score_frame(rows, top_reasons=4)["reasons"]]
+    fresh.save(tmp_path / "model")
+    loaded = LeadScorer.load(tmp_path / "model")
+    after = [json.loads(cell) for cell in loaded.score_frame(rows, top_reasons=4)["reasons"]]
+    for lang in ("text", "text_fr"):
+        assert [[r[lang] for r in row] for row in after] == [
+            [r[lang] for r in row] for row in before
+        ]
+    spend = [r for row in after for r in row if r["group"] == "revenue"]
+    assert len(spend) > 20
+    for reason in spend:
+        # "Annual spend: 1,340.637" / "Annual spend: 1 340,637" (narrow no-break space)
+        assert re.fullmatch(r"Annual spend: \d{1,3}(,\d{3})*(\.\d{1,3})?", reason["text"])
+        assert re.fullmatch(
+            rf"Annual spend: \d{{1,3}}({NNBSP}\d{{3}})*(,\d{{1,3}})?", reason["text_fr"]
+        )
+        assert reason["text_fr"] == reason["text"].replace(",", NNBSP).replace(".", ",")
