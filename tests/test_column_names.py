@@ -166,24 +166,31 @@ def test_training_on_odd_names_matches_a_plain_lightgbm_and_keeps_the_users_name
     assert shown[DOTTED] == DOTTED and shown[DASHED] == DASHED
 
 
-@pytest.mark.slow
-def test_scores_reasons_report_and_served_model_round_trip_with_odd_names(trained, tmp_path):
-    from leadml.report import build_report
+def _score(trained, new: pd.DataFrame, folder, **options) -> dict:
+    """Score ``new`` (written as the export's CSV) with the odd-names champion into ``folder``/scores."""
     from leadml.scoring.batch import run_scoring
 
-    new = _export(300, seed=2).drop(columns=LABEL)
-    (tmp_path / "in").mkdir()
-    new.to_csv(tmp_path / "in" / "leads.csv", index=False)
-    manifest = run_scoring(
-        tmp_path / "in",
+    (folder / "in").mkdir()
+    new.to_csv(folder / "in" / "leads.csv", index=False)
+    return run_scoring(
+        folder / "in",
         config=trained["config"],
         model_uri="models:/leadml-oddnames@champion",
         as_of=AS_OF,
-        out_dir=tmp_path / "scores",
+        out_dir=folder / "scores",
         tracking_uri=trained["uri"],
         progress=False,
         log_to_mlflow=False,
+        **options,
     )
+
+
+@pytest.mark.slow
+def test_scores_reasons_report_and_served_model_round_trip_with_odd_names(trained, tmp_path):
+    from leadml.report import build_report
+
+    new = _export(300, seed=2).drop(columns=LABEL)
+    manifest = _score(trained, new, tmp_path)
     assert manifest["counts"] == {"in": 300, "scored": 300, "rejected": 0}
     scores = pd.read_parquet(tmp_path / "scores" / "scores.parquet")
     assert sorted(scores["lead_id"]) == sorted(new[ID])
@@ -208,23 +215,9 @@ def test_scores_reasons_report_and_served_model_round_trip_with_odd_names(traine
 
 @pytest.mark.slow
 def test_an_unseen_value_is_reported_under_the_users_column_name(trained, tmp_path):
-    from leadml.scoring.batch import run_scoring
-
     new = _export(20, seed=3).drop(columns=LABEL)
     new.loc[[0, 1], ORIGIN] = "Walk-in"
-    (tmp_path / "in").mkdir()
-    new.to_csv(tmp_path / "in" / "leads.csv", index=False)
-    manifest = run_scoring(
-        tmp_path / "in",
-        config=trained["config"],
-        model_uri="models:/leadml-oddnames@champion",
-        as_of=AS_OF,
-        out_dir=tmp_path / "scores",
-        tracking_uri=trained["uri"],
-        progress=False,
-        log_to_mlflow=False,
-        tolerance=0,
-    )
+    manifest = _score(trained, new, tmp_path, tolerance=0)
     assert manifest["counts"] == {"in": 20, "scored": 18, "rejected": 2}
     assert manifest["unseen_categories"][ORIGIN]["rows"] == 2
     rejects = pd.read_parquet(tmp_path / "scores" / "rejects.parquet")

@@ -106,3 +106,69 @@ def test_a_run_config_can_name_an_example_dataset(tmp_path):
     assert isinstance(config, RunConfig) and config.dataset.tables["events"].query.startswith(
         "select WhoId"
     )
+
+
+def _leads_csv(n: int, seed: int) -> pd.DataFrame:
+    """A Leads.csv-like export: spaces in names, 'Select' placeholders, Yes/No text."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    origin = rng.choice(["API", "Landing Page Submission", "Lead Add Form", "Lead Import"], n)
+    minutes = rng.gamma(1.5, 350, n).round()
+    occupation = rng.choice(["Unemployed", "Working Professional", "Student", "Select"], n)
+    logit = (
+        -1.8
+        + 0.0021 * minutes
+        + 2.0 * (origin == "Lead Add Form")
+        + 1.2 * (occupation == "Working Professional")
+    )
+    converted = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame(
+        {
+            "Prospect ID": [f"{i:08x}-lead" for i in range(n)],
+            "Lead Origin": origin,
+            "Lead Source": rng.choice(["Google", "google", "Direct Traffic", "Olark Chat"], n),
+            "Do Not Email": rng.choice(["No", "Yes"], n, p=[0.92, 0.08]),
+            "Do Not Call": "No",
+            "Converted": converted,
+            "TotalVisits": rng.poisson(3, n),
+            "Total Time Spent on Website": minutes,
+            "Page Views Per Visit": rng.gamma(2, 1.2, n).round(2),
+            "Last Activity": rng.choice(["Email Opened", "SMS Sent", "Page Visited on Website"], n),
+            "Specialization": rng.choice(
+                ["Select", "Finance Management", "Marketing Management"], n
+            ),
+            "What is your current occupation": occupation,
+            "City": rng.choice(["Mumbai", "Select", "Thane & Outskirts"], n),
+            # filled in by sales after the outcome: a leak the audit must flag
+            "Tags": np.where(converted == 1, "Will revert after reading the email", "Ringing"),
+            "Lead Quality": rng.choice(["Might be", "Not Sure"], n),
+            "A free copy of Mastering The Interview": rng.choice(["No", "Yes"], n),
+        }
+    )
+
+
+def test_the_leads_export_example_cleans_placeholders_and_flags_the_staff_filled_column(
+    tmp_path,
+):
+    from leadml.cli import app
+    from leadml.config import load_dataset_config
+    from leadml.modeling.audit import audit_features
+    from leadml.pointintime.trainingset import build_training_set
+
+    _leads_csv(2000, seed=4).to_csv(tmp_path / "Leads.csv", index=False)
+    config_path = TRAINING / "examples" / "leads_export.yaml"
+    result = CliRunner().invoke(
+        app, ["validate", "--data", str(tmp_path / "Leads.csv"), "--config", str(config_path)]
+    )
+    assert result.exit_code == 0, result.output
+    config = RunConfig(dataset=load_dataset_config(config_path))
+    ts = build_training_set(config, tmp_path, include=["Tags"])
+    spec = ts.spec
+    assert spec["Specialization"].categories == ("Finance Management", "Marketing Management")
+    assert spec["Lead_Source"].categories == ("Direct Traffic", "Google", "Olark Chat")
+    assert spec["Lead_Source"].source == "Lead Source"
+    assert set(ts.frame["Do_Not_Email"].unique()) == {0.0, 1.0}
+    audit = audit_features(ts, threshold=0.85, post_outcome=config.dataset.post_outcome)
+    assert [f["name"] for f in audit["flagged"]] == ["Tags"]
+    assert audit["flagged"][0]["auc"] == 1.0

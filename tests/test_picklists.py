@@ -144,3 +144,21 @@ def test_a_flat_export_with_placeholders_and_yes_no_text_trains_on_clean_values(
     assert set(ts.frame["Do_Not_Email"].unique()) == {0.0, 1.0}
     assert len(ts.frame) == n
     assert int(ts.frame["Lead_Source"].isna().sum()) == int((raw["Lead Source"] == "Select").sum())
+
+
+def test_event_types_must_be_plain_names_and_the_error_points_to_the_value_map(tmp_path) -> None:
+    import yaml
+    from conftest import TRAINING
+
+    from leadml.config import ConfigError, load_dataset_config
+
+    config = yaml.safe_load((TRAINING / "dataset.yaml").read_text())
+    config["vocabularies"]["event_types"] = ["Web Visit: Pricing", "email_open"]
+    path = tmp_path / "dataset.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError) as caught:
+        load_dataset_config(path)
+    message = str(caught.value)
+    assert "event_types: ['Web Visit: Pricing'] are not plain names" in message
+    assert "'Web Visit: Pricing' -> 'web_visit_pricing'" in message
+    assert "map the CRM's values onto them under tables.events.values.event_type" in message

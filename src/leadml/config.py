@@ -133,6 +133,26 @@ class Vocabularies(_Frozen):
     seniority: tuple[str, ...] | None = None
     source: tuple[str, ...] | None = None
 
+    @model_validator(mode="after")
+    def _types_name_features(self) -> Vocabularies:
+        # Event and signal types become parts of feature names (n_<type>_7d): they are the
+        # contract's identifiers; a CRM's own words reach them through a value map.
+        from leadml.features.column_names import is_safe_name, name_token  # features import config
+
+        for field, table, column in (
+            ("event_types", "events", "event_type"),
+            ("signal_types", "intent", "signal_type"),
+        ):
+            bad = [t for t in getattr(self, field) if not is_safe_name(t)]
+            if bad:
+                examples = ", ".join(f"{b!r} -> {name_token(b).lower()!r}" for b in bad[:3])
+                raise ValueError(
+                    f"{field}: {bad} are not plain names (letters, digits, '_', '.', '-'), and each "
+                    f"type names features; use plain names ({examples}) and map the CRM's "
+                    f"values onto them under tables.{table}.values.{column}"
+                )
+        return self
+
 
 class ICP(_Frozen):
     """The ideal customer profile behind the fit indicators."""

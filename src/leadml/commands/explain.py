@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
 from leadml.commands._common import TrackingUriOption, fail, load_config, parse_as_of
+from leadml.data.sources import data_location
 from leadml.vocabulary import FAMILIES
 
 __all__ = ["register"]
@@ -35,7 +36,12 @@ def _lead_tables(tables, lead_id):
 
 def explain(
     lead_id: Annotated[str, typer.Option("--lead-id", help="The lead to explain.")],
-    data: Annotated[Path, typer.Option("--data", help="Data folder (event mode).")],
+    data: Annotated[
+        Any,
+        typer.Option(
+            "--data", parser=data_location, help="Data folder or database URL (event mode)."
+        ),
+    ],
     as_of: Annotated[str, typer.Option("--as-of", help="Scoring date (default: now).")] = "now",
     model: Annotated[
         str, typer.Option("--model", help="Model URI.")
