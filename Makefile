@@ -63,7 +63,7 @@ lint: install ## Ruff lint and format check
 # in the last run's mutants/ folder (measure module by module on a busy machine).
 mutate: install ## Mutation testing of the core (mutmut, ~30 min on 2 cores): kill rate per module, survivors
 	$(if $(ONLY),,rm -rf mutants)
-	nice -n 10 $(BIN)/mutmut run --max-children $(or $(MUTATE_JOBS),2) \
+	OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 nice -n 10 $(BIN)/mutmut run --max-children $(or $(MUTATE_JOBS),2) \
 		$(or $(ONLY),$(shell $(BIN)/python tests/mutation_report.py --scope))
 	$(BIN)/python tests/mutation_report.py $(if $(MUTATE_JSON),--json $(MUTATE_JSON))
 

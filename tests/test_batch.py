@@ -539,3 +539,147 @@ def test_a_table_level_error_stops_the_job(tmp_path):
     config = RunConfig(dataset=load_dataset_config(ROOT / "training" / "dataset.yaml"))
     with pytest.raises(DataValidationError, match="leads: required column 'created_at' is missing"):
         batch._load_event_inputs(data, config, pd.Timestamp("2024-06-01"))
+
+
+def test_any_table_level_error_stops_the_job_and_a_lead_with_an_unknown_account_is_rejected(
+    tmp_path, capsys
+):
+    from test_validate_cli import tables, write
+
+    from leadml.config import load_dataset_config
+    from leadml.data.schema import DataValidationError
+
+    config = RunConfig(dataset=load_dataset_config(ROOT / "training" / "dataset.yaml"))
+    frames = tables()
+    frames["events"] = frames["events"].drop(columns="event_type")
+    with pytest.raises(DataValidationError, match="events: required column 'event_type'"):
+        batch._load_event_inputs(
+            write(tmp_path / "a", frames, "csv"), config, pd.Timestamp("2024-06-01")
+        )
+    frames = tables()
+    frames["leads"].loc[2, "account_id"] = 77  # lead 12's account is not in accounts
+    tables_, rejects, open_ids, _ = batch._load_event_inputs(
+        write(tmp_path / "b", frames, "csv"), config, pd.Timestamp("2024-06-01")
+    )
+    assert rejects.to_dict("list") == {
+        "lead_id": [12],
+        "reason": ["leads.account_id: unknown id"],
+    }
+    assert open_ids.tolist() == [11] and tables_.leads["lead_id"].tolist() == [10, 11]
+    assert capsys.readouterr().err == ""  # a rejected lead is not also a warning
+
+
+def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named(
+    tiny, monkeypatch, tmp_path
+):
+    """The Dask path's wiring with a stand-in for the cluster: two partitions come back."""
+    import leadml.scoring.distributed as distributed
+
+    config, scorer = tiny
+    features = build_training_set(config, _export(60, 5)).frame.drop(columns=["split", "label"])
+    X, _ = scorer.model_matrix(features)
+    p = scorer.probability(features)
+    halves = (slice(0, 25), slice(25, 60))
+    calls = {}
+
+    def on_dask(tables, cfg, *, scorer_dir, also_dir, as_of, scheduler, options):
+        calls.update(scheduler=scheduler, options=options, as_of=as_of)
+        calls["saved"] = sorted(q.name for q in scorer_dir.iterdir())
+        calls["also_saved"] = sorted(q.name for q in also_dir.iterdir())
+        return [
+            (
+                _scores(list(range(h.start, h.stop))).assign(probability=p[h]),
+                _rejects([100 + i], "x"),
+                {"plan": {"rows": 1 + i, "examples": {f"v{i}": None}}},
+                scorer.reference.counts(X.iloc[h], p[h]),
+            )
+            for i, h in enumerate(halves)
+        ]
+
+    monkeypatch.setattr(distributed, "score_partitions_on_dask", on_dask)
+    monkeypatch.setattr(tracking, "load_scorer", lambda model_uri, **kw: (scorer, META))
+    monkeypatch.setattr(
+        batch,
+        "_load_event_inputs",
+        lambda data, cfg, as_of: (
+            "tables",
+            _rejects([], ""),
+            pd.Series([*range(60), 100, 101]),
+            SimpleNamespace(rejected_leads=lambda: _rejects([], "")),
+        ),
+    )
+    event_config = SimpleNamespace(is_flat=False)
+    manifest = run_scoring(
+        "unused",
+        config=event_config,
+        model_uri="models:/tiny@champion",
+        also_uri="models:/won@champion",
+        as_of=AS_OF,
+        out_dir=tmp_path / "out",
+        scheduler="tcp://scheduler:8786",
+        chunk_size=500,
+        top_reasons=2,
+        tolerance=3,
+        log_to_mlflow=False,
+        progress=False,
+    )
+    assert calls["scheduler"] == "tcp://scheduler:8786" and calls["as_of"] == AS_OF
+    assert (
+        calls["saved"]
+        == calls["also_saved"]
+        == [
+            "calibration.json",
+            "drift_reference.json",
+            "feature_spec.json",
+            "model.txt",
+            "reason_catalogue.json",
+        ]
+    )
+    assert calls["options"] == {
+        "model_meta": META,
+        "also_meta": META,
+        "top_reasons": 2,
+        "chunk_size": 500,
+        "tolerance": 3,
+    }
+    assert manifest["scheduler"] == "tcp://scheduler:8786"
+    assert manifest["counts"] == {"in": 62, "scored": 60, "rejected": 2}
+    assert manifest["models"]["also"] == {"uri": "models:/won@champion", **META}
+    assert manifest["unseen_categories"] == {
+        "plan": {"rows": 3, "examples": {"v0": None, "v1": None}}
+    }
+    # drift from the partitions' summed bin counts equals drift over all the rows at once
+    whole = scorer.reference.compare(X, p)
+    assert manifest["drift"]["score_psi"] == pytest.approx(whole["score_psi"])
+    assert manifest["drift"]["features"] == pytest.approx(whole["features"])
+    assert manifest["drift"]["flagged"] == whole["flagged"]
+
+
+def test_inputs_keep_their_columns_warn_of_future_rows_and_use_the_configs_closed_stages(
+    tmp_path, capsys
+):
+    from test_validate_cli import add, tables, write
+
+    from leadml.config import load_dataset_config
+
+    frames = tables()
+    frames["leads"] = frames["leads"].astype({"created_at": object})
+    frames["leads"].loc[frames["leads"]["lead_id"] == 11, "created_at"] = "not a date"
+    frames = add(  # an event after as_of: tolerated (features never read it), and said
+        frames, "events", {"lead_id": [12], "ts": ["2024-07-01"], "event_type": ["meeting"]}
+    )
+    data = write(tmp_path / "data", frames, "csv")
+    dataset = load_dataset_config(ROOT / "training" / "dataset.yaml")
+    config = RunConfig(dataset=dataset)
+    tables_, _, open_ids, _ = batch._load_event_inputs(data, config, pd.Timestamp("2024-06-01"))
+    assert "warning: events.ts: 1 row is after as_of 2024-06-01" in capsys.readouterr().err
+    assert "index" not in tables_.leads.columns and "level_0" not in tables_.leads.columns
+    assert list(tables_.events.columns) == ["lead_id", "ts", "event_type"]
+    assert list(tables_.outcomes.columns) == ["lead_id", "stage", "ts"]
+    assert list(tables_.events.index) == list(range(len(tables_.events)))
+    assert list(tables_.outcomes.index) == list(range(len(tables_.outcomes)))
+    assert open_ids.tolist() == [12]
+    # with only won and lost closing a lead, lead 10 (an SQL) is still open
+    won_lost = RunConfig(dataset=dataset.model_copy(update={"closed_stages": ("won", "lost")}))
+    _, _, open_ids, _ = batch._load_event_inputs(data, won_lost, pd.Timestamp("2024-06-01"))
+    assert open_ids.tolist() == [10, 12]

@@ -299,3 +299,167 @@ def test_bootstrap_intervals_match_a_plain_numpy_bootstrap(noisy):
             lo,
             hi,
         )
+
+
+def _refusal(call, *args, **kwargs) -> str:
+    with pytest.raises(ValueError) as caught:
+        call(*args, **kwargs)
+    return str(caught.value)
+
+
+def test_each_refusal_gives_its_whole_message():
+    assert _refusal(roc_auc, [[0, 1]], [[0.1, 0.9]]) == (
+        "y_true and y_prob must be 1-D arrays; got shapes (1, 2) and (1, 2) "
+        "(pass predict_proba(X)[:, 1] for a probability)"
+    )
+    assert _refusal(roc_auc, [0, 1], [[0.1, 0.9], [0.2, 0.8]]) == (
+        "y_true and y_prob must be 1-D arrays; got shapes (2,) and (2, 2) "
+        "(pass predict_proba(X)[:, 1] for a probability)"
+    )
+    assert _refusal(roc_auc, [0, 1, 1], [0.1, 0.9]) == (
+        "y_true has 3 rows but y_prob has 2; expected one probability per label"
+    )
+    assert _refusal(roc_auc, [], []) == (
+        "y_true and y_prob are empty; expected at least one row of each class"
+    )
+    assert _refusal(roc_auc, ["yes", "no"], [0.1, 0.9]) == (
+        "y_true must hold 0/1 labels; got values such as ['yes', 'no']"
+    )
+    assert _refusal(roc_auc, [0, 2, 3, 2], [0.1, 0.9, 0.5, 0.5]) == (
+        "y_true must hold 0/1 labels; got 3 other values, e.g. [2, 3]"
+    )
+    assert _refusal(roc_auc, [0, 0], [0.1, 0.9]) == (
+        "y_true holds only class 0 (2 rows); ROC-AUC, PR-AUC, calibration and lift "
+        "need both 0 and 1 labels"
+    )
+    assert _refusal(roc_auc, [0, 1], ["a", "b"]) == (
+        "y_prob must be numeric probabilities; got dtype <U1"
+    )
+    assert _refusal(roc_auc, [0, 1, 1], [0.1, np.nan, np.nan]) == (
+        "y_prob has 2 NaN values of 3; expected probabilities in [0, 1]"
+    )
+    assert _refusal(roc_auc, [0, 1, 1], [-0.5, 0.5, 1.25]) == (
+        "y_prob must be probabilities in [0, 1]; got 2 values outside (min -0.5, max 1.25). "
+        "Pass predict_proba(X)[:, 1], not points or margins"
+    )
+    assert _refusal(capacity_metrics, Y_RANKED, P_RANKED, "10%") == (
+        "capacity must be a share in (0, 1] or a count of leads >= 1; got '10%'"
+    )
+    assert _refusal(capacity_metrics, Y_RANKED, P_RANKED, True) == (
+        "capacity must be a share in (0, 1] or a count of leads >= 1; got True"
+    )
+    assert _refusal(capacity_metrics, Y_RANKED, P_RANKED, 0) == (
+        "capacity=0 leads; expected a count between 1 and the 10 rows scored"
+    )
+    assert _refusal(capacity_metrics, Y_RANKED, P_RANKED, 0.0) == (
+        "capacity=0.0; expected a share in (0, 1] (e.g. 0.1 for the top 10 %) or an int count"
+    )
+    assert _refusal(conversion_by_segment, Y_RANKED, P_RANKED, ["a"], name="source") == (
+        "segment 'source' has 1 values but y_true has 10; expected one per row"
+    )
+    assert _refusal(conversion_by_tier, Y_RANKED, P_RANKED) == (
+        "give either thresholds=(hot, warm) or tiers (one label per row), not both or neither"
+    )
+    assert _refusal(conversion_by_tier, Y_RANKED, P_RANKED, thresholds=(0.5,)) == (
+        "tier thresholds must be a pair (hot, warm); got (0.5,)"
+    )
+    assert _refusal(conversion_by_tier, Y_RANKED, P_RANKED, thresholds=(0.5, 0.6)) == (
+        "tier thresholds must satisfy 0 <= warm <= hot <= 1; got hot=0.5, warm=0.6"
+    )
+    assert _refusal(reliability_table, Y_RANKED, P_RANKED, n_bins=0) == (
+        "n_bins=0; expected at least 1"
+    )
+    assert _refusal(roc_auc_and_lift_intervals, Y_RANKED, P_RANKED, n_boot=-1) == (
+        "n_boot=-1; expected a number of bootstrap draws >= 0 (0 skips the intervals)"
+    )
+    assert _refusal(roc_auc_and_lift_intervals, Y_RANKED, P_RANKED, level=1.0) == (
+        "level=1.0; expected a confidence level in (0, 1), e.g. 0.95"
+    )
+    assert _refusal(
+        evaluate_scores, Y_RANKED, P_RANKED, tier_thresholds=(0.5, 0.1), tiers=["a"] * 10
+    ) == ("give tier_thresholds=(hot, warm) or tiers (one label per row), not both")
+
+
+def test_capacity_as_a_share_rounds_half_up_and_as_a_count_is_exact():
+    # 10 rows: a share of 0.25 is 2.5 rows -> 3; 0.24 -> 2.4 -> 2; 0.01 -> at least 1
+    assert capacity_metrics(Y_RANKED, P_RANKED, 0.25)["k"] == 3
+    assert capacity_metrics(Y_RANKED, P_RANKED, 0.24)["k"] == 2
+    assert capacity_metrics(Y_RANKED, P_RANKED, 0.01)["k"] == 1
+    assert capacity_metrics(Y_RANKED, P_RANKED, 1.0)["k"] == 10
+    assert capacity_metrics(Y_RANKED, P_RANKED, np.int64(4))["k"] == 4
+    assert capacity_metrics(Y_RANKED, P_RANKED, 10)["k"] == 10
+    # top 3 hold 2 of the 4 positives: precision 2/3, recall 1/2, lift (2/3)/(4/10)
+    at3 = capacity_metrics(Y_RANKED, P_RANKED, 3)
+    assert at3 == {
+        "k": 3,
+        "precision_at_k": pytest.approx(2 / 3),
+        "recall_at_k": pytest.approx(0.5),
+        "lift_at_k": pytest.approx((2 / 3) / 0.4),
+    }
+
+
+def test_reliability_and_ece_by_hand_on_two_bins():
+    # 4 rows, 2 equal-count bins: (0.1, 0.2) with 0 positives, (0.6, 0.8) with 2
+    y = [0, 0, 1, 1]
+    p = [0.1, 0.2, 0.6, 0.8]
+    table = reliability_table(y, p, n_bins=2)
+    assert table.to_dict("list") == {
+        "bin": [1, 2],
+        "n": [2, 2],
+        "mean_predicted": [pytest.approx(0.15), pytest.approx(0.7)],
+        "observed_rate": [0.0, 1.0],
+        "prob_min": [0.1, 0.6],
+        "prob_max": [0.2, 0.8],
+    }
+    # ECE = 1/2 |0.15 - 0| + 1/2 |0.7 - 1| = 0.075 + 0.15
+    assert expected_calibration_error(y, p, n_bins=2) == pytest.approx(0.225)
+
+
+def test_gains_and_lift_by_hand_on_twenty_rows():
+    # 20 rows, 2 per decile; positives at ranks 1, 2, 3 and 11: base rate 0.2
+    p = np.linspace(0.99, 0.01, 20)
+    y = np.zeros(20, dtype=int)
+    y[[0, 1, 2, 10]] = 1
+    table = gains_table(y, p)
+    assert table["n"].tolist() == [2] * 10
+    assert table["positives"].tolist() == [2, 1, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert table["rate"].tolist() == [1.0, 0.5, 0, 0, 0, 0.5, 0, 0, 0, 0]
+    assert table["lift"].tolist() == pytest.approx([5.0, 2.5, 0, 0, 0, 2.5, 0, 0, 0, 0])
+    assert table["cumulative_share_of_positives"].tolist() == pytest.approx(
+        [0.5, 0.75, 0.75, 0.75, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0]
+    )
+    assert table["cumulative_lift"].tolist() == pytest.approx(
+        [5.0, 3.75, 2.5, 1.875, 1.5, 5 / 3, 1 / 0.7, 1.25, 1 / 0.9, 1.0]
+    )
+    assert table["score_max"].tolist() == pytest.approx(list(p[::2]))
+    assert table["score_min"].tolist() == pytest.approx(list(p[1::2]))
+    assert lift_top_decile(y, p) == pytest.approx(5.0)
+    curve = cumulative_gains_curve(y, p)
+    assert curve["share_of_leads"].tolist()[:4] == pytest.approx([0.0, 0.05, 0.1, 0.15])
+    assert curve["share_of_positives"].tolist()[:5] == pytest.approx([0.0, 0.25, 0.5, 0.75, 0.75])
+
+
+def test_conversion_tables_by_hand():
+    y = [1, 0, 1, 0, 0, 1]
+    p = [0.9, 0.8, 0.35, 0.3, 0.05, 0.02]
+    tiers = conversion_by_tier(y, p, thresholds=(0.5, 0.3))
+    assert tiers.to_dict("list") == {
+        "tier": ["hot", "warm", "cold"],
+        "n": [2, 2, 2],
+        "share": [pytest.approx(1 / 3)] * 3,
+        "positives": [1, 1, 1],
+        "rate": [0.5, 0.5, 0.5],
+        "mean_predicted": [pytest.approx(0.85), pytest.approx(0.325), pytest.approx(0.035)],
+    }
+    # a tier with no lead is listed with n = 0 and no rate
+    empty_hot = conversion_by_tier(y, p, thresholds=(0.95, 0.3))
+    assert empty_hot["n"].tolist() == [0, 4, 2]
+    assert np.isnan(empty_hot["rate"].iloc[0]) and np.isnan(empty_hot["mean_predicted"].iloc[0])
+    by_label = conversion_by_tier(y, p, tiers=["sales", "mql", "zeta", "nurture", "mql", None])
+    # the funnel's known tiers first, hottest first, then the others alphabetically
+    assert by_label["tier"].tolist() == ["sales", "mql", "nurture", "missing", "zeta"]
+    assert by_label["n"].tolist() == [1, 2, 1, 1, 1]
+    segments = conversion_by_segment(y, p, ["b", "a", "b", None, "a", "b"], name="source")
+    assert segments["segment"].tolist() == ["b", "a", "missing"]
+    assert segments["positives"].tolist() == [3, 0, 0]
+    assert segments["share"].tolist() == pytest.approx([0.5, 1 / 3, 1 / 6])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.explain.explanation import explain_rows, format_reasons
+from leadml.explain.explanation import canonical_reason_values, explain_rows, format_reasons
 from leadml.explain.reasons import render_reason
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
@@ -188,3 +188,180 @@ def test_canonical_values_render_the_same_sentences_as_raw_values(sql_training_s
     rounded_only = canonical_reason_values(frame[cols]).drop_duplicates()
     by_sentence = canonical_reason_values(frame[cols], "email_engagement").drop_duplicates()
     assert len(by_sentence) < 0.6 * len(rounded_only), (len(by_sentence), len(rounded_only))
+
+
+def test_catalogue_views_by_hand(model):
+    _, _, catalogue = model
+    assert catalogue.groups == ("demo_request", "company_size", "source")
+    assert catalogue.group_features("demo_request") == [
+        "n_demo_request_90d",
+        "days_since_demo_request",
+    ]
+    np.testing.assert_array_equal(
+        catalogue.membership(catalogue.groups, of="group"),
+        [[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]],
+    )
+    np.testing.assert_array_equal(
+        catalogue.membership(("fit", "persona", "behaviour", "intent"), of="family"),
+        [[0, 0, 1, 0], [0, 0, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0]],
+    )
+    data = catalogue.to_dict()
+    assert type(catalogue).from_dict(data) == catalogue
+
+
+def test_flat_values_read_as_people_write_them(model):
+    _, _, catalogue = model
+
+    def render(group, values, lang, points):
+        return render_reason(catalogue, group, values, lang, points)
+
+    assert render("company_size", {"employees": 1200.5}, "en", 1.0) == "Company size: 1,200.5"
+    assert render("company_size", {"employees": 1200.0}, "fr", 1.0) == "Company size: 1\u202f200"
+    assert render("company_size", {"employees": np.float32(3.0)}, "en", 1.0) == "Company size: 3"
+    assert render("company_size", {"employees": 7}, "en", 1.0) == "Company size: 7"
+    assert render("company_size", {"employees": None}, "en", 1.0) == "Company size: unknown"
+    assert render("company_size", {"employees": pd.NA}, "fr", 1.0) == "Company size: inconnu"
+    assert render("source", {"source": "referral"}, "en", 1.0) == "Source: referral"
+
+
+def test_explaining_in_chunks_gives_the_same_numbers(model):
+    booster, X, catalogue = model
+    calibration = PlattCalibration(slope=0.8, intercept=-0.3)
+    scale = PointsScale(base=600, pdo=40, reference_log_odds=-2.0)
+    rows = X.iloc[:700]
+    whole = explain_rows(booster, rows, calibration=calibration, scale=scale, catalogue=catalogue)
+    chunked = explain_rows(
+        booster, rows, calibration=calibration, scale=scale, catalogue=catalogue, chunk_size=128
+    )
+    np.testing.assert_allclose(chunked.points, whole.points, atol=1e-9)
+    pd.testing.assert_frame_equal(chunked.group_points, whole.group_points, atol=1e-9)
+    pd.testing.assert_frame_equal(chunked.family_points, whole.family_points, atol=1e-9)
+    assert chunked.base_points == pytest.approx(whole.base_points)
+    assert chunked.feature_points is None
+    assert list(whole.family_points.columns) == ["fit", "persona", "behaviour", "intent"]
+    assert (whole.family_points[["persona", "intent"]] == 0).all().all()
+    assert list(whole.group_points.index) == list(rows.index)
+    # group points: the features' SHAP values times PDO/ln2 times the Platt slope, by hand
+    contrib = booster.predict(rows, pred_contrib=True)
+    per = 40 / np.log(2) * 0.8
+    np.testing.assert_allclose(whole.group_points["source"], contrib[:, 3] * per, atol=1e-6)
+    bias = contrib[0, -1]
+    assert whole.base_points == pytest.approx(600 + 40 / np.log(2) * (0.8 * bias - 0.3 + 2.0))
+
+
+def test_an_empty_batch_has_the_base_points_of_the_reference(model):
+    booster, X, catalogue = model
+    calibration = PlattCalibration(slope=0.8, intercept=-0.3)
+    scale = PointsScale(base=600, pdo=40, reference_log_odds=-2.0)
+    ex = explain_rows(
+        booster, X.iloc[:0], calibration=calibration, scale=scale, catalogue=catalogue
+    )
+    assert ex.base_points == pytest.approx(600.0)
+    assert ex.points.shape == (0,) and ex.group_points.shape == (0, 3)
+
+
+def test_a_model_and_catalogue_that_differ_are_named(model):
+    booster, X, catalogue = model
+    other = FeatureCatalogue(
+        entries=(
+            FeatureInfo("n_demo_request_90d", "behaviour", "d", "numeric"),
+            FeatureInfo("days_since_demo_request", "behaviour", "d", "numeric"),
+            FeatureInfo("employees", "fit", "c", "numeric"),
+            FeatureInfo("country", "fit", "c", "categorical"),
+        ),
+        mode="flat",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"^model features and reason catalogue differ: only in model \['source'\], "
+        r"only in catalogue \['country'\]$",
+    ):
+        explain_rows(
+            booster,
+            X,
+            calibration=PlattCalibration(slope=1.0, intercept=0.0),
+            scale=PointsScale(base=50, pdo=20, reference_log_odds=0.0),
+            catalogue=other,
+        )
+
+
+def test_top_groups_keep_half_a_point_and_order_by_size():
+    from leadml.explain.explanation import _top_groups
+
+    points = np.array(
+        [
+            [3.0, -0.49, 0.5, -2.0],
+            [0.49, -0.5, -1.0, 0.2],
+        ]
+    )
+    pos, neg = _top_groups(points, 2)
+    assert pos.tolist() == [[0, 2], [-1, -1]]
+    assert neg.tolist() == [[3, -1], [2, 1]]
+    pos, neg = _top_groups(points, 9)  # k larger than the number of groups
+    assert pos.shape == (2, 4)
+
+
+def test_canonical_values_by_hand():
+    values = pd.DataFrame(
+        {
+            "days_since_demo_request": [0.2, 1.9, np.nan, 30.0],
+            "lead_age_days": [5.5, 0.0, 2.0, np.nan],
+            "hours_to_first_touch": [0.3, 30.4, 100.0, -2.0],
+            "engagement_decayed": [0.0, 3.2, np.nan, -1.0],
+            "engagement_trend": [0.7, -0.7, 0.2, np.nan],
+            "n_email_open_7d": [1.5, 2.0, 3.0, 4.0],
+        }
+    )
+    out = canonical_reason_values(values)
+    assert out["days_since_demo_request"].tolist()[:2] == [0.0, 1.0]
+    assert np.isnan(out["days_since_demo_request"].iloc[2])
+    assert out["lead_age_days"].tolist()[:3] == [5.0, 0.0, 2.0]
+    # < 1 h reads as "within the hour" (0.5), hours up to 72, then whole days (+0.5)
+    assert out["hours_to_first_touch"].tolist() == [0.5, 30.0, 96.5, -1.0]
+    assert out["engagement_decayed"].tolist()[:2] == [0.0, 1.0]
+    assert out["engagement_decayed"].iloc[3] == 1.0 and np.isnan(out["engagement_decayed"].iloc[2])
+    assert out["engagement_trend"].tolist()[:3] == [1.0, -1.0, 0.0]
+    assert np.isnan(out["engagement_trend"].iloc[3])
+    assert out["n_email_open_7d"].tolist() == [1.5, 2.0, 3.0, 4.0]  # left as it is
+    assert list(out.index) == list(values.index)
+    edges = canonical_reason_values(pd.DataFrame({"hours_to_first_touch": [1.0, 72.0, 72.5]}))
+    assert edges["hours_to_first_touch"].tolist() == [1.0, 72.0, 72.5]
+    trend = canonical_reason_values(pd.DataFrame({"engagement_trend": [0.5, -0.5, 0.51]}))
+    assert trend["engagement_trend"].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_canonical_values_render_as_the_raw_ones_on_random_leads():
+    """The fast twin of the demo-data check: random values for every event group."""
+    from leadml.config import load_dataset_config
+    from leadml.features import event_catalogue
+
+    catalogue = event_catalogue(load_dataset_config("training/dataset.yaml"))
+    rng = np.random.default_rng(5)
+    n = 150
+    checked = 0
+    for group in catalogue.groups:
+        members = catalogue.group_features(group)
+        frame = pd.DataFrame(
+            {
+                m: (
+                    rng.choice(["c_level", "vp", "it", "software", "FR", "valid", None], n)
+                    if catalogue[m].kind == "categorical"
+                    else np.where(
+                        rng.random(n) < 0.2,
+                        np.nan,
+                        rng.choice([0.0, 0.3, 1.0, 1.7, 2.0, 6.9, 45.0, 80.5, 200.0], n)
+                        * rng.choice([1.0, -1.0], n, p=[0.9, 0.1]),
+                    )
+                )
+                for m in members
+            }
+        )
+        raw = frame.to_dict(orient="records")
+        canonical = canonical_reason_values(frame, group).to_dict(orient="records")
+        for a, b in zip(raw, canonical, strict=True):
+            for lang in ("en", "fr"):
+                assert render_reason(catalogue, group, a, lang, 1.0) == render_reason(
+                    catalogue, group, b, lang, 1.0
+                ), (group, a, b)
+                checked += 1
+    assert checked == 4 * n * len(catalogue.groups) // 2

@@ -214,3 +214,30 @@ def test_data_end_ignores_tables_without_rows_or_timestamps() -> None:
         outcomes=pd.DataFrame({"lead_id": [1], "ts": t("2024-02-01")}),
     )
     assert data_end_of(tables) == pd.Timestamp("2024-03-05")
+
+
+def test_bad_times_name_their_table_and_column() -> None:
+    snaps = pd.DataFrame({"lead_id": [1], "as_of": ["whenever"]})
+    outcomes = pd.DataFrame({"lead_id": [1], "stage": ["sql"], "ts": [AS_OF]})
+    with pytest.raises(
+        ValueError,
+        match=r"^snapshots\.as_of: expected timestamps, got values such as \['whenever'\]$",
+    ):
+        label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=90, data_end=END)
+    snaps = pd.DataFrame({"lead_id": [1], "as_of": [AS_OF]})
+    outcomes = pd.DataFrame({"lead_id": [1], "stage": ["sql"], "ts": ["soon"]})
+    with pytest.raises(
+        ValueError, match=r"^outcomes\.ts: expected timestamps, got values such as \['soon'\]$"
+    ):
+        label_snapshots(snaps, outcomes, stages=STAGES, horizon_days=90, data_end=END)
+    tables = Tables(
+        accounts=pd.DataFrame({"account_id": [1]}),
+        leads=pd.DataFrame({"lead_id": [1], "created_at": [AS_OF]}),
+        events=pd.DataFrame({"lead_id": [1], "ts": ["nope"]}),
+        intent=pd.DataFrame({"account_id": [], "ts": []}),
+        outcomes=pd.DataFrame({"lead_id": [], "ts": []}),
+    )
+    with pytest.raises(
+        ValueError, match=r"^events\.ts: expected timestamps, got values such as \['nope'\]$"
+    ):
+        data_end_of(tables)

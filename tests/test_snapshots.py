@@ -173,3 +173,38 @@ def test_the_first_closed_stage_wins_and_open_stages_never_close() -> None:
     assert scoring_snapshots(_leads(), outcomes.iloc[:0], as_of="2024-06-01")[
         "lead_id"
     ].tolist() == [1, 2, 3]
+
+
+def test_integer_ages_still_give_float_ages_and_bad_times_name_their_column() -> None:
+    snaps = training_snapshots(
+        _leads(), _outcomes(), ages_days=(0, 3), data_end=pd.Timestamp("2025-01-01")
+    )
+    assert snaps["age_days"].dtype == np.float64
+    bad = _leads().astype({"created_at": object})
+    bad.loc[0, "created_at"] = "soon"
+    message = (
+        r"^leads\.created_at: expected timestamps, got values such as "
+        r"\['soon', '2024-01-01 00:00:00', '2024-03-01 00:00:00'\]$"
+    )
+    with pytest.raises(ValueError, match=message):
+        training_snapshots(bad, _outcomes(), ages_days=(0,), data_end=pd.Timestamp("2025-01-01"))
+    with pytest.raises(ValueError, match=message):
+        scoring_snapshots(bad, _outcomes(), as_of="2024-06-01")
+    outcomes = _outcomes().astype({"ts": object})
+    outcomes.loc[1, "ts"] = "later"
+    with pytest.raises(
+        ValueError,
+        match=r"^outcomes\.ts: expected timestamps, got values such as "
+        r"\['later', '2024-01-21 00:00:00'\]$",
+    ):
+        first_closed_at(_leads(), outcomes)
+
+
+def test_one_closing_outcome_closes_its_lead_and_results_follow_the_leads_index() -> None:
+    leads = _leads().set_axis([10, 20, 30])
+    one = _outcomes().iloc[[1]]  # lead 1's SQL on 2024-01-08, nothing else
+    closed = first_closed_at(leads, one)
+    assert list(closed.index) == [10, 20, 30]
+    assert closed.loc[10] == pd.Timestamp("2024-01-08") and closed.loc[[20, 30]].isna().all()
+    later = scoring_snapshots(leads, one, as_of="2024-01-09")
+    assert later["lead_id"].tolist() == [2]

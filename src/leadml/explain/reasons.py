@@ -49,7 +49,9 @@ __all__ = ["Lang", "format_number", "reason_text", "render_reason"]
 
 def _count(n: float, one: str, many: str, lang: Lang) -> str:
     n = int(round(n))
-    return f"{format_number(n, lang)} {one if n == 1 else many}"
+    # French takes the singular for 0 and 1 ("0 jour", "1 jour"), English for 1 only
+    singular = abs(n) < 2 if lang == "fr" else n == 1
+    return f"{format_number(n, lang)} {one if singular else many}"
 
 
 def _times(n: float, lang: Lang) -> str:
