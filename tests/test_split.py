@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadml.config import SplitSpec
-from leadml.pointintime.split import PARTS, PURGED, split_by_order, split_summary
+from leadml.pointintime.split import (
+    PARTS,
+    PURGED,
+    cross_fitting_folds,
+    rolling_origin_folds,
+    split_by_order,
+    split_summary,
+)
 
 DAY = pd.Timedelta(days=1)
 
@@ -98,6 +105,82 @@ def test_summary_gives_sizes_positives_rates_and_ranges() -> None:
 def test_bad_fractions_are_refused() -> None:
     with pytest.raises(ValueError, match=r"unknown parts \['holdout'\]"):
         split_by_order(np.arange(10), fractions={"train": 0.5, "holdout": 0.5})
+
+
+# --------------------------------------------------------------------------- folds
+
+
+def _daily(n_days: int, per_day: int = 3) -> pd.Series:
+    days = np.repeat(np.arange(n_days), per_day)
+    return pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")).astype(
+        "datetime64[us]"
+    )
+
+
+def test_rolling_origin_folds_are_time_ordered_and_purged() -> None:
+    as_of = _daily(400)  # 1,200 rows, 3 a day
+    folds = rolling_origin_folds(as_of, folds=4, initial_fraction=0.4, gap=pd.Timedelta(days=30))
+    assert [f.number for f in folds] == [1, 2, 3, 4]
+    # the last 60 % cut into 4 blocks of 180 rows (60 days), one after the other
+    assert [len(f.test) for f in folds] == [180, 180, 180, 180]
+    assert folds[0].test.min() == 480 and folds[-1].test.max() == 1199
+    for before, after in zip(folds, folds[1:], strict=False):
+        assert as_of[before.test].max() < as_of[after.test].min()
+    for fold in folds:
+        # every training row's label window (30 days) closes before the block starts
+        assert as_of[fold.train].max() + pd.Timedelta(days=30) <= as_of[fold.test].min()
+        # a row 30 days before the block may train (its window closes as the block opens);
+        # the 29 days after it are purged
+        assert fold.purged == 29 * 3
+    # expanding: each window holds the one before it, plus 60 days
+    assert [len(f.train) for f in folds] == [393, 573, 753, 933]
+    assert folds[0].describe(as_of)["train_range"][0] == "2024-01-01T00:00:00"
+
+
+def test_a_sliding_window_keeps_the_first_folds_size_and_moves_forward() -> None:
+    as_of = _daily(400)
+    folds = rolling_origin_folds(
+        as_of, folds=3, initial_fraction=0.5, window="sliding", gap=pd.Timedelta(days=10)
+    )
+    assert [len(f.train) for f in folds] == [len(folds[0].train)] * 3
+    starts = [as_of[f.train].min() for f in folds]
+    assert starts[0] < starts[1] < starts[2]
+
+
+def test_row_order_folds_count_the_gap_in_rows() -> None:
+    folds = rolling_origin_folds(np.arange(100), folds=2, initial_fraction=0.5, gap=5)
+    assert folds[0].train.tolist() == list(range(45)) and folds[0].test.tolist() == list(
+        range(50, 75)
+    )
+    assert folds[1].train.max() == 69 and folds[1].purged == 5
+
+
+def test_bad_backtest_layouts_are_refused() -> None:
+    with pytest.raises(ValueError, match="window must be 'expanding' or 'sliding'; got 'rolling'"):
+        rolling_origin_folds(np.arange(100), folds=2, window="rolling")
+    with pytest.raises(ValueError, match="fold 1 of 3 has no rows"):
+        rolling_origin_folds(np.zeros(10, dtype=int), folds=3, initial_fraction=0.1)
+    with pytest.raises(ValueError, match="fold 1 of 2 has no training rows before it"):
+        rolling_origin_folds(np.arange(100), folds=2, initial_fraction=0.1, gap=20)
+
+
+def test_cross_fitting_holds_every_row_out_once_and_purges_both_sides() -> None:
+    as_of = _daily(100)  # 300 rows
+    folds = cross_fitting_folds(as_of, folds=5, gap=pd.Timedelta(days=7))
+    held_out = np.sort(np.concatenate([f.test for f in folds]))
+    assert held_out.tolist() == list(range(300))
+    for fold in folds:
+        assert not set(fold.train) & set(fold.test)
+        first, last = as_of[fold.test].min(), as_of[fold.test].max()
+        before = as_of[fold.train][as_of[fold.train] < first]
+        after = as_of[fold.train][as_of[fold.train] > last]
+        assert len(before) + len(after) == len(fold.train)
+        if len(before):
+            assert before.max() + pd.Timedelta(days=7) <= first
+        if len(after):
+            assert after.min() >= last + pd.Timedelta(days=7)
+    # an inner block loses 6 days on each side (a row 7 days away may train), an end block one side
+    assert [f.purged for f in folds] == [18, 36, 36, 36, 18]
 
 
 def _exactly(message: str) -> str:

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "baseline",
     "train",
     "tune",
+    "backtest",
     "promote",
     "explain",
     "score",

@@ -32,6 +32,7 @@ from leadml.vocabulary import FAMILIES
 
 __all__ = [
     "AuditSpec",
+    "BacktestSpec",
     "ConfigError",
     "EventDataset",
     "FeatureSettings",
@@ -40,7 +41,9 @@ __all__ = [
     "ModelSpec",
     "PointsSpec",
     "PromotionSpec",
+    "RefitSpec",
     "RunConfig",
+    "SmallDataSpec",
     "SnapshotSpec",
     "SplitSpec",
     "TableSpec",
@@ -295,6 +298,38 @@ class ModelSpec(_Frozen):
     early_stopping_rounds: int = 100
 
 
+class RefitSpec(_Frozen):
+    """The production model: refit on every labelled snapshot once the evaluation model has
+    given its out-of-time evidence.
+
+    ``rounds_exponent``: boosting rounds for ``n`` rows are ``best_iteration · (n / n_es)^exponent``,
+    where early stopping found ``best_iteration`` on ``n_es`` training rows (1 = linear, 0 = same).
+    ``calibration_folds``: time blocks of the cross-fitting whose out-of-fold margins fit Platt.
+    """
+
+    enabled: bool = True
+    rounds_exponent: float = Field(1.0, ge=0.0, le=2.0)
+    calibration_folds: int = Field(4, ge=2, le=20)
+
+
+class SmallDataSpec(_Frozen):
+    """Below ``max_rows`` labelled snapshots, no valid or calib part is carved out: early
+    stopping and Platt use ``folds`` purged, time-blocked cross-fitting inside the training window."""
+
+    max_rows: int = Field(50_000, ge=0)
+    folds: int = Field(5, ge=2, le=20)
+
+
+class BacktestSpec(_Frozen):
+    """Rolling-origin backtest: ``folds`` test blocks of equal size after the first
+    ``initial_fraction`` of the labelled rows; each fold trains on the rows before it (purged),
+    all of them (``expanding``) or the most recent ``initial_fraction`` (``sliding``)."""
+
+    folds: int = Field(4, ge=1, le=50)
+    window: Literal["expanding", "sliding"] = "expanding"
+    initial_fraction: float = Field(0.4, gt=0.0, lt=1.0)
+
+
 class PointsSpec(_Frozen):
     base: float = 50.0
     pdo: float = 20.0
@@ -347,6 +382,9 @@ class RunConfig(_Frozen):
     tiers: TierSpec = TierSpec()
     promotion: PromotionSpec = PromotionSpec()
     audit: AuditSpec = AuditSpec()
+    refit: RefitSpec = RefitSpec()
+    small_data: SmallDataSpec = SmallDataSpec()
+    backtest: BacktestSpec = BacktestSpec()
     point_grid: str | None = None
     seed: int = 42
     source: str | None = None  # the file this config was read from

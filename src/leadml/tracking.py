@@ -27,10 +27,12 @@ __all__ = [
     "check_model_uri",
     "ensure_store",
     "load_champion",
+    "load_evaluation_scorer",
     "load_scorer",
     "open_store",
     "require_model",
     "resolve_version",
+    "log_backtest_run",
     "log_scoring_run",
     "log_training_run",
     "promote",
@@ -41,6 +43,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MODEL_CODE = Path(__file__).parent / "serving" / "model_code.py"
 TRAINING_EXPERIMENT = "leadml-training"
 SCORING_EXPERIMENT = "leadml-scoring"
+BACKTEST_EXPERIMENT = "leadml-backtest"
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -386,6 +389,7 @@ def log_training_run(
     artifacts: list[tuple[str, Path]],
     input_example: pd.DataFrame,
     training_frame: pd.DataFrame | None = None,
+    settings: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     uri: str | None = None,
 ) -> RegisteredModel:
@@ -418,7 +422,10 @@ def log_training_run(
                 **(tags or {}),
             }
         )
-        mlflow.log_params(run_params(config, params))
+        # the refit, small-data and backtest settings as they are (not LightGBM's)
+        mlflow.log_params(
+            run_params(config, params) | {k: str(v)[:500] for k, v in (settings or {}).items()}
+        )
         if training_frame is not None:
             dataset, n_rows = _training_dataset(training_frame, fingerprint, config)
             mlflow.log_input(dataset, context="training")
@@ -525,6 +532,30 @@ def check_model_uri(model_uri: str, *, uri: str | None = None) -> None:
         resolve_version(name, version=number)
     else:
         require_model(ref.split("/", 1)[0])
+
+
+def load_evaluation_scorer(model_uri: str, *, uri: str | None = None) -> Any | None:
+    """The evaluation model logged beside a refit model version (run artifact folder
+    ``evaluation_model``), or None when the version's run has none (not a refit)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from leadml.modeling.scorer import LeadScorer
+
+    ensure_store(uri)
+    version = _resolve_version(model_uri) if model_uri.startswith("models:/") else None
+    if version is None or not version.run_id:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            folder = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id, artifact_path="evaluation_model", dst_path=tmp
+            )
+        except (MlflowException, OSError):
+            return None
+        if not (Path(folder) / "model.txt").is_file():
+            return None
+        return LeadScorer.load(folder)
 
 
 def load_champion(name: str, *, uri: str | None = None) -> tuple[Any, dict[str, str]] | None:
@@ -928,4 +959,41 @@ def log_scoring_run(
         if drift.get("features"):
             mlflow.log_metric("psi_max_feature", float(max(drift["features"].values())))
         mlflow.log_text(json.dumps(manifest, indent=2, default=str), "manifest.json")
+        return run.info.run_id
+
+
+def log_backtest_run(
+    *,
+    config: Any,
+    params: Mapping[str, Any],
+    report: Mapping[str, Any],
+    artifacts: list[Path],
+    uri: str | None = None,
+) -> str:
+    """Log a rolling-origin backtest under its own experiment: each arm's metrics per fold
+    (``<arm>_<metric>`` at step = fold) and pooled (``pooled_<arm>_<metric>``)."""
+    import mlflow
+
+    ensure_store(uri)
+    experiment_id = _experiment(BACKTEST_EXPERIMENT)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.set_tags(
+            {
+                "leadml.target": str(report.get("target")),
+                "leadml.model": config.model.registered_name,
+            }
+        )
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        for fold in report.get("folds", []):
+            for arm in ("refit", "oldest_part", "baseline", "oracle"):
+                values = _flatten_metrics(f"{arm}_", fold.get(arm, {}))
+                values = {
+                    k: v for k, v in values.items() if not k.endswith(("_n_train", "_rounds"))
+                }
+                mlflow.log_metrics(values, step=int(fold["fold"]))
+        for arm, values in report.get("pooled", {}).items():
+            mlflow.log_metrics(_flatten_metrics(f"pooled_{arm}_", values))
+        mlflow.log_dict(config.model_dump(mode="json"), "config.json")
+        for path in artifacts:
+            mlflow.log_artifact(str(path))
         return run.info.run_id

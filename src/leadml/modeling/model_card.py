@@ -50,6 +50,25 @@ def _segment_table(model: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _registered_model(report: dict[str, Any]) -> list[str]:
+    """What was registered: the evaluation model itself, or its refit on every labelled row."""
+    refit = report.get("refit")
+    if not refit:
+        return ["## Registered model", "The evaluation model above is the one registered.", ""]
+    oof = refit.get("out_of_fold", {})
+    return [
+        "## Registered model",
+        f"Refit on every labelled snapshot up to the data's end ({refit['n_rows']:,} rows, "
+        f"{refit['positives']:,} positives, {refit['rounds']} boosting rounds scaled from early "
+        "stopping), Platt scaling fitted on cross-fitted out-of-fold margins "
+        f"(ROC-AUC {oof.get('roc_auc', float('nan')):.3f}, ECE {oof.get('ece', float('nan')):.4f}). "
+        "The test metrics above are the evaluation model's out-of-time evidence: the refit "
+        "learned from the test rows too, so it has no out-of-time test of its own "
+        "(`leadml backtest` shows what refitting gains).",
+        "",
+    ]
+
+
 def model_card(config: RunConfig, report: dict[str, Any]) -> str:
     """Intended use, data window, metrics overall and by segment, the baseline, caveats."""
     target = config.target
@@ -92,12 +111,14 @@ def model_card(config: RunConfig, report: dict[str, Any]) -> str:
         f"(`{config.point_grid}`), its points mapped to a probability on the training part.",
         *_segment_table(report.get("model", {})),
         "",
+        *_registered_model(report),
         "## Explanations",
         "Per-lead reasons are exact TreeSHAP contributions in points "
         f"(base {config.points.base:g} at the average lead, +{config.points.pdo:g} points = odds doubled).",
         "",
         "## Caveats",
-        "- Probabilities are calibrated on the calib part; recalibrate when conversion rates move.",
+        "- Probabilities are calibrated by Platt scaling (on the calib part, or on cross-fitted "
+        "out-of-fold margins for a refit or on small data); recalibrate when conversion rates move.",
         "- Features see only data strictly before each snapshot; fields filled after the outcome are excluded.",
         "- Drift (PSI > 0.2) is reported by every scoring run; retrain when it persists.",
         "- Segments with few leads have wide intervals; the bootstrap intervals are the run's "

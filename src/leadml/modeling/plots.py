@@ -23,6 +23,7 @@ from leadml.data.io import atomic_path
 from leadml.modeling.evaluate import cumulative_gains_curve, ece_from_reliability, gains_table
 
 __all__ = [
+    "backtest_figure",
     "gains_figure",
     "pyplot_on_agg",
     "reliability_figure",
@@ -238,3 +239,50 @@ def save_figure(
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS, bbox_inches=bbox_inches)
     return Path(path)
+
+
+# Colours and labels of the backtest's arms, in legend order.
+_BACKTEST_ARMS: dict[str, tuple[str, str]] = {
+    "refit": ("refit on the whole window", "tab:blue"),
+    "oldest_part": ("oldest part only (early stop + Platt on newer parts)", "tab:orange"),
+    "baseline": ("hand-tuned grid", "tab:gray"),
+    "oracle": ("oracle (true probability)", "tab:green"),
+}
+
+
+def backtest_figure(report: Mapping[str, Any], pooled: Mapping[str, Any] | None = None) -> Figure:
+    """Per fold of a rolling-origin backtest report: ROC-AUC, ECE and lift in the top decile of
+    each arm; the pooled value of each arm in the legend."""
+    folds = list(report["folds"])
+    x = np.array([f["fold"] for f in folds])
+    panels = (("roc_auc", "ROC-AUC"), ("ece", "ECE (lower is better)"),
+              ("lift_top_decile", "lift in the top decile"))  # fmt: skip
+    fig = _figure(14, 4.6)
+    axes = fig.subplots(1, len(panels))
+    for ax, (metric, title) in zip(axes, panels, strict=True):
+        for arm, (label, colour) in _BACKTEST_ARMS.items():
+            values = [f[arm][metric] if metric in f.get(arm, {}) else np.nan for f in folds]
+            if np.all(np.isnan(values)):
+                continue
+            pooled_value = report.get("pooled", {}).get(arm, {}).get(metric)
+            shown = label if pooled_value is None else f"{label}: pooled {pooled_value:.3f}"
+            ax.plot(x, values, marker="o", color=colour, label=shown)
+        ax.set_xticks(x)
+        ax.set_xticklabels(
+            [
+                f"{f['fold']}\n{str(f['test_range'][0])[:10]}"
+                if f.get("test_range")
+                else str(f["fold"])
+                for f in folds
+            ],
+            fontsize="small",
+        )
+        ax.set_xlabel("fold (first test row)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+    fig.suptitle(
+        f"Rolling-origin backtest, {report.get('target', '')}: {report.get('window', '')} window, "
+        f"{len(folds)} folds, purge gap {report.get('purge_gap', '')}"
+    )
+    return fig

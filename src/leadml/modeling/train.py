@@ -1,7 +1,17 @@
-"""LightGBM on a point-in-time training set, with Platt calibration on the calib part.
+"""LightGBM on a point-in-time training set: the evaluation model, then the production refit.
 
-Pure: a :class:`~leadml.pointintime.trainingset.TrainingSet` and a config in, a fitted
-:class:`~leadml.modeling.scorer.LeadScorer` and its evaluation out. MLflow lives in
+* :func:`train_scorer` fits the **evaluation model** on the train part. With
+  a valid and a calib part ("holdout"), early stopping on valid and Platt on
+  calib; on small data ("crossfit", no such parts), both come from
+  cross-fitting inside the train part (:mod:`leadml.modeling.crossfit`).
+* :func:`refit_scorer` fits the **production model** on every labelled
+  snapshot up to the data's end (test and purged rows included), with the
+  evaluation model's rounds scaled to the larger data and Platt fitted on
+  cross-fitted out-of-fold margins. Its evidence is the evaluation model's
+  out-of-time test.
+
+Pure: a :class:`~leadml.pointintime.trainingset.TrainingSet` and a config in, fitted
+:class:`~leadml.modeling.scorer.LeadScorer` objects out. MLflow lives in
 :mod:`leadml.tracking`.
 """
 
@@ -16,12 +26,26 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
-from leadml.modeling.calibration import PointsScale, fit_platt
+from leadml.modeling.calibration import PlattCalibration, PointsScale, fit_platt
+from leadml.modeling.crossfit import cross_fit, scaled_rounds
 from leadml.modeling.drift import REFERENCE_ROWS, DriftProfile
+from leadml.modeling.evaluate import expected_calibration_error, roc_auc
 from leadml.modeling.scorer import LeadScorer
 from leadml.trees.fastpredict import raw_scores
 
-__all__ = ["DEFAULT_PARAMS", "TrainResult", "booster_params", "fit_booster", "train_scorer"]
+__all__ = [
+    "DEFAULT_PARAMS",
+    "FittedBooster",
+    "RefitResult",
+    "TrainResult",
+    "booster_params",
+    "fit_booster",
+    "fit_on_window",
+    "refit_booster",
+    "refit_on_rows",
+    "refit_scorer",
+    "train_scorer",
+]
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -50,6 +74,49 @@ class TrainResult:
     boosting_seconds: float
     finishing_seconds: float  # after boosting: calibration, points scale, drift profile
     feature_importance: pd.DataFrame = field(repr=False)
+    fit_mode: str = "holdout"
+    # early stopping's rounds and the training rows they were found on: the refit scales them
+    reference_rounds: float = 0.0
+    reference_rows: float = 0.0
+    crossfit: dict[str, Any] | None = None  # small data: the cross-fitting inside train
+
+
+@dataclass(frozen=True)
+class RefitResult:
+    """The production scorer refit on every labelled snapshot, and how it was made."""
+
+    scorer: LeadScorer
+    n_rows: int
+    positives: int
+    rounds: int
+    boosting_seconds: float
+    crossfit: dict[str, Any]
+    out_of_fold: dict[str, float]  # ROC-AUC and ECE of the cross-fitted, calibrated margins
+    feature_importance: pd.DataFrame = field(repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description for the run report."""
+        return {
+            "n_rows": self.n_rows,
+            "positives": self.positives,
+            "rounds": self.rounds,
+            "boosting_seconds": round(self.boosting_seconds, 2),
+            "calibration": self.scorer.calibration.to_dict(),
+            "out_of_fold": self.out_of_fold,
+            "crossfit": self.crossfit,
+        }
+
+
+@dataclass(frozen=True)
+class FittedBooster:
+    """A booster with its Platt calibration and the early-stopping reference for refits."""
+
+    booster: lgb.Booster
+    calibration: PlattCalibration
+    reference_rounds: float
+    reference_rows: float
+    valid_auc: float
+    crossfit: dict[str, Any] | None = None
 
 
 def booster_params(config: RunConfig) -> dict[str, Any]:
@@ -102,19 +169,23 @@ def _drift_reference(
     )
 
 
-def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
-    """Train LightGBM, fit Platt on calib, and return the servable scorer."""
-    X_train, y_train = training_set.part("train")
-    X_valid, y_valid = training_set.part("valid")
-    X_calib, y_calib = training_set.part("calib")
-    for name, y in (("train", y_train), ("valid", y_valid), ("calib", y_calib)):
-        if len(y) == 0 or y.min() == y.max():
-            raise ValueError(
-                f"the {name} part has {len(y)} rows and {int(np.sum(y))} positives: both classes "
-                "are needed (use more data, a longer window, or other split fractions)"
-            )
-    params = booster_params(config)
-    started = time.perf_counter()
+def _both_classes(name: str, y: np.ndarray) -> None:
+    if len(y) == 0 or y.min() == y.max():
+        raise ValueError(
+            f"the {name} part has {len(y)} rows and {int(np.sum(y))} positives: both classes "
+            "are needed (use more data, a longer window, or other split fractions)"
+        )
+
+
+def _holdout_fit(
+    parts: dict[str, tuple[pd.DataFrame, np.ndarray]], config: RunConfig, params: dict[str, Any]
+) -> FittedBooster:
+    """Early stopping on valid, Platt on calib, trees on train."""
+    for name in ("train", "valid", "calib"):
+        _both_classes(name, parts[name][1])
+    (X_train, y_train), (X_valid, y_valid), (X_calib, y_calib) = (
+        parts["train"], parts["valid"], parts["calib"]
+    )  # fmt: skip
     booster = fit_booster(
         X_train,
         y_train,
@@ -124,19 +195,151 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
         num_boost_round=config.model.num_boost_round,
         early_stopping_rounds=config.model.early_stopping_rounds,
     )
-    boosted = time.perf_counter()
-    boosting_seconds = boosted - started
     valid_auc = float(booster.best_score.get("valid", {}).get("auc", np.nan))
     # Keep only the trees early stopping chose: the text model is then the whole truth.
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
-    calibration = fit_platt(raw_scores(booster, X_calib), y_calib)
-    expected_margin = float(booster.predict(X_train.iloc[:1], pred_contrib=True)[0, -1])
+    return FittedBooster(
+        booster=booster,
+        calibration=fit_platt(raw_scores(booster, X_calib), y_calib),
+        reference_rounds=float(booster.num_trees()),
+        reference_rows=float(len(X_train)),
+        valid_auc=valid_auc,
+    )
+
+
+def _crossfit_fit(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    order: pd.Series,
+    *,
+    gap: pd.Timedelta | int,
+    config: RunConfig,
+    params: dict[str, Any],
+) -> FittedBooster:
+    """Small data: early stopping and Platt cross-fitted inside the rows, trees on all of them."""
+    _both_classes("train", y)
+    crossed = cross_fit(
+        X,
+        y,
+        order,
+        params=params,
+        folds=config.small_data.folds,
+        gap=gap,
+        exponent=config.refit.rounds_exponent,
+        num_boost_round=config.model.num_boost_round,
+        early_stopping_rounds=config.model.early_stopping_rounds,
+    )
+    return FittedBooster(
+        booster=refit_booster(X, y, params=params, rounds=crossed.rounds),
+        calibration=crossed.calibration,
+        reference_rounds=crossed.reference_rounds,
+        reference_rows=crossed.reference_rows,
+        valid_auc=_out_of_fold(y, crossed)["roc_auc"],
+        crossfit=crossed.summary(),
+    )
+
+
+def _out_of_fold(y: np.ndarray, crossed: Any) -> dict[str, float]:
+    """ROC-AUC and ECE of the cross-fitted margins once calibrated (each row by a model
+    that never saw it)."""
+    probability = crossed.calibration.probability(crossed.margin)
+    return {
+        "roc_auc": roc_auc(y, probability),
+        "ece": expected_calibration_error(y, probability),
+    }
+
+
+def refit_booster(
+    X: pd.DataFrame, y: np.ndarray, *, params: dict[str, Any], rounds: int
+) -> lgb.Booster:
+    """Boost exactly ``rounds`` rounds on all of ``X`` (no early stopping: the rounds are known)."""
+    train_set = lgb.Dataset(X, label=y, categorical_feature="auto", free_raw_data=True)
+    return lgb.train(dict(params), train_set, num_boost_round=rounds)
+
+
+def refit_on_rows(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    order: pd.Series,
+    config: RunConfig,
+    *,
+    params: dict[str, Any],
+    reference_rounds: float,
+    reference_rows: float,
+    gap: pd.Timedelta | int,
+) -> FittedBooster:
+    """Boost on every row of ``X`` for the reference rounds scaled to ``len(X)``; Platt on the
+    margins of ``config.refit.calibration_folds`` cross-fitted models (``crossfit`` holds
+    their summary and the out-of-fold ECE; ``valid_auc`` is the out-of-fold ROC-AUC)."""
+    rounds = scaled_rounds(
+        reference_rounds, reference_rows, len(X), exponent=config.refit.rounds_exponent
+    )
+    crossed = cross_fit(
+        X,
+        y,
+        order,
+        params=params,
+        folds=config.refit.calibration_folds,
+        gap=gap,
+        exponent=config.refit.rounds_exponent,
+        rounds=rounds,
+    )
+    out_of_fold = _out_of_fold(y, crossed)
+    return FittedBooster(
+        booster=refit_booster(X, y, params=params, rounds=rounds),
+        calibration=crossed.calibration,
+        reference_rounds=reference_rounds,
+        reference_rows=reference_rows,
+        valid_auc=out_of_fold["roc_auc"],
+        crossfit=crossed.summary() | {"out_of_fold_ece": out_of_fold["ece"]},
+    )
+
+
+def fit_on_window(
+    rows: pd.DataFrame,
+    config: RunConfig,
+    *,
+    names: tuple[str, ...] | list[str],
+    parts: dict[str, tuple[pd.DataFrame, np.ndarray]] | None = None,
+    gap: pd.Timedelta | int,
+    params: dict[str, Any] | None = None,
+) -> FittedBooster:
+    """The evaluation recipe on one training window: holdout when ``parts`` (train, valid,
+    calib) are given, else cross-fitting over ``rows`` (columns ``as_of``, ``label``, ``names``)."""
+    params = booster_params(config) if params is None else params
+    if parts is not None:
+        return _holdout_fit(parts, config, params)
+    X = rows[list(names)].reset_index(drop=True)
+    y = rows["label"].to_numpy(dtype=np.int8)
+    return _crossfit_fit(X, y, rows["as_of"], gap=gap, config=config, params=params)
+
+
+def _importance(booster: lgb.Booster, spec: Any) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "feature": booster.feature_name(),
+            "column": [spec.display_names[f] for f in booster.feature_name()],
+            "gain": booster.feature_importance("gain"),
+            "splits": booster.feature_importance("split"),
+        }
+    ).sort_values("gain", ascending=False, ignore_index=True)
+
+
+def _scorer(
+    booster: lgb.Booster,
+    calibration: PlattCalibration,
+    training_set: Any,
+    config: RunConfig,
+    X_reference: pd.DataFrame,
+) -> LeadScorer:
+    """The servable scorer around a booster: points scale, tiers, drift reference."""
+    expected_margin = float(booster.predict(X_reference.iloc[:1], pred_contrib=True)[0, -1])
     scale = PointsScale(
         base=config.points.base,
         pdo=config.points.pdo,
         reference_log_odds=float(calibration.log_odds(np.array([expected_margin]))[0]),
     )
-    scorer = LeadScorer(
+    return LeadScorer(
         booster=booster,
         spec=training_set.spec,
         catalogue=training_set.catalogue,
@@ -148,7 +351,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
         target=config.target.name,
         horizon_days=config.target.horizon_days,
         reference=_drift_reference(
-            X_train
+            X_reference
             if training_set.reference is None or training_set.reference.empty
             else training_set.reference,
             booster,
@@ -156,20 +359,82 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
             seed=config.seed,
         ),
     )
-    importance = pd.DataFrame(
-        {
-            "feature": booster.feature_name(),
-            "column": [training_set.spec.display_names[f] for f in booster.feature_name()],
-            "gain": booster.feature_importance("gain"),
-            "splits": booster.feature_importance("split"),
-        }
-    ).sort_values("gain", ascending=False, ignore_index=True)
+
+
+def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
+    """The evaluation model: LightGBM on the train part, early stopping and Platt on the
+    valid and calib parts (holdout) or cross-fitted inside train (small data)."""
+    from leadml.pointintime.trainingset import purge_gap
+
+    params = booster_params(config)
+    started = time.perf_counter()
+    if training_set.fit_mode == "crossfit":
+        train = training_set.frame[training_set.frame["split"] == "train"]
+        fitted = fit_on_window(
+            train,
+            config,
+            names=training_set.spec.names,
+            gap=purge_gap(config, train["as_of"]),
+            params=params,
+        )
+        X_train, _ = training_set.part("train")
+    else:
+        parts = {name: training_set.part(name) for name in ("train", "valid", "calib")}
+        X_train = parts["train"][0]
+        fitted = fit_on_window(
+            training_set.frame,
+            config,
+            names=training_set.spec.names,
+            parts=parts,
+            gap=0,
+            params=params,
+        )
+    boosted = time.perf_counter()
+    scorer = _scorer(fitted.booster, fitted.calibration, training_set, config, X_train)
     return TrainResult(
         scorer=scorer,
         params=params,
-        best_iteration=booster.num_trees(),
-        valid_auc=valid_auc,
-        boosting_seconds=boosting_seconds,
+        best_iteration=fitted.booster.num_trees(),
+        valid_auc=fitted.valid_auc,
+        boosting_seconds=boosted - started,
         finishing_seconds=time.perf_counter() - boosted,
-        feature_importance=importance,
+        feature_importance=_importance(fitted.booster, training_set.spec),
+        fit_mode=training_set.fit_mode,
+        reference_rounds=fitted.reference_rounds,
+        reference_rows=fitted.reference_rows,
+        crossfit=fitted.crossfit,
+    )
+
+
+def refit_scorer(training_set: Any, config: RunConfig, evaluation: TrainResult) -> RefitResult:
+    """The production model: every labelled snapshot (parts and purged rows), the evaluation
+    model's rounds scaled to their number, Platt on cross-fitted out-of-fold margins."""
+    from leadml.pointintime.trainingset import purge_gap
+
+    rows = training_set.labelled()
+    X = rows[list(training_set.spec.names)]
+    y = rows["label"].to_numpy(dtype=np.int8)
+    started = time.perf_counter()
+    fitted = refit_on_rows(
+        X,
+        y,
+        rows["as_of"],
+        config,
+        params=evaluation.params,
+        reference_rounds=evaluation.reference_rounds,
+        reference_rows=evaluation.reference_rows,
+        gap=purge_gap(config, rows["as_of"]),
+    )
+    booster, crossed = fitted.booster, fitted.crossfit
+    rounds = booster.num_trees()
+    seconds = time.perf_counter() - started
+    return RefitResult(
+        scorer=_scorer(booster, fitted.calibration, training_set, config, X),
+        n_rows=int(len(rows)),
+        positives=int(y.sum()),
+        rounds=rounds,
+        boosting_seconds=seconds,
+        crossfit=crossed,
+        out_of_fold={"roc_auc": fitted.valid_auc, "ece": crossed["out_of_fold_ece"]},
+        feature_importance=_importance(booster, training_set.spec),
     )

@@ -1,5 +1,10 @@
 """One training run end to end: training set → LightGBM + Platt → evaluation beside the
-rule baseline, the champion and the oracle → explanations → MLflow run + registry.
+rule baseline, the champion and the oracle → refit on every labelled snapshot →
+explanations → MLflow run + registry.
+
+The evaluation model (trained on the oldest part, or cross-fitted on small data)
+gives the out-of-time evidence; with ``refit.enabled`` the model registered and
+scored with is its refit on every labelled snapshot up to the data's end.
 
 This is the orchestration behind ``leadml train``; each step is a pure function
 of another module, and MLflow is reached only through :mod:`leadml.tracking`.
@@ -25,7 +30,7 @@ from leadml.explain.explanation import explain_rows
 from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
 from leadml.modeling.model_card import model_card
 from leadml.modeling.scorer import LeadScorer
-from leadml.modeling.train import TrainResult, train_scorer
+from leadml.modeling.train import RefitResult, TrainResult, refit_scorer, train_scorer
 from leadml.progress import say, warn
 
 if TYPE_CHECKING:
@@ -43,6 +48,7 @@ __all__ = [
 ]
 
 KEY_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile")
+EVALUATION_MODEL = "evaluation_model"  # run artifact folder of the evaluation model
 EXPLAIN_SAMPLE = 20_000
 BEESWARM_SAMPLE = 1_500
 
@@ -135,12 +141,18 @@ def evaluate_test_part(
 def _champion_probability(
     config: RunConfig, test: pd.DataFrame, uri: str | None
 ) -> tuple[np.ndarray | None, str | None]:
-    from leadml.tracking import load_champion
+    """The champion's probabilities on the test rows, from its *evaluation* model when its run
+    logged one: a refit champion learned from rows up to its data's end, test rows included,
+    so only its evaluation model is judged out of time like the challenger's."""
+    from leadml.tracking import load_champion, load_evaluation_scorer
 
     found = load_champion(config.model.registered_name, uri=uri)
     if found is None:  # no store, no model or no champion yet
         return None, None
     champion, meta = found
+    evaluation = load_evaluation_scorer(f"models:/{config.model.registered_name}@champion", uri=uri)
+    if evaluation is not None:
+        champion = evaluation
     try:
         return champion.probability(test), meta.get("version")
     except (KeyError, ValueError) as exc:
@@ -250,6 +262,37 @@ def _input_example(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+def _evaluation_summary(result: TrainResult) -> dict[str, Any]:
+    """How the evaluation model was fitted (JSON-ready)."""
+    out: dict[str, Any] = {
+        "fit_mode": result.fit_mode,
+        "rounds": result.best_iteration,
+        "reference_rounds": result.reference_rounds,
+        "reference_rows": result.reference_rows,
+        "calibration": result.scorer.calibration.to_dict(),
+    }
+    if result.crossfit is not None:
+        out["crossfit"] = result.crossfit
+    return out
+
+
+def _training_settings(
+    config: RunConfig, result: TrainResult, refit: RefitResult | None
+) -> dict[str, Any]:
+    """The run's refit, small-data and backtest settings, logged as MLflow params."""
+    return {
+        "fit_mode": result.fit_mode,
+        "refit": config.refit.enabled,
+        "refit_rounds": refit.rounds if refit is not None else None,
+        "refit_rounds_exponent": config.refit.rounds_exponent,
+        "refit_calibration_folds": config.refit.calibration_folds,
+        "small_data_max_rows": config.small_data.max_rows,
+        "small_data_folds": config.small_data.folds,
+        "backtest_folds": config.backtest.folds,
+        "backtest_window": config.backtest.window,
+    }
+
+
 class _Phases:
     """Wall-clock seconds of the named steps after boosting (each ``mark`` closes one)."""
 
@@ -301,6 +344,9 @@ class TrainedModel:
     learned_grid: Any = field(repr=False)
     params: dict[str, Any] = field(repr=False, default_factory=dict)
     input_example: pd.DataFrame | None = field(repr=False, default=None)
+    evaluation_scorer: LeadScorer | None = field(repr=False, default=None)
+    refit: Any = field(repr=False, default=None)
+    settings: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -353,7 +399,10 @@ def fit_and_evaluate(
         f"training set: {len(training_set.frame):,} snapshots in {built - started:.1f}s; training LightGBM …"
     )
     result: TrainResult = train_scorer(training_set, config)
-    say(f"boosting: {result.best_iteration} trees in {result.boosting_seconds:.1f}s; evaluating …")
+    say(
+        f"boosting ({result.fit_mode}): {result.best_iteration} trees in "
+        f"{result.boosting_seconds:.1f}s; evaluating …"
+    )
     phases = _Phases(**{"calibration and drift reference": result.finishing_seconds})
 
     test = training_set.frame[training_set.frame["split"] == "test"].reset_index(drop=True)
@@ -377,7 +426,21 @@ def fit_and_evaluate(
     reports = evaluate_test_part(scores, y_test, segments=_segments(test, config), config=config)
     phases.mark("evaluation")
 
-    # Explanations on (a sample of) the test part: the learned grid and SHAP figures.
+    # The evaluation model has given its evidence; the production model learns from every
+    # labelled snapshot, the test part and the purged rows included.
+    refit: RefitResult | None = None
+    if config.refit.enabled:
+        refit = refit_scorer(training_set, config, result)
+        scorer = refit.scorer
+        say(
+            f"refit on {refit.n_rows:,} labelled snapshots: {refit.rounds} trees in "
+            f"{refit.boosting_seconds:.1f}s (out-of-fold ROC-AUC "
+            f"{refit.out_of_fold['roc_auc']:.3f}, ECE {refit.out_of_fold['ece']:.4f})"
+        )
+        phases.mark("refit on every labelled snapshot")
+
+    # Explanations of the registered model on (a sample of) the test part: the learned grid
+    # and SHAP figures.
     rng = np.random.default_rng(config.seed)
     sample = np.sort(rng.choice(len(X_test), size=min(EXPLAIN_SAMPLE, len(X_test)), replace=False))
     X_sample = X_test.iloc[sample]
@@ -420,6 +483,10 @@ def fit_and_evaluate(
         "best_iteration": result.best_iteration,
         "valid_auc": result.valid_auc,
         "compared_champion_version": champion_version,
+        "fit_mode": result.fit_mode,
+        "evaluation_model": _evaluation_summary(result),
+        "registered_model": "refit" if refit is not None else "evaluation",
+        **({"refit": refit.summary()} if refit is not None else {}),
         **{name: {k: v for k, v in rep.items()} for name, rep in reports.items()},
         "learned_grid_fidelity": grid.fidelity,
         "mean_abs_points_by_group": importance_by_group.round(4).to_dict(),
@@ -435,9 +502,12 @@ def fit_and_evaluate(
         report=report,
         figures=figures,
         training_set=training_set,
-        feature_importance=result.feature_importance,
+        feature_importance=(refit or result).feature_importance,
         learned_grid=grid,
         params=result.params,
+        evaluation_scorer=result.scorer,
+        refit=refit,
+        settings=_training_settings(config, result, refit),
         input_example=_input_example(X_sample).rename(columns=scorer.spec.display_names),
     )
 
@@ -475,9 +545,23 @@ def log_trained_model(
             ("", folder / "model_card.md"),
             ("", folder / "feature_importance.csv"),
         ]
+        refit = trained.refit
+        if refit is not None and trained.evaluation_scorer is not None:
+            # the evaluation model travels with the run: a later challenger is compared
+            # with it, out of time, rather than with the refit (which saw the test rows)
+            saved = trained.evaluation_scorer.save(folder / EVALUATION_MODEL)
+            run_artifacts += [(EVALUATION_MODEL, p) for p in saved.values()]
         metrics = {
             "valid_": {"auc": report["valid_auc"], "best_iteration": report["best_iteration"]}
         }
+        if refit is not None:
+            metrics["refit_"] = {
+                "rounds": refit.rounds,
+                "n_rows": refit.n_rows,
+                "out_of_fold_roc_auc": refit.out_of_fold["roc_auc"],
+                "out_of_fold_ece": refit.out_of_fold["ece"],
+                "platt_slope": refit.scorer.calibration.slope,
+            }
         for name in ("model", "baseline", "champion", "oracle"):
             if name in report:
                 metrics[f"test_{name}_"] = interval_metrics(report[name])
@@ -490,6 +574,7 @@ def log_trained_model(
             scorer=trained.scorer,
             config=config,
             params=trained.params,
+            settings=trained.settings,
             metrics=metrics,
             report=report,
             fingerprint=data_fingerprint(

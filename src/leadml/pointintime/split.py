@@ -10,6 +10,15 @@ kept, so the gaps do not eat the small parts; snapshots with the same
 
 Flat mode orders rows by the time column, or by row number, and the gap
 is then a number of rows (default 0).
+
+Two fold layouts over the same ordering, with the same purge rule:
+
+* :func:`rolling_origin_folds` (the backtest): test blocks one after the
+  other after an initial stretch; each fold trains only on rows before its
+  block (all of them, or a sliding window of fixed size), purged by ``gap``.
+* :func:`cross_fitting_folds` (early stopping and Platt without a separate
+  slice): every row is held out once, in time blocks; a block's model trains
+  on the rows before *and after* it, purged by ``gap`` on both sides.
 """
 
 from __future__ import annotations
@@ -24,7 +33,16 @@ import pandas as pd
 from leadml.config import SplitSpec
 from leadml.data.timestamps import naive_utc_series
 
-__all__ = ["PARTS", "PURGED", "SplitResult", "split_by_order", "split_summary"]
+__all__ = [
+    "PARTS",
+    "PURGED",
+    "Fold",
+    "SplitResult",
+    "cross_fitting_folds",
+    "rolling_origin_folds",
+    "split_by_order",
+    "split_summary",
+]
 
 PARTS: tuple[str, ...] = ("train", "valid", "calib", "test")
 PURGED = "purged"
@@ -71,6 +89,24 @@ def _order_values(order: pd.Series | np.ndarray) -> tuple[np.ndarray, str]:
     )
 
 
+def _gap_units(gap: pd.Timedelta | int, unit: str) -> int:
+    """The gap in the ordering's units: a later part starts at ``t_last + units`` or after."""
+    if unit == "time":
+        delta = (
+            pd.Timedelta(days=gap)
+            if isinstance(gap, int | float | np.number)
+            else pd.Timedelta(gap)
+        )
+        units = int(delta // pd.Timedelta(microseconds=1))
+    else:
+        if not isinstance(gap, int | np.integer) or gap < 0:
+            raise ValueError(f"split: with row order the gap is a number of rows >= 0; got {gap!r}")
+        units = int(gap) + 1  # next part starts gap rows after the last kept row
+    if units < 0:
+        raise ValueError(f"split: the purge gap must not be negative; got {gap!r}")
+    return units
+
+
 def split_by_order(
     order: pd.Series | np.ndarray,
     *,
@@ -85,19 +121,7 @@ def split_by_order(
     >>> split_by_order(snapshots["as_of"], fractions=config.split, gap=pd.Timedelta(days=90))
     """
     values, unit = _order_values(order)
-    if unit == "time":
-        delta = (
-            pd.Timedelta(days=gap)
-            if isinstance(gap, int | float | np.number)
-            else pd.Timedelta(gap)
-        )
-        gap_units = int(delta // pd.Timedelta(microseconds=1))
-    else:
-        if not isinstance(gap, int | np.integer) or gap < 0:
-            raise ValueError(f"split: with row order the gap is a number of rows >= 0; got {gap!r}")
-        gap_units = int(gap) + 1  # next part starts gap rows after the last kept row
-    if gap_units < 0:
-        raise ValueError(f"split: the purge gap must not be negative; got {gap!r}")
+    gap_units = _gap_units(gap, unit)
     share = _fractions(fractions)
     n = values.size
     sorter = np.argsort(values, kind="stable")
@@ -175,4 +199,145 @@ def split_summary(
             "as_of_max": _stamp(rows["as_of"].max()) if n else None,
         }
     out["purged"] = int((frame["split"] == PURGED).sum())
+    return out
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold: positions (into the ordering given) of its training rows and held-out rows."""
+
+    number: int
+    train: np.ndarray
+    test: np.ndarray
+    purged: int  # rows left out of training because their label window reaches the block
+
+    def describe(self, order: pd.Series | np.ndarray) -> dict[str, Any]:
+        """Sizes and order ranges (JSON-ready)."""
+        values = pd.Series(order).to_numpy()
+
+        def span(rows: np.ndarray) -> list[Any] | None:
+            if not len(rows):
+                return None
+            return [_stamp(values[rows].min()), _stamp(values[rows].max())]
+
+        return {
+            "fold": self.number,
+            "n_train": int(len(self.train)),
+            "n_test": int(len(self.test)),
+            "purged": self.purged,
+            "train_range": span(self.train),
+            "test_range": span(self.test),
+        }
+
+
+def _block_starts(t: np.ndarray, start: int, blocks: int) -> list[int]:
+    """``blocks + 1`` boundaries cutting ``t[start:]`` (sorted) into blocks of equal size,
+    each moved back to the first of its ties so one order value never spans two blocks."""
+    n = t.size
+    bounds = [start]
+    for k in range(1, blocks):
+        at = start + int(round(k * (n - start) / blocks))
+        at = int(np.searchsorted(t, t[min(at, n - 1)], side="left")) if at < n else n
+        bounds.append(max(at, bounds[-1]))
+    bounds.append(n)
+    return bounds
+
+
+def rolling_origin_folds(
+    order: pd.Series | np.ndarray,
+    *,
+    folds: int,
+    initial_fraction: float = 0.4,
+    window: str = "expanding",
+    gap: pd.Timedelta | int = 0,
+) -> list[Fold]:
+    """Rolling-origin folds: the rows after the first ``initial_fraction`` cut into ``folds``
+    test blocks in time order; fold k trains on the rows before block k whose order value is
+    at least ``gap`` before the block's first (``expanding``), or on the most recent of them,
+    as many as the first fold has (``sliding``).
+
+    >>> rolling_origin_folds(rows["as_of"], folds=4, gap=pd.Timedelta(days=90))
+    """
+    if folds < 1:
+        raise ValueError(f"backtest: folds must be >= 1; got {folds}")
+    if not 0.0 < initial_fraction < 1.0:
+        raise ValueError(f"backtest: initial_fraction must be in (0, 1); got {initial_fraction}")
+    if window not in ("expanding", "sliding"):
+        raise ValueError(f"backtest: window must be 'expanding' or 'sliding'; got {window!r}")
+    values, unit = _order_values(order)
+    gap_units = _gap_units(gap, unit)
+    sorter = np.argsort(values, kind="stable")
+    t = values[sorter]
+    n = t.size
+    first = int(round(initial_fraction * n))
+    if n == 0 or first >= n:
+        raise ValueError(f"backtest: {n} rows leave no rows to test after the first {first}")
+    first = int(np.searchsorted(t, t[first], side="left"))
+    bounds = _block_starts(t, first, folds)
+    out: list[Fold] = []
+    width: int | None = None
+    for k in range(folds):
+        s, e = bounds[k], bounds[k + 1]
+        if e <= s:
+            raise ValueError(
+                f"backtest: fold {k + 1} of {folds} has no rows ({n} rows; use fewer folds)"
+            )
+        end = int(np.searchsorted(t, t[s] - gap_units, side="right"))  # t + gap <= t[s]
+        end = min(end, s)
+        if end == 0:
+            raise ValueError(
+                f"backtest: fold {k + 1} of {folds} has no training rows before it once the "
+                f"purge gap is taken out (raise initial_fraction or shorten the gap)"
+            )
+        start = 0
+        if window == "sliding":
+            width = end if width is None else width
+            start = max(0, end - width)
+        out.append(
+            Fold(
+                number=k + 1,
+                train=np.sort(sorter[start:end]),
+                test=np.sort(sorter[s:e]),
+                purged=s - end,
+            )
+        )
+    return out
+
+
+def cross_fitting_folds(
+    order: pd.Series | np.ndarray, *, folds: int, gap: pd.Timedelta | int = 0
+) -> list[Fold]:
+    """Every row held out once, in ``folds`` time blocks; a block's training rows are the
+    rows before it (order value at least ``gap`` before its first) and after it (at least
+    ``gap`` after its last), so no label window crosses into or out of the block.
+    """
+    if folds < 2:
+        raise ValueError(f"cross-fitting: folds must be >= 2; got {folds}")
+    values, unit = _order_values(order)
+    gap_units = _gap_units(gap, unit)
+    sorter = np.argsort(values, kind="stable")
+    t = values[sorter]
+    n = t.size
+    if n < folds:
+        raise ValueError(f"cross-fitting: {n} rows cannot make {folds} folds")
+    bounds = _block_starts(t, 0, folds)
+    out: list[Fold] = []
+    for k in range(folds):
+        s, e = bounds[k], bounds[k + 1]
+        if e <= s:
+            raise ValueError(
+                f"cross-fitting: block {k + 1} of {folds} is empty ({n} rows sharing few order "
+                "values; use fewer folds)"
+            )
+        before = min(int(np.searchsorted(t, t[s] - gap_units, side="right")), s)
+        after = max(int(np.searchsorted(t, t[e - 1] + gap_units, side="left")), e)
+        train = np.concatenate([sorter[:before], sorter[after:]])
+        out.append(
+            Fold(
+                number=k + 1,
+                train=np.sort(train),
+                test=np.sort(sorter[s:e]),
+                purged=(s - before) + (after - e),
+            )
+        )
     return out

@@ -5,6 +5,13 @@ mode) -> labels (censored windows dropped) -> out-of-time split with purge
 gaps -> features (only data before each as_of) -> feature spec fitted on the
 train part -> one frame ``lead_id, as_of, split, label, <features>``.
 
+Below ``config.small_data.max_rows`` labelled snapshots the split has only a
+train and a test part (``fit_mode`` "crossfit": early stopping and Platt are
+cross-fitted inside train); otherwise train | valid | calib | test ("holdout").
+With ``config.refit.enabled`` the rows purged between parts keep their
+features too (``purged_rows``): the production refit and the backtest learn
+from every labelled snapshot (``labelled()``).
+
 ``build_scoring_set(config, data, as_of=..., spec=...)``: the open leads at
 ``as_of`` through the very same feature code, then ``spec.apply``. The
 features of a lead scored at ``t`` equal its training row at ``t``.
@@ -42,6 +49,8 @@ __all__ = [
     "build_scoring_set",
     "build_training_set",
     "load_event_tables",
+    "purge_gap",
+    "split_fractions",
 ]
 
 
@@ -56,6 +65,26 @@ class TrainingSet:
     # The model matrix of (a sample of) the leads open at the end of the data: the
     # population a scoring run sees, hence the drift reference (event mode; None in flat mode).
     reference: pd.DataFrame | None = field(default=None, repr=False)
+    # Labelled snapshots that fell in a purge gap of the split: same columns as ``frame``
+    # (split "purged"); kept for the refit and the backtest (None when not kept).
+    purged_rows: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def fit_mode(self) -> str:
+        """``"holdout"`` (valid and calib parts) or ``"crossfit"`` (small data: train and test only)."""
+        return str(self.summary.get("fit_mode", "holdout"))
+
+    def labelled(self) -> pd.DataFrame:
+        """Every labelled snapshot in time order (then lead): the parts and the purged rows,
+        ``split`` a categorical over the parts and ``"purged"``."""
+        frames = [self.frame]
+        if self.purged_rows is not None and len(self.purged_rows):
+            frames.append(self.purged_rows)
+        categories = [*PARTS, PURGED]
+        frames = [f.assign(split=pd.Categorical(f["split"].astype(str), categories=categories))
+                  for f in frames]  # fmt: skip
+        rows = pd.concat(frames, ignore_index=True)
+        return rows.iloc[_by_time_then_lead(rows)].reset_index(drop=True)
 
     def part(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
         """``(X, y)`` of one part: X in spec order (model dtypes), y as int8."""
@@ -117,6 +146,47 @@ def _flat_gap(config: RunConfig, as_of: pd.Series) -> pd.Timedelta | int:
     if pd.api.types.is_datetime64_any_dtype(as_of.dtype):
         return pd.Timedelta(days=gap)
     return int(gap)
+
+
+def purge_gap(config: RunConfig, as_of: pd.Series) -> pd.Timedelta | int:
+    """The gap between training rows and the rows they are judged on: the label horizon
+    (or ``split.purge_days``) in event mode; rows or days in flat mode."""
+    if config.is_flat:
+        return _flat_gap(config, as_of)
+    return pd.Timedelta(days=config.purge_days)
+
+
+def split_fractions(config: RunConfig, n_labelled: int) -> tuple[dict[str, float], str]:
+    """The split fractions and the fit mode for ``n_labelled`` labelled snapshots.
+
+    Small data (fewer than ``config.small_data.max_rows``): train | test only, mode
+    ``"crossfit"``; else the configured train | valid | calib | test, mode ``"holdout"``.
+    """
+    split = config.split
+    if n_labelled < config.small_data.max_rows:
+        return {
+            "train": 1.0 - split.test,
+            "valid": 0.0,
+            "calib": 0.0,
+            "test": split.test,
+        }, "crossfit"
+    fractions = {
+        "train": split.train,
+        "valid": split.valid,
+        "calib": split.calib,
+        "test": split.test,
+    }
+    return fractions, "holdout"
+
+
+def _divide(
+    frame: pd.DataFrame, in_part: np.ndarray, keep_purged: bool
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The rows in a part (split categories: the parts) and, when kept, the purged rows."""
+    parts = frame.loc[in_part].reset_index(drop=True)
+    parts["split"] = parts["split"].cat.remove_categories(PURGED)
+    purged = frame.loc[~in_part].reset_index(drop=True) if keep_purged else None
+    return parts, purged
 
 
 def _stamp(value: Any) -> Any:
@@ -195,15 +265,23 @@ def _event_training_set(
         data_end=end,
     )
     kept = labelled.frame
+    fractions, fit_mode = split_fractions(config, len(kept))
     split = split_by_order(
-        kept["as_of"], fractions=config.split, gap=pd.Timedelta(days=config.purge_days)
+        kept["as_of"], fractions=fractions, gap=pd.Timedelta(days=config.purge_days)
     )
+    keep_purged = config.refit.enabled
     in_part = (split.assignment != PURGED).to_numpy()
-    kept = kept.loc[in_part].assign(split=split.assignment[in_part].cat.remove_categories(PURGED))
+    if keep_purged:
+        kept = kept.assign(split=split.assignment)
+    else:
+        kept = kept.loc[in_part].assign(split=split.assignment[in_part])
     kept = kept.iloc[_by_time_then_lead(kept)].reset_index(drop=True)
     features = build_features(tables, kept[["lead_id", "as_of"]], dataset, include=include)
     catalogue = event_catalogue(dataset).extended(included_columns(tables, include))
-    frame, spec, unseen = _assemble(features, kept["label"].to_numpy(), kept["split"], catalogue)
+    everything, spec, unseen = _assemble(
+        features, kept["label"].to_numpy(), kept["split"], catalogue
+    )
+    frame, purged_rows = _divide(everything, (kept["split"] != PURGED).to_numpy(), keep_purged)
     summary = {
         "mode": "events",
         "target": config.target.name,
@@ -219,6 +297,8 @@ def _event_training_set(
         "n_rows": int(len(frame)),
         "positives": int(frame["label"].sum()),
         "n_features": len(spec),
+        "n_labelled": int(len(kept)) if keep_purged else int(len(frame)) + split.purged,
+        "fit_mode": fit_mode,
         "unseen_categories_after_train": unseen,
     }
     summary |= _parts(frame)
@@ -230,6 +310,7 @@ def _event_training_set(
         catalogue=catalogue.select(spec.names),
         summary=summary,
         reference=reference,
+        purged_rows=purged_rows,
     )
 
 
@@ -268,13 +349,20 @@ def _flat_training_set(
     features = flat_features(raw, dataset, include=include)
     label = flat_labels(raw, dataset)
     order = features["as_of"]
-    split = split_by_order(order, fractions=config.split, gap=_flat_gap(config, order))
+    fractions, fit_mode = split_fractions(config, len(features))
+    split = split_by_order(order, fractions=fractions, gap=_flat_gap(config, order))
+    keep_purged = config.refit.enabled
     in_part = (split.assignment != PURGED).to_numpy()
-    features = features.loc[in_part].reset_index(drop=True)
-    assignment = split.assignment[in_part].cat.remove_categories(PURGED).reset_index(drop=True)
-    label = label[in_part]
+    if not keep_purged:
+        features, label = features.loc[in_part].reset_index(drop=True), label[in_part]
+    assignment = split.assignment[in_part if not keep_purged else slice(None)]
     catalogue = flat_catalogue(dataset, include=include)
-    frame, spec, unseen = _assemble(features, label, assignment, catalogue)
+    everything, spec, unseen = _assemble(
+        features, label, assignment.reset_index(drop=True), catalogue
+    )
+    frame, purged_rows = _divide(
+        everything, (everything["split"] != PURGED).to_numpy(), keep_purged
+    )
     summary = {
         "mode": "flat",
         "target": config.target.name,
@@ -289,11 +377,17 @@ def _flat_training_set(
         "excluded": list(dataset.exclude),
         "included": list(include),
         "data_end": _stamp(order.max()) if len(order) else None,
+        "n_labelled": int(len(order)),
+        "fit_mode": fit_mode,
         "unseen_categories_after_train": unseen,
     }
     summary |= _parts(frame)
     return TrainingSet(
-        frame=frame, spec=spec, catalogue=catalogue.select(spec.names), summary=summary
+        frame=frame,
+        spec=spec,
+        catalogue=catalogue.select(spec.names),
+        summary=summary,
+        purged_rows=purged_rows,
     )
 
 
