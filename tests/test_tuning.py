@@ -24,7 +24,19 @@ def small_data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def config():
-    return load_run_config(TRAINING / "sql.yaml")
+    # small demo data: keep the holdout split (a valid part to judge trials on)
+    config = load_run_config(TRAINING / "sql.yaml")
+    return config.model_copy(
+        update={"small_data": config.small_data.model_copy(update={"max_rows": 0})}
+    )
+
+
+def test_tune_refuses_a_training_set_without_a_valid_part(small_data):
+    from leadml.pointintime.trainingset import build_training_set
+
+    shipped = load_run_config(TRAINING / "sql.yaml")  # 2,500 leads: cross-fitting mode
+    with pytest.raises(ValueError, match=r"tune needs a valid part.*small_data: \{max_rows: 0\}"):
+        search_parameters(build_training_set(shipped, small_data), shipped, trials=1)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +59,7 @@ class _Recording:
 
     def __init__(self, training_set):
         self.training_set, self.read = training_set, []
+        self.frame = training_set.frame
 
     def part(self, name):
         self.read.append(name)

@@ -320,7 +320,10 @@ class TrainedModel:
     Attributes
     ----------
     scorer : LeadScorer
-        The fitted, servable scorer (``predict_proba``, ``score_frame``, ``save``).
+        The fitted, servable scorer (``predict_proba``, ``score_frame``, ``save``): the
+        refit on every labelled snapshot when ``refit.enabled``, else the evaluation model.
+    evaluation_scorer : LeadScorer
+        The model the report's test metrics judge (trained without the test rows).
     report : dict
         The JSON report: sizes, metrics of the model, the rule baseline, the
         champion and the oracle on the out-of-time test part, timings, and the

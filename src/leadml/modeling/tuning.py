@@ -136,6 +136,14 @@ def search_parameters(
     if trials < 1:
         raise ValueError(f"trials must be at least 1; got {trials}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    parts = set(training_set.frame["split"].astype(str).unique())
+    if "valid" not in parts:
+        raise ValueError(
+            f"tune needs a valid part to judge trials on, and this training set has only "
+            f"{sorted(parts)}: it has {len(training_set.frame):,} labelled snapshots, below "
+            f"small_data.max_rows={config.small_data.max_rows:,} (cross-fitting mode). Set "
+            "`small_data: {max_rows: 0}` in the run config to carve out train | valid | calib | test"
+        )
     X_train, y_train = training_set.part("train")
     X_valid, y_valid = training_set.part("valid")
     base = booster_params(config)
