@@ -51,6 +51,11 @@ def test_the_key_follows_the_data_and_the_settings_not_the_model_params(
         update={"target": config.target.model_copy(update={"horizon_days": 120})}
     )
     assert training_set_key(longer, inputs_sha256(small_data)) != key
+    # the small-data switch decides the parts: another training set
+    holdout = config.model_copy(
+        update={"small_data": config.small_data.model_copy(update={"max_rows": 0})}
+    )
+    assert training_set_key(holdout, inputs_sha256(small_data)) != key
     # one more byte in the data folder is other data
     copy = tmp_path / "data"
     copy.mkdir()

@@ -72,7 +72,8 @@ def _build_settings(config: RunConfig) -> dict[str, Any]:
     settings = config.model_dump(mode="json")
     return {
         key: settings[key]
-        for key in ("dataset", "target", "snapshots", "split", "seed")
+        # small_data decides the parts, refit whether purged rows keep their features
+        for key in ("dataset", "target", "snapshots", "split", "small_data", "refit", "seed")
         if key in settings
     }
 
