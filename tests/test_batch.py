@@ -369,7 +369,8 @@ def test_outputs_are_listed_with_their_sha256_in_the_manifest(tmp_path, fmt, fil
     for name in files:
         assert manifest["files"][name] == hashlib.sha256((out / name).read_bytes()).hexdigest()
     assert given == {"counts": {"in": 3}, "as_of": "2026-01-01"}  # the argument is not changed
-    assert {k: v for k, v in manifest.items() if k != "files"} == given
+    assert {k: v for k, v in manifest.items() if k not in {"files", "run_id"}} == given
+    assert out.is_symlink() and out.resolve().name == manifest["run_id"]
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert sorted(p.name for p in out.iterdir()) == sorted([*files, "_SUCCESS", "manifest.json"])
     assert (out / "_SUCCESS").read_bytes() == b""
@@ -379,16 +380,23 @@ def test_outputs_are_listed_with_their_sha256_in_the_manifest(tmp_path, fmt, fil
 
 
 def test_outputs_are_written_scores_rejects_manifest_then_success(tmp_path, monkeypatch):
+    import leadml.scoring.publish as publish
+
     written = []
-    for name in ("write_frame_atomic", "write_json_atomic", "write_text_atomic"):
-        real = getattr(scoring, name)
+
+    def spy_on(module, name):
+        real = getattr(module, name)
 
         def spy(*args, _real=real, **kwargs):
             path = next(a for a in args if isinstance(a, Path | str))
             written.append(Path(path).name)
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(scoring, name, spy)
+        monkeypatch.setattr(module, name, spy)
+
+    spy_on(scoring, "write_frame_atomic")
+    spy_on(publish, "write_json_atomic")
+    spy_on(publish, "write_text_atomic")
     _outputs(tmp_path, "both")
     assert written == [
         "scores.parquet",
@@ -400,9 +408,9 @@ def test_outputs_are_written_scores_rejects_manifest_then_success(tmp_path, monk
     ]
 
 
-def test_a_previous_success_flag_is_removed_before_anything_is_written(tmp_path, monkeypatch):
-    _outputs(tmp_path)
-    assert (tmp_path / "out" / "_SUCCESS").exists()
+def test_a_failed_write_leaves_the_previous_run_whole_and_published(tmp_path, monkeypatch):
+    first = _outputs(tmp_path)
+    out = tmp_path / "out"
 
     def crash(frame, path):
         raise KeyboardInterrupt("killed")
@@ -410,8 +418,9 @@ def test_a_previous_success_flag_is_removed_before_anything_is_written(tmp_path,
     monkeypatch.setattr(scoring, "write_frame_atomic", crash)
     with pytest.raises(KeyboardInterrupt):
         _outputs(tmp_path)
-    assert not (tmp_path / "out" / "_SUCCESS").exists()
-    assert (tmp_path / "out" / "manifest.json").exists()  # the old one, not yet replaced
+    assert (out / "_SUCCESS").exists()
+    assert json.loads((out / "manifest.json").read_text())["run_id"] == first["run_id"]
+    assert not list((tmp_path / "out.runs").glob("*.staging"))  # the staging folder is gone
 
 
 def test_tier_counts_list_every_tier():

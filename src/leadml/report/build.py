@@ -428,6 +428,8 @@ def report_payload(
             "scored": int(counts.get("scored", len(scores))),
             "queue": len(records),
             "help": _help_lines(manifest, text, lang),
+            # `leadml report --allow-incomplete`: what is wrong with the scores folder
+            "incomplete": [str(p)[:200] for p in manifest.get("incomplete", [])][:5],
         },
         "labels": text,
         "texts": texts,
@@ -484,6 +486,8 @@ def render_html(payload: dict[str, Any]) -> str:
         subtitle.append(f"{text['as_of']} {meta['as_of']}")
     if meta.get("owner"):
         subtitle.append(f"{text['owner']}{text['colon']}{meta['owner']}")
+    if meta.get("incomplete"):
+        subtitle.append("WARNING: incomplete scoring run (" + "; ".join(meta["incomplete"]) + ")")
     title = " · ".join([text["title"], *subtitle[1:]])
     slots = {
         "lang": html.escape(meta["lang"]),
