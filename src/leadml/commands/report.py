@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import DataOption, fail, load_config
+from leadml.commands._common import DataOption, exit_for, fail, load_config
 from leadml.vocabulary import LANGS
 
 __all__ = ["register"]
@@ -128,7 +128,7 @@ def report(
             latest_activities=activities,
         )
     except (FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     write_text_atomic(out, page)
     print(f"lead cards: {len(page) / 1e6:.1f} MB written to {out}", file=sys.stderr)
     print(out)

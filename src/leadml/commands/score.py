@@ -10,7 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config, parse_as_of
+from leadml.commands._common import (
+    DataOption,
+    TrackingUriOption,
+    exit_for,
+    fail,
+    load_config,
+    parse_as_of,
+)
 from leadml.data.sources import data_location, redact
 from leadml.modeling.drift import DRIFT_WARNING
 from leadml.progress import say
@@ -117,7 +124,7 @@ def score(
             log_to_mlflow=not no_mlflow,
         )
     except (DataValidationError, CountMismatchError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     counts, tiers = manifest["counts"], manifest["tiers"]
     say(
         f"scored {counts['scored']:,} of {counts['in']:,} open leads ({counts['rejected']:,} rejected) "

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, fail, load_config, parse_as_of
+from leadml.commands._common import DataOption, exit_for, fail, load_config, parse_as_of
 
 __all__ = ["register"]
 
@@ -97,7 +97,7 @@ def validate(
         elif is_database(data) or not (missing := _missing_table_files(data, dataset)):
             raw = read_raw_tables(data, dataset)
     except (FileNotFoundError, SourceError, ValueRuleError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     except ValueError as exc:  # pandas' ParserError, UnicodeDecodeError, ArrowInvalid
         raise fail(f"{redact(str(data))}: could not read the tables: {exc}", code=1) from exc
     if frame is not None:

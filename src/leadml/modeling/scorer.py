@@ -104,9 +104,7 @@ def verify_artifacts(folder: str | Path, *, required: bool = False) -> bool:
         return False
     try:
         expected = json.loads(listing.read_text(encoding="utf-8"))
-        if not isinstance(expected, dict) or not all(
-            isinstance(v, str) for v in expected.values()
-        ):
+        if not isinstance(expected, dict) or not all(isinstance(v, str) for v in expected.values()):
             raise ValueError("expected an object of file name to SHA-256")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelArtifactError(
@@ -144,8 +142,10 @@ def _read_booster(path: Path) -> lgb.Booster:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ModelArtifactError(f"{path}: not a LightGBM text model (not UTF-8 text)") from exc
-    if not text.startswith("tree\n") or "\nend of trees\n" not in text or (
-        "\nend of parameters\n" not in text
+    if (
+        not text.startswith("tree\n")
+        or "\nend of trees\n" not in text
+        or ("\nend of parameters\n" not in text)
     ):
         raise ModelArtifactError(
             f"{path}: not a complete LightGBM text model (truncated or changed); restore the "

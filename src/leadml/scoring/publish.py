@@ -78,6 +78,9 @@ class OutputLockedError(RuntimeError):
 class OutputWriteError(OSError):
     """The output cannot be written (read-only, full disk, not a folder); the previous one is intact."""
 
+    def __str__(self) -> str:
+        return str(self.strerror)
+
 
 class IncompleteOutputError(ValueError):
     """A scores folder that is not one complete run (no ``_SUCCESS``, checksums or dates disagree)."""
