@@ -268,9 +268,12 @@ def test_a_second_job_on_the_same_out_is_refused_and_names_the_holder(setup, pub
         f"pid {os.getpid()}" in refused.stderr and "being written by another job" in refused.stderr
     )
     _assert_whole_run(out, "2025-12-01")
-    with output_lock(out), pytest.raises(OutputLockedError, match=f"pid {os.getpid()}"):
-        with output_lock(out):
-            pass
+    with (
+        output_lock(out),
+        pytest.raises(OutputLockedError, match=f"pid {os.getpid()}"),
+        output_lock(out),
+    ):
+        pass
 
 
 def test_two_concurrent_jobs_never_mix_their_outputs(setup, published, tmp_path):

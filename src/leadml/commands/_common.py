@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import click
-
 import pandas as pd
 import typer
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, exit_for, fail, load_config
+from leadml.commands._common import DataOption, exit_for, load_config
 
 __all__ = ["register"]
 

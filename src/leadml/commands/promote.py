@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import TrackingUriOption, exit_for, fail, load_config
+from leadml.commands._common import TrackingUriOption, exit_for, load_config
 
 __all__ = ["register"]
 

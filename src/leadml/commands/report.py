@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import DataOption, exit_for, fail, load_config
+from leadml.commands._common import DataOption, exit_for, load_config
 from leadml.vocabulary import LANGS
 
 __all__ = ["register"]

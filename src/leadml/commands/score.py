@@ -14,7 +14,6 @@ from leadml.commands._common import (
     DataOption,
     TrackingUriOption,
     exit_for,
-    fail,
     load_config,
     parse_as_of,
 )

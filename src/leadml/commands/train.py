@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, exit_for, fail, load_config
+from leadml.commands._common import DataOption, TrackingUriOption, exit_for, load_config
 from leadml.progress import say
 
 __all__ = ["register"]
