@@ -151,6 +151,23 @@ def _models(
     return out
 
 
+def concat_rejects(parts: list[pd.DataFrame], *, like: pd.Series) -> pd.DataFrame:
+    """Rejects of every step, sorted by lead; ``lead_id`` keeps the leads' dtype.
+
+    Empty parts are left out: concatenated, an empty float column would turn int64 ids
+    above 2**53 into floats that no longer equal the leads'.
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(
+            {"lead_id": like.iloc[:0].to_numpy(), "reason": np.array([], dtype=object)}
+        )
+    rejects = pd.concat(parts, ignore_index=True)
+    if rejects["lead_id"].dtype != like.dtype and like.dtype.kind in "iu":
+        rejects["lead_id"] = rejects["lead_id"].astype(like.dtype)
+    return rejects.sort_values("lead_id", kind="stable", ignore_index=True)
+
+
 def _publish(
     out: str | Path,
     *,
@@ -302,8 +319,7 @@ def _run_scoring(
         "lead_id", kind="stable", ignore_index=True
     )
     scores["tier"] = assign_tiers(scores["probability"].to_numpy(), scorer.tiers)
-    rejects = pd.concat([rejects, *[r[1] for r in results]], ignore_index=True)
-    rejects = rejects.sort_values("lead_id", kind="stable", ignore_index=True)
+    rejects = concat_rejects([rejects, *[r[1] for r in results]], like=tables.leads["lead_id"])
     unseen: dict[str, Any] = {}
     for r in results:
         for column, info in r[2].items():

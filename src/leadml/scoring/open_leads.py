@@ -25,6 +25,7 @@ from leadml.modeling.drift import DRIFT_WARNING
 from leadml.modeling.scorer import LeadScorer, assign_tiers
 
 __all__ = [
+    "DERIVED_CATEGORIES",
     "drift_warnings",
     "reject_unseen_categories",
     "score_features",
@@ -32,6 +33,14 @@ __all__ = [
     "tier_counts",
     "write_outputs",
 ]
+
+# Categorical features computed from another one (leadml.features.fit: region of the country).
+DERIVED_CATEGORIES = {"region": "country"}
+
+
+def _no_rejects(lead_ids: pd.Series) -> pd.DataFrame:
+    """An empty rejects frame whose ``lead_id`` keeps the leads' dtype (int64 ids stay int64)."""
+    return pd.DataFrame({"lead_id": lead_ids.iloc[:0].to_numpy(), "reason": np.array([], object)})
 
 
 def reject_unseen_categories(
@@ -49,10 +58,15 @@ def reject_unseen_categories(
     shown = scorer.spec.display_names
     categorical = [c for c in scorer.spec.categorical if c in features.columns]
     if not categorical:
-        return features, pd.DataFrame({"lead_id": [], "reason": []}), {}
+        return features, _no_rejects(features["lead_id"]), {}
     lost = np.column_stack(
         [features[c].notna().to_numpy() & X[c].isna().to_numpy() for c in categorical]
     )
+    # A value derived from another (the region of a country) is one unseen value, not two.
+    for derived, source in DERIVED_CATEGORIES.items():
+        if derived in categorical and source in categorical:
+            d, s = categorical.index(derived), categorical.index(source)
+            lost[:, d] &= ~lost[:, s]
     per_row = lost.sum(axis=1)
     rejected = per_row > tolerance
     reasons = []
