@@ -15,6 +15,7 @@ Every model is frozen: a config read once is passed down explicitly.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -124,6 +125,19 @@ class CsvOptions(_Frozen):
     sep: str = ","
     encoding: str = "utf-8"
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(
+                f"csv.encoding: {encoding!r} is not a known encoding (e.g. utf-8, latin-1, cp1252)"
+            ) from None
+        return encoding
+
 
 class Vocabularies(_Frozen):
     event_types: tuple[str, ...]
@@ -177,7 +191,7 @@ class ICP(_Frozen):
 class FeatureSettings(_Frozen):
     event_windows_days: tuple[int, ...] = (7, 30, 90)
     intent_windows_days: tuple[int, ...] = (30, 90, 180)
-    half_life_days: float = 14.0
+    half_life_days: float = Field(14.0, gt=0)
     sales_touch_event: str = "sales_touch"
 
 
@@ -291,11 +305,80 @@ class SplitSpec(_Frozen):
         return self
 
 
+def _lightgbm_names() -> dict[str, str]:
+    """Every LightGBM parameter name and alias -> its main name (from LightGBM itself)."""
+    from lightgbm.basic import _ConfigAliases
+
+    return {
+        alias: name
+        for name, aliases in _ConfigAliases._get_all_param_aliases().items()
+        for alias in (name, *aliases)
+    }
+
+
+def _check_lightgbm_params(params: dict[str, Any]) -> None:
+    """Unknown names (with the nearest known one) and values LightGBM refuses, before training."""
+    import difflib
+
+    import lightgbm as lgb
+    import numpy as np
+
+    known = _lightgbm_names()
+    unknown = [k for k in params if k not in known]
+    if unknown:
+        hints = [
+            f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            for k in unknown
+            for close in [difflib.get_close_matches(k, list(known), n=1)]
+        ]
+        raise ValueError(
+            f"model.params: {', '.join(hints)} not a LightGBM parameter; see "
+            "https://lightgbm.readthedocs.io/en/latest/Parameters.html"
+        )
+    # LightGBM parses every value when a booster is built: a wrong type fails here, in
+    # milliseconds, instead of after the training set is built
+    rng = np.random.default_rng(0)
+    data = lgb.Dataset(rng.random((1000, 2)), label=np.arange(1000) % 2, params={"verbose": -1})
+    # LightGBM prints "[LightGBM] [Fatal] ..." on the process's stderr before raising:
+    # the message below says it once
+    import os
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            lgb.Booster(params={**params, "verbose": -1}, train_set=data)
+    except (lgb.basic.LightGBMError, ValueError, TypeError) as exc:
+        raise ValueError(f"model.params: LightGBM refuses them: {str(exc)[:200]}") from exc
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class ModelSpec(_Frozen):
     registered_name: str = "leadml-sql"
     params: dict[str, Any] = Field(default_factory=dict)
-    num_boost_round: int = 2000
-    early_stopping_rounds: int = 100
+    num_boost_round: int = Field(2000, gt=0)
+    early_stopping_rounds: int = Field(100, gt=0)
+
+    @field_validator("registered_name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        # it becomes part of models:/<name>@alias URIs, where '/' and '@' have a meaning
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}", name):
+            raise ValueError(
+                f"model.registered_name: {name[:80]!r} must be letters, digits, '_', '.', '-' "
+                "(it is used in models:/<name>@champion), e.g. leadml-sql"
+            )
+        return name
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        _check_lightgbm_params(params)
+        return params
 
 
 class RefitSpec(_Frozen):
@@ -332,8 +415,8 @@ class BacktestSpec(_Frozen):
 
 class PointsSpec(_Frozen):
     base: float = 50.0
-    pdo: float = 20.0
-    top_reasons: int = 3
+    pdo: float = Field(20.0, gt=0)  # points to double the odds: 0 would flatten every score
+    top_reasons: int = Field(3, ge=0)
 
 
 class TierSpec(_Frozen):
@@ -389,6 +472,18 @@ class RunConfig(_Frozen):
     seed: int = 42
     source: str | None = None  # the file this config was read from
 
+    @model_validator(mode="after")
+    def _target_stages_known(self) -> RunConfig:
+        if isinstance(self.dataset, EventDataset):
+            known = self.dataset.vocabularies.stages
+            unknown = [s for s in self.target.stages if s not in known]
+            if unknown:
+                raise ValueError(
+                    f"target.stages: {unknown} not in the stage vocabulary {list(known)} "
+                    "(vocabularies.stages in the dataset config)"
+                )
+        return self
+
     @property
     def purge_days(self) -> int:
         """Gap between split parts: the label horizon unless set."""
@@ -422,12 +517,39 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _explain(path: Path, exc: ValidationError) -> ConfigError:
+def _shown(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return (
+        text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+    )
+
+
+def _nearest_key(model: type[BaseModel], loc: tuple) -> str:
+    """' (did you mean 'tables'?)' for an unknown key, from the fields where it was written."""
+    import difflib
+
+    fields: Any = model
+    for part in loc[:-1]:
+        field = getattr(fields, "model_fields", {}).get(part)
+        annotation = getattr(field, "annotation", None)
+        if not isinstance(annotation, type) or not issubclass(annotation, BaseModel):
+            return ""
+        fields = annotation
+    names = list(getattr(fields, "model_fields", {}))
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _explain(path: Path, exc: ValidationError, model: type[BaseModel] | None = None) -> ConfigError:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
         given = err.get("input")
-        shown = "" if isinstance(given, dict) else f" (given: {given!r})"
+        if err["type"] == "extra_forbidden":
+            hint = _nearest_key(model, err["loc"]) if model is not None else ""
+            lines.append(f"  {where}: unknown key{hint}")
+            continue
+        shown = "" if isinstance(given, dict) else f" (given: {_shown(given)})"
         lines.append(f"  {where}: {err['msg']}{shown}")
     return ConfigError(f"{path}: invalid configuration:\n" + "\n".join(lines))
 
@@ -441,7 +563,8 @@ def load_dataset_config(path: str | Path) -> EventDataset | FlatDataset:
             return FlatDataset.model_validate(data)
         return EventDataset.model_validate(data)
     except ValidationError as exc:
-        raise _explain(path, exc) from exc
+        flat = data.get("mode") == "flat"
+        raise _explain(path, exc, FlatDataset if flat else EventDataset) from exc
 
 
 def load_run_config(path: str | Path) -> RunConfig:
@@ -455,7 +578,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     try:
         return RunConfig.model_validate({**data, "dataset": dataset, "source": str(path)})
     except ValidationError as exc:
-        raise _explain(path, exc) from exc
+        raise _explain(path, exc, RunConfig) from exc
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -485,4 +608,18 @@ def load_config(path: str | Path) -> RunConfig:
     data = _read_yaml(path)
     if "dataset" not in data and ("tables" in data or data.get("mode") == "flat"):
         return RunConfig(dataset=load_dataset_config(path), source=str(path))
+    known = set(RunConfig.model_fields) | set(EventDataset.model_fields)
+    unknown = [k for k in data if k not in known]
+    if "dataset" not in data and unknown:
+        import difflib
+
+        hints = [
+            f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            for k in unknown
+            for close in [difflib.get_close_matches(str(k), sorted(known), n=1)]
+        ]
+        raise ConfigError(
+            f"{path}: unknown top-level keys {', '.join(hints)}; a run config has "
+            f"{sorted(RunConfig.model_fields)}, a dataset config has tables:, vocabularies:, …"
+        )
     return load_run_config(path)

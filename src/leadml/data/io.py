@@ -87,7 +87,9 @@ def _check_parquet_text(path: Path) -> None:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
-    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    text = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
     if not text:
         return
     table = pq.read_table(path, columns=text)
