@@ -130,3 +130,113 @@ def test_flat_reasons_read_the_same_in_english_and_french_after_save_and_load(
             rf"Annual spend: \d{{1,3}}({NNBSP}\d{{3}})*(,\d{{1,3}})?", reason["text_fr"]
         )
         assert reason["text_fr"] == reason["text"].replace(",", NNBSP).replace(".", ",")
+
+
+# --- the artifact is data, checked on load -----------------------------------------------
+def _tamper(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "edited":
+        path.write_bytes(data.replace(b"0", b"1", 1) if b"0" in data else data + b" ")
+    else:
+        path.unlink()
+
+
+@pytest.mark.parametrize("how", ["truncated", "edited", "removed"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "model.txt",
+        "feature_spec.json",
+        "calibration.json",
+        "reason_catalogue.json",
+        "drift_reference.json",
+    ],
+)
+def test_a_tampered_artifact_file_is_refused_with_its_name(
+    flat_scorer_and_rows, tmp_path, name, how
+) -> None:
+    from leadml.modeling.scorer import ModelArtifactError
+    from leadml.serving.pyfunc import load_artifact_folder
+
+    scorer, _ = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    if not (tmp_path / "model" / name).exists():
+        pytest.skip(f"this scorer has no {name}")
+    _tamper(tmp_path / "model" / name, how)
+    with pytest.raises(ModelArtifactError, match=re.escape(name)):
+        load_artifact_folder(tmp_path / "model")
+
+
+def test_damaged_checksums_are_refused_and_required_for_registered_models(
+    flat_scorer_and_rows, tmp_path
+) -> None:
+    from leadml.modeling.scorer import ModelArtifactError
+    from leadml.serving.pyfunc import load_artifact_folder
+
+    scorer, _ = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    checksums = tmp_path / "model" / "checksums.json"
+    assert sorted(json.loads(checksums.read_text())) == sorted(
+        p.name for p in (tmp_path / "model").iterdir() if p.name != "checksums.json"
+    )
+    checksums.write_text("{not json")
+    with pytest.raises(ModelArtifactError, match="checksums.json: unreadable"):
+        load_artifact_folder(tmp_path / "model")
+    checksums.unlink()
+    with pytest.raises(ModelArtifactError, match="checksums.json: missing"):
+        load_artifact_folder(tmp_path / "model")
+
+
+def test_a_truncated_model_without_checksums_is_refused_before_lightgbm_reads_it(
+    flat_scorer_and_rows, tmp_path
+) -> None:
+    """A folder saved before checksums: LightGBM would abort the process (exit 134) on it."""
+    from leadml.modeling.scorer import ModelArtifactError
+
+    scorer, _ = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    (tmp_path / "model" / "checksums.json").unlink()
+    _tamper(tmp_path / "model" / "model.txt", "truncated")
+    with pytest.raises(ModelArtifactError, match="model.txt: not a complete LightGBM text model"):
+        LeadScorer.load(tmp_path / "model")
+
+
+def test_the_command_line_says_which_file_is_damaged_with_exit_7(
+    flat_scorer_and_rows, tmp_path
+) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    scorer, rows = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    _tamper(tmp_path / "model" / "calibration.json", "edited")
+    raw, dataset = _flat_export(50, seed=9)
+    raw.to_csv(tmp_path / "export.csv", index=False)
+    (tmp_path / "flat.yaml").write_text(yaml.safe_dump(dataset.model_dump(mode="json")))
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "leadml"),
+            "--quiet",
+            "score",
+            "--data",
+            str(tmp_path / "export.csv"),
+            "--config",
+            str(tmp_path / "flat.yaml"),
+            "--model",
+            str(tmp_path / "model"),
+            "--out",
+            str(tmp_path / "scores"),
+            "--no-mlflow",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 7
+    assert done.stderr.count("\n") == 1
+    assert "calibration.json: changed or damaged" in done.stderr
+    assert not (tmp_path / "scores").exists()

@@ -550,7 +550,7 @@ def _explain(path: Path, exc: ValidationError, model: type[BaseModel] | None = N
             lines.append(f"  {where}: unknown key{hint}")
             continue
         shown = "" if isinstance(given, dict) else f" (given: {_shown(given)})"
-        lines.append(f"  {where}: {err['msg']}{shown}")
+        lines.append(f"  {where}: {err['msg'].removeprefix('Value error, ')}{shown}")
     return ConfigError(f"{path}: invalid configuration:\n" + "\n".join(lines))
 
 

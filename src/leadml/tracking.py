@@ -561,8 +561,15 @@ def check_model_uri(model_uri: str, *, uri: str | None = None) -> None:
     elif "/" in ref and ref.split("/", 1)[1].isdigit():
         name, number = ref.split("/", 1)
         resolve_version(name, version=number)
+    elif "/" in ref:
+        name, rest = ref.split("/", 1)
+        require_model(name)
+        raise ModelNotFoundError(
+            f"{model_uri!r}: {rest!r} is not a version number; use models:/{name}/<number> or "
+            f"models:/{name}@<alias> (e.g. @champion)"
+        )
     else:
-        require_model(ref.split("/", 1)[0])
+        require_model(ref)
 
 
 def load_evaluation_scorer(model_uri: str, *, uri: str | None = None) -> Any | None:
