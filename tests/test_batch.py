@@ -638,6 +638,7 @@ def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named
         == calls["also_saved"]
         == [
             "calibration.json",
+            "checksums.json",
             "drift_reference.json",
             "feature_spec.json",
             "model.txt",
@@ -692,3 +693,87 @@ def test_inputs_keep_their_columns_warn_of_future_rows_and_use_the_configs_close
     won_lost = RunConfig(dataset=dataset.model_copy(update={"closed_stages": ("won", "lost")}))
     _, _, open_ids, _ = batch._load_event_inputs(data, won_lost, pd.Timestamp("2024-06-01"))
     assert open_ids.tolist() == [10, 12]
+
+
+# --- operator defects (issue 16) ------------------------------------------------------------
+def _geo_scorer():
+    spec = FeatureSpec(
+        columns=(
+            FeatureColumn("country", "categorical", "category", ("FR", "US")),
+            FeatureColumn("region", "categorical", "category", ("europe", "north_america")),
+            FeatureColumn("plan", "categorical", "category", ("free", "pro")),
+        )
+    )
+    return SimpleNamespace(spec=spec, model_matrix=spec.apply)
+
+
+def test_an_unseen_country_counts_once_not_again_through_its_derived_region():
+    features = pd.DataFrame(
+        {
+            "lead_id": [1, 2, 3],
+            "country": ["Atlantis", "FR", "Atlantis"],
+            "region": ["other", "europe", "other"],  # derived from the country
+            "plan": ["free", "pro", "gold"],
+        }
+    )
+    kept, rejects, _ = reject_unseen_categories(features, _geo_scorer(), tolerance=1)
+    assert kept["lead_id"].tolist() == [1, 2]  # one unseen value each: within the tolerance
+    assert rejects["lead_id"].tolist() == [3]  # country and plan: two
+    assert "country='Atlantis'" in rejects["reason"].iloc[0]
+    assert "region" not in rejects["reason"].iloc[0]
+
+
+def test_lead_ids_above_2_to_the_53_keep_int64_in_rejects_empty_or_not():
+    big = np.array([2**53 + 1, 2**53 + 3, 2**62 + 7], dtype=np.int64)
+    leads = pd.Series(big)
+    empty_float = pd.DataFrame({"lead_id": pd.Series([], dtype="float64"), "reason": []})
+    some = pd.DataFrame({"lead_id": big[[2, 0]], "reason": ["a", "b"]})
+    rejects = batch.concat_rejects([empty_float, some], like=leads)
+    assert rejects["lead_id"].dtype == np.int64
+    assert rejects["lead_id"].tolist() == [int(big[0]), int(big[2])]
+    none = batch.concat_rejects([empty_float], like=leads)
+    assert none["lead_id"].dtype == np.int64 and len(none) == 0
+    features = pd.DataFrame({"lead_id": big, "visits": [1.0, 2.0, 3.0]})
+    spec = FeatureSpec(columns=(FeatureColumn("visits", "numeric", "float64"),))
+    _, no_rejects, _ = reject_unseen_categories(
+        features, SimpleNamespace(spec=spec, model_matrix=spec.apply), tolerance=0
+    )
+    assert no_rejects["lead_id"].dtype == np.int64
+
+
+def test_a_check_that_refuses_every_lead_stops_the_job_as_a_table_error():
+    from leadml.data.validation import Issue
+
+    issue = Issue(
+        "leads", "created_at", "type", "error", 3, message="leads.created_at: 3 bad dates",
+        lead_ids=(1, 2, 3),
+    )  # fmt: skip
+    report = SimpleNamespace(errors=[issue])
+    with pytest.raises(batch.WholeTableError, match="leads.created_at: every one of the 3 leads"):
+        batch._stop_on_whole_table_failures(report, n_leads=3)
+    batch._stop_on_whole_table_failures(report, n_leads=4)  # some rows: they are rejected
+    with pytest.raises(batch.WholeTableError, match="leads: the table has no rows"):
+        batch._stop_on_whole_table_failures(SimpleNamespace(errors=[]), n_leads=0)
+
+
+def test_the_flat_manifest_lists_the_second_model_and_the_scheduler(tiny, tmp_path):
+    config, scorer = tiny
+    folder = tmp_path / "model"
+    scorer.save(folder)
+    _export(40, 3).to_csv(tmp_path / "export.csv", index=False)
+    manifest = run_scoring(
+        tmp_path / "export.csv",
+        config=config,
+        model_uri=str(folder),
+        also_uri=str(folder),
+        as_of=AS_OF,
+        out_dir=tmp_path / "out",
+        scheduler="local",
+        log_to_mlflow=False,
+        progress=False,
+    )
+    assert set(manifest["models"]) == {"main", "also"}
+    assert manifest["models"]["also"]["uri"] == str(folder)
+    assert manifest["mode"] == "flat" and manifest["scheduler"] == "single-process"
+    written = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert written["counts"] == {"in": 40, "scored": 40, "rejected": 0}

@@ -345,6 +345,8 @@ def report_payload(
     """Everything the page shows, JSON-ready: ``meta``, ``labels``, ``texts``, ``events``, ``sources``, ``runs``, ``leads``."""
     lang = check_lang(lang)
     text = labels(lang)
+    if manifest.get("target") == "won":  # the main model predicts a won deal, not an SQL
+        text = {**text, "probability": text["probability_won"]}
     queue = scored_queue(scores, leads, accounts, owner=owner, top=top)
     manifest_as_of = _manifest_as_of(manifest)
     if "as_of" in queue.columns:

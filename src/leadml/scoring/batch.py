@@ -319,7 +319,7 @@ def _run_scoring(
         "lead_id", kind="stable", ignore_index=True
     )
     scores["tier"] = assign_tiers(scores["probability"].to_numpy(), scorer.tiers)
-    rejects = concat_rejects([rejects, *[r[1] for r in results]], like=tables.leads["lead_id"])
+    rejects = concat_rejects([rejects, *[r[1] for r in results]], like=pd.Series(open_ids))
     unseen: dict[str, Any] = {}
     for r in results:
         for column, info in r[2].items():
