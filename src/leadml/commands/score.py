@@ -69,10 +69,11 @@ def score(
         OutputFormat, typer.Option("--format", help="parquet, csv or both.")
     ] = OutputFormat.parquet,
     top_reasons: Annotated[
-        int | None, typer.Option("--top-reasons", help="Reasons per sign (default: the model's).")
+        int | None,
+        typer.Option("--top-reasons", min=0, help="Reasons per sign (default: the model's)."),
     ] = None,
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Leads per chunk (bounds memory).")
+        int, typer.Option("--chunk-size", min=1, help="Leads per chunk (bounds memory).")
     ] = 100_000,
     scheduler: Annotated[
         str | None,
@@ -84,6 +85,7 @@ def score(
         int,
         typer.Option(
             "--unseen-tolerance",
+            min=0,
             help="Unseen category values a lead may have before it is rejected.",
         ),
     ] = 1,
