@@ -134,7 +134,11 @@ class Probe:
         work = Path(tempfile.mkdtemp(prefix="probe-", dir=self.work))
         try:
             if case.prepare is not None:
-                case.prepare(work)
+                try:
+                    case.prepare(work)
+                except Exception as exc:  # the probe's own fault, not leadml's
+                    return {"case": case.name, "verdict": "probe error", "exit": None,
+                            "stderr": [f"{type(exc).__name__}: {exc}"[:300]], "seconds": 0}  # fmt: skip
             started = time.perf_counter()
             done = subprocess.run(
                 [LEADML, *case.args(work)],
@@ -142,7 +146,7 @@ class Probe:
                 text=True,
                 timeout=900,
                 env={**os.environ, "MLFLOW_TRACKING_URI": self.uri, **case.env},
-                cwd=work,
+                cwd=ROOT,
             )
             verdict = judge(case, done)
             if verdict == "clean" and case.check is not None:
@@ -320,7 +324,7 @@ def data_cases(p: Probe) -> list[Case]:
         if when is not None:
 
             def garbage_dates(f, when=when):
-                f = f.astype({when: object})
+                f = f.assign(**{when: f[when].astype(str)})
                 f.loc[f.index[::10], when] = "not a date"
                 return f
 
@@ -363,7 +367,7 @@ def data_cases(p: Probe) -> list[Case]:
 def defect_cases(p: Probe) -> list[Case]:
     def unseen_country(work):
         def change(f):
-            f = f.astype({"country": object})
+            f = f.assign(country=f["country"].astype(str))
             f.loc[f.index[:300], "country"] = "Atlantis"
             return f
 
@@ -391,7 +395,7 @@ def defect_cases(p: Probe) -> list[Case]:
 
     def huge_value(work):
         def change(f):
-            f = f.astype({"job_title": object})
+            f = f.assign(job_title=f["job_title"].astype(str))
             f.loc[f.index[0], "job_title"] = "x" * 10_000_000
             f.loc[f.index[1], "created_at"] = pd.NaT
             return f
@@ -471,7 +475,7 @@ def config_cases(p: Probe) -> list[Case]:
             "half_life_days",
         ),
         "unknown csv.encoding": (
-            dataset.replace("tables:", "csv:\n  encoding: utf-99\ntables:", 1),
+            dataset.replace("encoding: utf-8", "encoding: utf-99", 1),
             "utf-99",
         ),
         "invalid YAML": ("points: [unclosed", "YAML"),

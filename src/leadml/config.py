@@ -550,7 +550,9 @@ def _explain(path: Path, exc: ValidationError, model: type[BaseModel] | None = N
             lines.append(f"  {where}: unknown key{hint}")
             continue
         shown = "" if isinstance(given, dict) else f" (given: {_shown(given)})"
-        lines.append(f"  {where}: {err['msg'].removeprefix('Value error, ')}{shown}")
+        message = err["msg"].removeprefix("Value error, ")
+        said = message.startswith((f"{where}:", f"{str(err['loc'][-1]) if err['loc'] else ''}:"))
+        lines.append(f"  {message}{shown}" if said else f"  {where}: {message}{shown}")
     return ConfigError(f"{path}: invalid configuration:\n" + "\n".join(lines))
 
 
