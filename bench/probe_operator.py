@@ -811,6 +811,8 @@ def main() -> None:
     parser.add_argument("--demo", type=Path, required=True, help="folder written by make demo")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
+    parser.add_argument("--start", type=int, default=0, help="skip the first N cases")
+    parser.add_argument("--stop", type=int, default=None, help="stop before case N")
     args = parser.parse_args()
     uri = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{args.demo / 'mlflow.db'}")
     work = Path(tempfile.mkdtemp(prefix="leadml-probe-"))
@@ -839,6 +841,7 @@ def main() -> None:
         *fault_cases(probe),
         *option_cases(probe),
     ]
+    cases = cases[args.start : args.stop]
     if args.only:
         cases = [c for c in cases if args.only in c.name]
     results = []
