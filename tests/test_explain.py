@@ -285,13 +285,13 @@ def test_a_model_and_catalogue_that_differ_are_named(model):
         )
 
 
-def test_top_groups_keep_half_a_point_and_order_by_size():
+def test_top_groups_keep_one_point_and_order_by_size():
     from leadml.explain.explanation import _top_groups
 
     points = np.array(
         [
-            [3.0, -0.49, 0.5, -2.0],
-            [0.49, -0.5, -1.0, 0.2],
+            [3.0, -0.99, 1.0, -2.0],
+            [0.99, -1.0, -1.5, 0.2],
         ]
     )
     pos, neg = _top_groups(points, 2)
@@ -299,6 +299,16 @@ def test_top_groups_keep_half_a_point_and_order_by_size():
     assert neg.tolist() == [[3, -1], [2, 1]]
     pos, neg = _top_groups(points, 9)  # k larger than the number of groups
     assert pos.shape == (2, 4)
+
+
+def test_top_groups_never_show_a_reason_against_its_declared_sign():
+    from leadml.explain.explanation import _top_groups
+
+    points = np.array([[3.0, -2.0, 1.5, -4.0]])
+    expected = np.array([[-1, 0, 1, 1]])  # group 0 must be negative, group 3 positive
+    pos, neg = _top_groups(points, 2, expected)
+    assert pos.tolist() == [[2, -1]]
+    assert neg.tolist() == [[1, -1]]
 
 
 def test_canonical_values_by_hand():

@@ -214,6 +214,7 @@ class FlatFeature(_Frozen):
     family: str = "fit"
     group: str | None = None
     label: str | None = None
+    direction: Literal["+", "-"] | None = None
 
     @field_validator("family")
     @classmethod
@@ -296,6 +297,10 @@ class ModelSpec(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
     num_boost_round: int = 2000
     early_stopping_rounds: int = 100
+    # Declared directions (the feature catalogue's, replaced per feature by ``directions``:
+    # "+", "-" or "none") become LightGBM monotone constraints when ``monotone`` is on.
+    monotone: bool = False
+    directions: dict[str, Literal["+", "-", "none"]] = Field(default_factory=dict)
 
 
 class RefitSpec(_Frozen):

@@ -34,6 +34,8 @@ __all__ = [
     "SIGNALS",
     "SOURCES",
     "EventWords",
+    "Direction",
+    "INDUSTRIES",
     "Lang",
     "SignalWords",
     "check_lang",
@@ -50,6 +52,9 @@ __all__ = [
 ]
 
 Lang = Literal["en", "fr"]
+# The declared effect of more of a feature on conversion: "+" never lowers a score, "-" never
+# raises it (LightGBM monotone constraints, and reasons whose sign contradicts it are hidden).
+Direction = Literal["+", "-"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 # A pair of words is always (English, French), in the order of LANGS.
 Words = tuple[str, str]
@@ -72,6 +77,8 @@ class EventWords:
     the last 7 days"); ``activity`` is one event on a lead card ("Viewed the
     pricing page"). One-off actions (``recency_first``) are best told by their
     recency ("requested a demo 2 days ago"), repeated ones by a count in a window.
+    ``direction`` is the declared effect of more of it on conversion ("+": more never
+    lowers a score, "-": more never raises it, None: no claim).
     """
 
     group: str
@@ -79,6 +86,7 @@ class EventWords:
     never: Words
     activity: Words
     recency_first: bool = False
+    direction: Direction | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ class SignalWords:
     group: str
     name: Words
     never: Words
+    direction: Direction | None = None
 
 
 EVENTS: dict[str, EventWords] = {
@@ -96,18 +105,21 @@ EVENTS: dict[str, EventWords] = {
         done=("Visited the pricing page", "A consulté la page tarifs"),
         never=("Never visited the pricing page", "N'a jamais consulté la page tarifs"),
         activity=("Viewed the pricing page", "A consulté la page tarifs"),
+        direction="+",
     ),
     "demo_page_view": EventWords(
         "demo_page_interest",
         done=("Viewed the demo page", "A consulté la page démo"),
         never=("Never viewed the demo page", "N'a jamais consulté la page démo"),
         activity=("Viewed the demo page", "A consulté la page démo"),
+        direction="+",
     ),
     "product_page_view": EventWords(
         "product_interest",
         done=("Viewed product pages", "A consulté les pages produit"),
         never=("Never viewed a product page", "N'a jamais consulté de page produit"),
         activity=("Viewed a product page", "A consulté une page produit"),
+        direction="+",
     ),
     "blog_view": EventWords(
         "blog_reading",
@@ -120,12 +132,14 @@ EVENTS: dict[str, EventWords] = {
         done=("Opened our emails", "A ouvert nos e-mails"),
         never=("Never opened our emails", "N'a jamais ouvert nos e-mails"),
         activity=("Opened an email", "A ouvert un e-mail"),
+        direction="+",
     ),
     "email_click": EventWords(
         "email_engagement",
         done=("Clicked in our emails", "A cliqué dans nos e-mails"),
         never=("Never clicked in our emails", "N'a jamais cliqué dans nos e-mails"),
         activity=("Clicked a link in an email", "A cliqué sur un lien d'un e-mail"),
+        direction="+",
     ),
     "whitepaper_download": EventWords(
         "content_download",
@@ -133,6 +147,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never downloaded a white paper", "N'a jamais téléchargé de livre blanc"),
         activity=("Downloaded a white paper", "A téléchargé un livre blanc"),
         recency_first=True,
+        direction="+",
     ),
     "webinar_registration": EventWords(
         "webinar",
@@ -140,6 +155,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never registered for a webinar", "Ne s'est jamais inscrit à un webinaire"),
         activity=("Registered for a webinar", "S'est inscrit à un webinaire"),
         recency_first=True,
+        direction="+",
     ),
     "webinar_attended": EventWords(
         "webinar",
@@ -147,6 +163,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never attended a webinar", "N'a jamais assisté à un webinaire"),
         activity=("Attended a webinar", "A assisté à un webinaire"),
         recency_first=True,
+        direction="+",
     ),
     "form_submit": EventWords(
         "form_submission",
@@ -154,6 +171,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never submitted a form", "N'a jamais rempli de formulaire"),
         activity=("Submitted a form", "A envoyé un formulaire"),
         recency_first=True,
+        direction="+",
     ),
     "demo_request": EventWords(
         "demo_request",
@@ -161,6 +179,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never requested a demo", "N'a jamais demandé de démo"),
         activity=("Requested a demo", "A demandé une démo"),
         recency_first=True,
+        direction="+",
     ),
     "sales_touch": EventWords(
         "sales_touches",
@@ -174,6 +193,7 @@ EVENTS: dict[str, EventWords] = {
         never=("No meeting yet", "Aucun rendez-vous pour l'instant"),
         activity=("Had a meeting", "A eu un rendez-vous"),
         recency_first=True,
+        direction="+",
     ),
     "unsubscribe": EventWords(
         "unsubscribe",
@@ -181,6 +201,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never unsubscribed", "Ne s'est jamais désabonné"),
         activity=("Unsubscribed from emails", "S'est désabonné des e-mails"),
         recency_first=True,
+        direction="-",
     ),
     "email_bounce": EventWords(
         "email_bounce",
@@ -188,6 +209,7 @@ EVENTS: dict[str, EventWords] = {
         never=("No email bounce", "Aucun e-mail rejeté"),
         activity=("An email bounced", "Un e-mail est revenu en erreur"),
         recency_first=True,
+        direction="-",
     ),
 }
 
@@ -196,16 +218,19 @@ SIGNALS: dict[str, SignalWords] = {
         "recent_funding",
         name=("Funding round", "Levée de fonds"),
         never=("No funding round on record", "Aucune levée de fonds connue"),
+        direction="+",
     ),
     "hiring_surge": SignalWords(
         "hiring_surge",
         name=("Hiring surge", "Vague de recrutement"),
         never=("No hiring surge on record", "Aucune vague de recrutement connue"),
+        direction="+",
     ),
     "new_executive": SignalWords(
         "new_executive",
         name=("New executive", "Nouveau dirigeant"),
         never=("No new executive on record", "Aucun nouveau dirigeant connu"),
+        direction="+",
     ),
     "technology_change": SignalWords(
         "technology_change",
@@ -290,6 +315,19 @@ DEPARTMENTS: dict[str, Words] = {
     "product": ("Product", "produit"),
     "executive": ("Executive", "direction"),
     "support": ("Support", "support"),
+}
+# Industries as a label (a card's filter, a reason).
+INDUSTRIES: dict[str, Words] = {
+    "software": ("Software", "Logiciel"),
+    "financial_services": ("Financial services", "Services financiers"),
+    "manufacturing": ("Manufacturing", "Industrie"),
+    "retail": ("Retail", "Commerce de détail"),
+    "healthcare": ("Healthcare", "Santé"),
+    "professional_services": ("Professional services", "Services professionnels"),
+    "education": ("Education", "Éducation"),
+    "public_sector": ("Public sector", "Secteur public"),
+    "media": ("Media", "Médias"),
+    "logistics": ("Logistics", "Logistique"),
 }
 REGIONS: dict[str, Words] = {
     "north_america": ("North America", "Amérique du Nord"),

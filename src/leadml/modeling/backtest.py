@@ -173,12 +173,13 @@ def run_folds(
     gap: pd.Timedelta | int,
     grid: Any = None,
     oracle: np.ndarray | None = None,
+    catalogue: Any = None,
 ) -> dict[str, Any]:
     """Fit and score every fold; per-fold and pooled metrics (JSON-ready), plus the pooled
     rows' labels and probabilities under ``"_pooled_scores"`` for figures."""
     from leadml.modeling.train import booster_params
 
-    params = booster_params(config)
+    params = booster_params(config, catalogue)
     y_all = rows["label"].to_numpy(dtype=np.int8)
     per_fold = []
     pooled: dict[str, list[np.ndarray]] = {arm: [] for arm in ARMS}
@@ -293,7 +294,16 @@ def run_backtest(
         f"backtest: {len(rows):,} labelled rows, {spec.folds} folds ({spec.window} window, "
         f"purge gap {_gap_text(gap)}) …"
     )
-    result = run_folds(rows, config, names=names, folds=layout, gap=gap, grid=grid, oracle=oracle)
+    result = run_folds(
+        rows,
+        config,
+        names=names,
+        folds=layout,
+        gap=gap,
+        grid=grid,
+        oracle=oracle,
+        catalogue=training_set.catalogue,
+    )
     pooled_scores = result.pop("_pooled_scores")
     report: dict[str, Any] = {
         "target": config.target.name,

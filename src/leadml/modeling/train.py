@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig
+from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale, fit_platt
 from leadml.modeling.crossfit import cross_fit, scaled_rounds
 from leadml.modeling.drift import REFERENCE_ROWS, DriftProfile
@@ -119,12 +120,28 @@ class FittedBooster:
     crossfit: dict[str, Any] | None = None
 
 
-def booster_params(config: RunConfig) -> dict[str, Any]:
-    """LightGBM parameters: defaults, then the config's, then the determinism switches."""
+def booster_params(config: RunConfig, catalogue: FeatureCatalogue | None = None) -> dict[str, Any]:
+    """LightGBM parameters: defaults, then the config's, then the determinism switches.
+
+    With ``config.model.monotone`` and the model's ``catalogue``, the declared directions
+    (see :func:`model_catalogue`) become ``monotone_constraints`` in feature order.
+    """
     params = {**DEFAULT_PARAMS, **dict(config.model.params)}
     params.update(seed=config.seed, deterministic=True, force_col_wise=True)
     params.setdefault("metric", "auc")
+    if config.model.monotone and catalogue is not None:
+        constraints = model_catalogue(catalogue, config).monotone_constraints()
+        if any(constraints):
+            params["monotone_constraints"] = constraints
+            params.setdefault("monotone_constraints_method", "advanced")
     return params
+
+
+def model_catalogue(catalogue: FeatureCatalogue, config: RunConfig) -> FeatureCatalogue:
+    """The catalogue with the directions the config overrides (``model.directions``)."""
+    if not config.model.directions:
+        return catalogue
+    return catalogue.with_directions(config.model.directions)
 
 
 def fit_booster(
@@ -342,7 +359,7 @@ def _scorer(
     return LeadScorer(
         booster=booster,
         spec=training_set.spec,
-        catalogue=training_set.catalogue,
+        catalogue=model_catalogue(training_set.catalogue, config),
         calibration=calibration,
         scale=scale,
         tiers=config.tiers,
@@ -366,7 +383,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
     valid and calib parts (holdout) or cross-fitted inside train (small data)."""
     from leadml.pointintime.trainingset import purge_gap
 
-    params = booster_params(config)
+    params = booster_params(config, training_set.catalogue)
     started = time.perf_counter()
     if training_set.fit_mode == "crossfit":
         train = training_set.frame[training_set.frame["split"] == "train"]
