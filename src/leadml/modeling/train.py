@@ -349,12 +349,22 @@ def _scorer(
     config: RunConfig,
     X_reference: pd.DataFrame,
 ) -> LeadScorer:
-    """The servable scorer around a booster: points scale, tiers, drift reference."""
-    expected_margin = float(booster.predict(X_reference.iloc[:1], pred_contrib=True)[0, -1])
+    """The servable scorer around a booster: points scale, tiers, drift reference.
+
+    The points scale puts ``config.points.base`` (50) at the average lead open at the end of
+    the data (the population a scoring run sees: mean calibrated log-odds of the drift
+    reference, event mode), else at the average training row (flat mode).
+    """
+    open_leads = training_set.reference
+    if open_leads is not None and not open_leads.empty:
+        reference_log_odds = float(
+            np.mean(calibration.log_odds(raw_scores(booster, open_leads)))
+        )
+    else:
+        expected_margin = float(booster.predict(X_reference.iloc[:1], pred_contrib=True)[0, -1])
+        reference_log_odds = float(calibration.log_odds(np.array([expected_margin]))[0])
     scale = PointsScale(
-        base=config.points.base,
-        pdo=config.points.pdo,
-        reference_log_odds=float(calibration.log_odds(np.array([expected_margin]))[0]),
+        base=config.points.base, pdo=config.points.pdo, reference_log_odds=reference_log_odds
     )
     return LeadScorer(
         booster=booster,

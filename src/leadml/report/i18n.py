@@ -66,8 +66,9 @@ _UI: dict[str, dict[str, str]] = {
         ),
         "help_window": " within {days} days",
         "help_points": (
-            "Points: 50 is an average lead; every +20 points doubles the odds, every −20 halves them. "
-            "The reasons show what added or removed points, from the average lead to this lead's score."
+            "Points: 50 is the average open lead (the leads open when the model was trained); every "
+            "+20 points doubles the odds, every −20 halves them. The reasons show what added or "
+            "removed points, from the average lead the model learned from to this lead's score."
         ),
         "help_tiers": "Tiers: hot = call now, warm = worth a touch soon, cold = nurture.",
         "help_tiers_thresholds": (
@@ -121,8 +122,10 @@ _UI: dict[str, dict[str, str]] = {
         ),
         "help_window": " dans les {days} jours",
         "help_points": (
-            "Points : 50 correspond à un lead moyen ; chaque +20 points double les chances, chaque −20 les divise "
-            "par deux. Les raisons montrent ce qui a ajouté ou retiré des points, du lead moyen au score du lead."
+            "Points : 50 correspond au lead ouvert moyen (les leads ouverts quand le modèle a été "
+            "entraîné) ; chaque +20 points double les chances, chaque −20 les divise par deux. Les "
+            "raisons montrent ce qui a ajouté ou retiré des points, du lead moyen appris par le "
+            "modèle au score du lead."
         ),
         "help_tiers": "Températures : chaud = à appeler maintenant, tiède = à relancer bientôt, froid = à nourrir.",
         "help_tiers_thresholds": (
