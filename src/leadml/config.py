@@ -349,6 +349,9 @@ class TierSpec(_Frozen):
     hot_top_n: int | None = None
     hot_top_pct: float | None = None
     mql_probability: float = 0.10
+    # A lead with no engagement for this many days is dormant: flagged in the scores, never
+    # hot, hidden from the reps' queue by default (None: no lead is dormant).
+    dormant_days: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> TierSpec:

@@ -78,7 +78,9 @@ class EventWords:
     pricing page"). One-off actions (``recency_first``) are best told by their
     recency ("requested a demo 2 days ago"), repeated ones by a count in a window.
     ``direction`` is the declared effect of more of it on conversion ("+": more never
-    lowers a score, "-": more never raises it, None: no claim).
+    lowers a score, "-": more never raises it, None: no claim). ``quiet`` tells a lead
+    that has gone quiet ("No email opened for {span}"): an action older than the count
+    windows is told as the silence since, not as news.
     """
 
     group: str
@@ -87,6 +89,7 @@ class EventWords:
     activity: Words
     recency_first: bool = False
     direction: Direction | None = None
+    quiet: Words | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never visited the pricing page", "N'a jamais consulté la page tarifs"),
         activity=("Viewed the pricing page", "A consulté la page tarifs"),
         direction="+",
+        quiet=("No pricing page visit for {span}", "Aucune visite de la page tarifs depuis {span}"),
     ),
     "demo_page_view": EventWords(
         "demo_page_interest",
@@ -113,6 +117,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never viewed the demo page", "N'a jamais consulté la page démo"),
         activity=("Viewed the demo page", "A consulté la page démo"),
         direction="+",
+        quiet=("No demo page view for {span}", "Aucune consultation de la page démo depuis {span}"),
     ),
     "product_page_view": EventWords(
         "product_interest",
@@ -120,12 +125,14 @@ EVENTS: dict[str, EventWords] = {
         never=("Never viewed a product page", "N'a jamais consulté de page produit"),
         activity=("Viewed a product page", "A consulté une page produit"),
         direction="+",
+        quiet=("No product page view for {span}", "Aucune consultation des pages produit depuis {span}"),
     ),
     "blog_view": EventWords(
         "blog_reading",
         done=("Read the blog", "A lu le blog"),
         never=("Never read the blog", "N'a jamais lu le blog"),
         activity=("Read a blog post", "A lu un article de blog"),
+        quiet=("No blog reading for {span}", "Aucune lecture du blog depuis {span}"),
     ),
     "email_open": EventWords(
         "email_engagement",
@@ -133,6 +140,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never opened our emails", "N'a jamais ouvert nos e-mails"),
         activity=("Opened an email", "A ouvert un e-mail"),
         direction="+",
+        quiet=("No email opened for {span}", "Aucun e-mail ouvert depuis {span}"),
     ),
     "email_click": EventWords(
         "email_engagement",
@@ -140,6 +148,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never clicked in our emails", "N'a jamais cliqué dans nos e-mails"),
         activity=("Clicked a link in an email", "A cliqué sur un lien d'un e-mail"),
         direction="+",
+        quiet=("No email click for {span}", "Aucun clic dans nos e-mails depuis {span}"),
     ),
     "whitepaper_download": EventWords(
         "content_download",
@@ -148,6 +157,7 @@ EVENTS: dict[str, EventWords] = {
         activity=("Downloaded a white paper", "A téléchargé un livre blanc"),
         recency_first=True,
         direction="+",
+        quiet=("No white paper downloaded for {span}", "Aucun livre blanc téléchargé depuis {span}"),
     ),
     "webinar_registration": EventWords(
         "webinar",
@@ -156,6 +166,7 @@ EVENTS: dict[str, EventWords] = {
         activity=("Registered for a webinar", "S'est inscrit à un webinaire"),
         recency_first=True,
         direction="+",
+        quiet=("No webinar registration for {span}", "Aucune inscription à un webinaire depuis {span}"),
     ),
     "webinar_attended": EventWords(
         "webinar",
@@ -164,6 +175,7 @@ EVENTS: dict[str, EventWords] = {
         activity=("Attended a webinar", "A assisté à un webinaire"),
         recency_first=True,
         direction="+",
+        quiet=("No webinar attended for {span}", "Aucun webinaire suivi depuis {span}"),
     ),
     "form_submit": EventWords(
         "form_submission",
@@ -172,6 +184,7 @@ EVENTS: dict[str, EventWords] = {
         activity=("Submitted a form", "A envoyé un formulaire"),
         recency_first=True,
         direction="+",
+        quiet=("No form submitted for {span}", "Aucun formulaire envoyé depuis {span}"),
     ),
     "demo_request": EventWords(
         "demo_request",
@@ -180,12 +193,14 @@ EVENTS: dict[str, EventWords] = {
         activity=("Requested a demo", "A demandé une démo"),
         recency_first=True,
         direction="+",
+        quiet=("Requested a demo {ago}, with no progress since", "A demandé une démo {ago}, sans suite depuis"),
     ),
     "sales_touch": EventWords(
         "sales_touches",
         done=("Contacted by sales", "Contacté par un commercial"),
         never=("Not contacted by sales yet", "Pas encore contacté par un commercial"),
         activity=("Contacted by sales", "Contacté par un commercial"),
+        quiet=("No sales contact for {span}", "Aucun contact commercial depuis {span}"),
     ),
     "meeting": EventWords(
         "meeting",
@@ -194,6 +209,7 @@ EVENTS: dict[str, EventWords] = {
         activity=("Had a meeting", "A eu un rendez-vous"),
         recency_first=True,
         direction="+",
+        quiet=("No meeting for {span}", "Aucun rendez-vous depuis {span}"),
     ),
     "unsubscribe": EventWords(
         "unsubscribe",

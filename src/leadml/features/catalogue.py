@@ -17,6 +17,7 @@ same way before and after a save.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
@@ -28,6 +29,10 @@ from leadml.vocabulary import FAMILIES, Direction, readable
 __all__ = ["FAMILIES", "FeatureCatalogue", "FeatureInfo", "Kind", "type_entries"]
 
 Kind = Literal["numeric", "categorical"]
+# A presence feature's window ("n_pricing_view_30d", "active_days_90d"); a reason about
+# activity within RECENT_DAYS must point the way its direction says.
+_WINDOW = re.compile(r"_(\d+)d$")
+RECENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -236,12 +241,14 @@ class FeatureCatalogue:
         sign = {"+": 1, "-": -1, None: 0}
         return [sign[e.direction] for e in self.entries]
 
-    def expected_signs(self, values: Any) -> np.ndarray:
+    def expected_signs(self, values: Any, *, recent_days: int = RECENT_DAYS) -> np.ndarray:
         """(n rows, n groups) sign each group's reason must have for each row: +1, -1 or 0 (any).
 
-        A group with declared directions and presence features (counts of recent actions)
-        points its way when the lead shows the signal (any presence count above 0), and the
-        other way when it does not ("Never visited the pricing page" cannot add points).
+        A group with declared directions and presence features (counts of actions in a
+        window) points its way when the lead acted within ``recent_days`` (a count in a
+        window that short above 0), and the other way when it shows no count in any window
+        ("Never visited the pricing page", "No email opened for 33 months" cannot add
+        points); in between (only older actions in a wider window), either sign reads true.
         ``values`` is a frame holding the presence features (missing counts read as 0).
         """
         groups = self.groups
@@ -253,12 +260,16 @@ class FeatureCatalogue:
             signs = {e.direction for e in members}
             if len(signs) != 1:
                 continue  # no claim, or members pulling both ways
-            counts = np.column_stack(
-                [np.nan_to_num(np.asarray(values[e.name], dtype=float)) for e in members]
-            )
-            present = (counts > 0).any(axis=1)
             way = 1 if signs.pop() == "+" else -1
-            out[:, j] = np.where(present, way, -way)
+            recent = np.zeros(len(values), dtype=bool)
+            any_window = np.zeros(len(values), dtype=bool)
+            for e in members:
+                done = np.nan_to_num(np.asarray(values[e.name], dtype=float)) > 0
+                any_window |= done
+                window = _WINDOW.search(e.name)
+                if window is not None and int(window.group(1)) <= recent_days:
+                    recent |= done
+            out[:, j] = np.where(recent, way, np.where(any_window, 0, -way))
         return out
 
     # --- explainer interface ----------------------------------------------------

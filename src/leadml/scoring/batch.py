@@ -174,7 +174,9 @@ def run_scoring(
     scores = pd.concat([r[0] for r in results], ignore_index=True).sort_values(
         "lead_id", kind="stable", ignore_index=True
     )
-    scores["tier"] = assign_tiers(scores["probability"].to_numpy(), scorer.tiers)
+    scores["tier"] = assign_tiers(
+        scores["probability"].to_numpy(), scorer.tiers, eligible=~scores["dormant"].to_numpy()
+    )
     rejects = pd.concat([rejects, *[r[1] for r in results]], ignore_index=True)
     rejects = rejects.sort_values("lead_id", kind="stable", ignore_index=True)
     unseen: dict[str, Any] = {}
@@ -221,10 +223,12 @@ def run_scoring(
             "warm": scorer.tiers.warm,
             "hot_top_n": scorer.tiers.hot_top_n,
             "hot_top_pct": scorer.tiers.hot_top_pct,
+            "dormant_days": scorer.tiers.dormant_days,
         },
         "points_scale": scorer.scale.to_dict(),
         "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
         "tiers": tiers,
+        "dormant": int(scores["dormant"].sum()),
         "mql": int(scores["mql"].sum()),
         "expected_conversions": float(scores["probability"].sum()),
         "unseen_categories": unseen,
