@@ -179,6 +179,10 @@ class FeatureSettings(_Frozen):
     intent_windows_days: tuple[int, ...] = (30, 90, 180)
     half_life_days: float = 14.0
     sales_touch_event: str = "sales_touch"
+    # Event types tracked but not the lead's own buying engagement (blog reading, say): they
+    # keep their own counts and recency but feed neither the activity, decay, trend and
+    # inactivity features nor the dormant status.
+    passive_events: tuple[str, ...] = ()
 
 
 class EventDataset(_Frozen):
@@ -204,6 +208,12 @@ class EventDataset(_Frozen):
         if bad:
             raise ValueError(
                 f"closed_stages {bad} are not in vocabularies.stages {list(self.vocabularies.stages)}"
+            )
+        passive = [e for e in self.features.passive_events if e not in self.vocabularies.event_types]
+        if passive:
+            raise ValueError(
+                f"features.passive_events {passive} are not in vocabularies.event_types "
+                f"{list(self.vocabularies.event_types)}"
             )
         return self
 

@@ -305,6 +305,7 @@ def _industry(values: Mapping[str, Any], lang: Lang) -> str:
         return "Industry unknown" if lang == "en" else "Secteur inconnu"
     words = INDUSTRIES.get(str(industry))
     name = plain_words(industry) if words is None else in_lang(words, lang)
+    name = name[:1].lower() + name[1:]
     text = ("Industry: " if lang == "en" else "Secteur : ") + name
     if _number(values, "industry_match") == 1:
         text += " (target sector)" if lang == "en" else " (secteur cible)"

@@ -52,7 +52,11 @@ def events_by_lead(
 
 def engaging_types(dataset: EventDataset) -> np.ndarray:
     """Boolean per vocabulary type: does it count as the lead's own engagement?"""
-    excluded = NON_ENGAGEMENT_EVENTS | {dataset.features.sales_touch_event}
+    excluded = (
+        NON_ENGAGEMENT_EVENTS
+        | {dataset.features.sales_touch_event}
+        | set(dataset.features.passive_events)
+    )
     return np.array([t not in excluded for t in dataset.vocabularies.event_types], dtype=np.bool_)
 
 
