@@ -683,3 +683,25 @@ def test_inputs_keep_their_columns_warn_of_future_rows_and_use_the_configs_close
     won_lost = RunConfig(dataset=dataset.model_copy(update={"closed_stages": ("won", "lost")}))
     _, _, open_ids, _ = batch._load_event_inputs(data, won_lost, pd.Timestamp("2024-06-01"))
     assert open_ids.tolist() == [10, 12]
+
+
+def test_capacity_counts_only_leads_that_are_not_dormant():
+    from leadml.modeling.scorer import assign_tiers, dormant_leads
+
+    probability = np.array([0.9, 0.8, 0.7, 0.6, 0.05])
+    eligible = np.array([False, True, True, True, True])
+    tiers = TierSpec(hot=0.99, warm=0.1, hot_top_n=2, dormant_days=60)
+    assert assign_tiers(probability, tiers, eligible=eligible).tolist() == [
+        "warm", "hot", "hot", "warm", "cold",
+    ]  # fmt: skip
+    threshold = TierSpec(hot=0.65, warm=0.1)
+    assert assign_tiers(probability, threshold, eligible=eligible).tolist() == [
+        "warm", "hot", "hot", "warm", "cold",
+    ]  # fmt: skip
+    features = pd.DataFrame(
+        {"days_since_last_activity": [3.0, 60.0, np.nan, np.nan], "lead_age_days": [90, 90, 61, 5]}
+    )
+    # quiet for 60 days or more; never active: since creation
+    assert dormant_leads(features, tiers).tolist() == [False, True, True, False]
+    assert not dormant_leads(features, TierSpec()).any()  # no dormant_days: nobody is dormant
+    assert not dormant_leads(pd.DataFrame({"age": [1, 2]}), tiers).any()  # flat mode
