@@ -323,6 +323,8 @@ def test_only_the_columns_the_cards_show_are_embedded():
         "title",
         "company",
         "industry",
+        "seniority",
+        "dormant",
         "employees",
         "country",
         "source",
