@@ -308,8 +308,9 @@ class ModelSpec(_Frozen):
     num_boost_round: int = 2000
     early_stopping_rounds: int = 100
     # Declared directions (the feature catalogue's, replaced per feature by ``directions``:
-    # "+", "-" or "none") become LightGBM monotone constraints when ``monotone`` is on.
-    monotone: bool = False
+    # "+", "-" or "none") become LightGBM monotone constraints: every declared one
+    # (``monotone: true``), or only those of the counts of actions (``monotone: counts``).
+    monotone: bool | Literal["counts"] = False
     directions: dict[str, Literal["+", "-", "none"]] = Field(default_factory=dict)
 
 

@@ -236,10 +236,17 @@ class FeatureCatalogue:
         )
         return replace(self, entries=entries)
 
-    def monotone_constraints(self) -> list[int]:
-        """LightGBM's ``monotone_constraints``, in feature order: +1, -1 or 0 per feature."""
+    def monotone_constraints(self, *, counts_only: bool = False) -> list[int]:
+        """LightGBM's ``monotone_constraints``, in feature order: +1, -1 or 0 per feature.
+
+        ``counts_only`` keeps the constraints of the counts of actions (``presence``
+        features) and of flat columns, and drops those of recencies and aggregates.
+        """
         sign = {"+": 1, "-": -1, None: 0}
-        return [sign[e.direction] for e in self.entries]
+        return [
+            sign[e.direction] if not counts_only or e.presence or self.mode == "flat" else 0
+            for e in self.entries
+        ]
 
     def expected_signs(self, values: Any, *, recent_days: int = RECENT_DAYS) -> np.ndarray:
         """(n rows, n groups) sign each group's reason must have for each row: +1, -1 or 0 (any).

@@ -124,13 +124,16 @@ def booster_params(config: RunConfig, catalogue: FeatureCatalogue | None = None)
     """LightGBM parameters: defaults, then the config's, then the determinism switches.
 
     With ``config.model.monotone`` and the model's ``catalogue``, the declared directions
-    (see :func:`model_catalogue`) become ``monotone_constraints`` in feature order.
+    (see :func:`model_catalogue`; with ``monotone: counts`` those of the counts of actions
+    only) become ``monotone_constraints`` in feature order.
     """
     params = {**DEFAULT_PARAMS, **dict(config.model.params)}
     params.update(seed=config.seed, deterministic=True, force_col_wise=True)
     params.setdefault("metric", "auc")
     if config.model.monotone and catalogue is not None:
-        constraints = model_catalogue(catalogue, config).monotone_constraints()
+        constraints = model_catalogue(catalogue, config).monotone_constraints(
+            counts_only=config.model.monotone == "counts"
+        )
         if any(constraints):
             params["monotone_constraints"] = constraints
             params.setdefault("monotone_constraints_method", "advanced")
