@@ -109,6 +109,7 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
     )
     reasons, other = format_reasons(ex, X.iloc[:500], catalogue, k=1)
     assert len(reasons) == len(other) == 500
+    expected = catalogue.expected_signs(X.iloc[:500])
     with_positive = 0
     for i, text in enumerate(reasons):
         parsed = json.loads(text)
@@ -121,18 +122,19 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
         assert total == pytest.approx(ex.points[i], abs=1e-6)
         positives = [r for r in parsed if r["points"] > 0]
         negatives = [r for r in parsed if r["points"] < 0]
-        row = ex.group_points.iloc[i]
-        # a reason is shown when its group moves the score by at least half a point
+        # groups whose sign contradicts a declared direction are never candidates
+        row = ex.group_points.iloc[i].where(np.sign(ex.group_points.iloc[i]) * expected[i] >= 0, 0.0)
+        # a reason is shown when its group moves the score by at least a point
         if positives:
             with_positive += 1
             assert positives[0]["points"] == pytest.approx(row.max())
-            assert row.max() >= 0.5
+            assert row.max() >= 1.0
         else:
-            assert row.max() < 0.5
+            assert row.max() < 1.0
         if negatives:
-            assert negatives[0]["points"] == pytest.approx(row.min()) and row.min() <= -0.5
+            assert negatives[0]["points"] == pytest.approx(row.min()) and row.min() <= -1.0
         else:
-            assert row.min() > -0.5
+            assert row.min() > -1.0
     # both branches are exercised: most leads have a positive reason, some have none
     assert 100 < with_positive < 500, with_positive
 
