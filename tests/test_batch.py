@@ -243,7 +243,9 @@ def test_event_job_publishes_when_every_lead_is_accounted_for(event_job, tmp_pat
         "warm": 0.3,
         "hot_top_n": None,
         "hot_top_pct": None,
+        "dormant_days": None,
     }
+    assert manifest["dormant"] == 0
     assert manifest["points_scale"]["pdo"] == 20.0
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]["in"] == 7
     assert (tmp_path / "out" / "_SUCCESS").exists()

@@ -174,8 +174,11 @@ def run_scoring(
     scores = pd.concat([r[0] for r in results], ignore_index=True).sort_values(
         "lead_id", kind="stable", ignore_index=True
     )
+    dormant = scores["dormant"].to_numpy(bool) if "dormant" in scores else None
     scores["tier"] = assign_tiers(
-        scores["probability"].to_numpy(), scorer.tiers, eligible=~scores["dormant"].to_numpy()
+        scores["probability"].to_numpy(),
+        scorer.tiers,
+        eligible=None if dormant is None else ~dormant,
     )
     rejects = pd.concat([rejects, *[r[1] for r in results]], ignore_index=True)
     rejects = rejects.sort_values("lead_id", kind="stable", ignore_index=True)
@@ -228,7 +231,7 @@ def run_scoring(
         "points_scale": scorer.scale.to_dict(),
         "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
         "tiers": tiers,
-        "dormant": int(scores["dormant"].sum()),
+        "dormant": 0 if dormant is None else int(dormant.sum()),
         "mql": int(scores["mql"].sum()),
         "expected_conversions": float(scores["probability"].sum()),
         "unseen_categories": unseen,
