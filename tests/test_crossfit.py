@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from leadml.modeling.calibration import fit_platt
-from leadml.modeling.crossfit import cross_fit, scaled_rounds
+from leadml.modeling.crossfit import cross_fit, require_increasing, scaled_rounds
 
 PARAMS = {
     "objective": "binary",
@@ -84,3 +84,22 @@ def test_a_block_with_one_class_is_refused_with_its_number() -> None:
     y[100:200] = 0
     with pytest.raises(ValueError, match="block 2 has 100 rows and 0 positives"):
         cross_fit(X, y, np.arange(300), params=PARAMS, folds=3, gap=0, exponent=1.0, rounds=5)
+
+
+def test_a_calibration_that_would_reverse_the_ranking_is_refused() -> None:
+    """When the relation flips between the time blocks (drift), each block's model learns the
+    other block's relation and the pooled out-of-fold margins rank the labels backwards:
+    Platt's slope comes out negative, and cross-fitting stops rather than ship it."""
+    rng = np.random.default_rng(3)
+    n = 2_000
+    X = pd.DataFrame({"a": rng.normal(size=n)})
+    sign = np.where(np.arange(n) < n // 2, 1.0, -1.0)  # older half: a helps; newer: a hurts
+    y = (rng.random(n) < 1 / (1 + np.exp(-3.0 * sign * X["a"]))).astype(np.int8)
+    assert fit_platt(X["a"].to_numpy() * sign, y).slope > 0  # the in-block relation is strong
+    crossed = cross_fit(X, y, np.arange(n), params=PARAMS, folds=2, gap=0, exponent=1.0, rounds=20)
+    assert crossed.calibration.slope < 0
+    with pytest.raises(ValueError, match=r"slope -\d\.\d{3} <= 0.*small_data: \{max_rows: 0\}"):
+        require_increasing(crossed.calibration)
+    steady = cross_fit(X.iloc[: n // 2], y[: n // 2], np.arange(n // 2), params=PARAMS, folds=2,
+                       gap=0, exponent=1.0, rounds=20)  # fmt: skip
+    assert require_increasing(steady.calibration) is steady.calibration

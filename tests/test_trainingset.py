@@ -25,7 +25,12 @@ def tables():
 
 @pytest.fixture(scope="module")
 def config():
-    return load_run_config("training/sql.yaml")
+    """The four-part holdout layout: 3,000 leads are below small_data.max_rows, which would
+    cross-fit inside train and carve out train | test only (tests/test_backtest.py)."""
+    config = load_run_config("training/sql.yaml")
+    return config.model_copy(
+        update={"small_data": config.small_data.model_copy(update={"max_rows": 0})}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import pandas as pd
 from leadml.modeling.calibration import PlattCalibration, fit_platt
 from leadml.pointintime.split import Fold, cross_fitting_folds
 
-__all__ = ["CrossFit", "cross_fit", "scaled_rounds"]
+__all__ = ["CrossFit", "cross_fit", "require_increasing", "scaled_rounds"]
 
 
 def scaled_rounds(
@@ -41,6 +41,25 @@ def scaled_rounds(
             f"{reference_rounds} rounds on {reference_rows} rows"
         )
     return max(1, int(round(reference_rounds * (n_rows / reference_rows) ** exponent)))
+
+
+def require_increasing(calibration: PlattCalibration) -> PlattCalibration:
+    """``calibration`` if its slope is positive; otherwise a ``ValueError`` saying why.
+
+    Blocks are cross-fitted both ways in time: when the rows drift between blocks, each
+    block's model learns its neighbours' relation and the pooled out-of-fold margins can
+    rank the labels backwards, so Platt's slope comes out negative and every calibrated
+    score would be reversed.
+    """
+    if calibration.slope <= 0:
+        raise ValueError(
+            f"cross-fitting: Platt scaling on the out-of-fold margins has slope "
+            f"{calibration.slope:.3f} <= 0, so calibrated scores would rank leads backwards; "
+            "the rows drift between the time blocks (each block's model learns from its future "
+            "as well as its past). Use a forward holdout instead: small_data: {max_rows: 0} for the "
+            "evaluation model, refit: {enabled: false} for the production model"
+        )
+    return calibration
 
 
 @dataclass(frozen=True)
@@ -144,9 +163,10 @@ def cross_fit(
             | {"rounds": used}
             | ({"best_iteration": best[fold.number - 1]} if rounds is None else {})
         )
+    calibration = fit_platt(margin, y)
     return CrossFit(
         margin=margin,
-        calibration=fit_platt(margin, y),
+        calibration=calibration,
         rounds=scaled_rounds(reference_rounds, reference_rows, len(X), exponent=exponent),
         reference_rounds=reference_rounds,
         reference_rows=reference_rows,

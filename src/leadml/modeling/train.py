@@ -28,7 +28,7 @@ import pandas as pd
 from leadml.config import RunConfig
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale, fit_platt
-from leadml.modeling.crossfit import cross_fit, scaled_rounds
+from leadml.modeling.crossfit import cross_fit, require_increasing, scaled_rounds
 from leadml.modeling.drift import REFERENCE_ROWS, DriftProfile
 from leadml.modeling.evaluate import expected_calibration_error, roc_auc
 from leadml.modeling.scorer import LeadScorer
@@ -251,7 +251,7 @@ def _crossfit_fit(
     )
     return FittedBooster(
         booster=refit_booster(X, y, params=params, rounds=crossed.rounds),
-        calibration=crossed.calibration,
+        calibration=require_increasing(crossed.calibration),
         reference_rounds=crossed.reference_rounds,
         reference_rows=crossed.reference_rows,
         valid_auc=_out_of_fold(y, crossed)["roc_auc"],
@@ -307,7 +307,7 @@ def refit_on_rows(
     out_of_fold = _out_of_fold(y, crossed)
     return FittedBooster(
         booster=refit_booster(X, y, params=params, rounds=rounds),
-        calibration=crossed.calibration,
+        calibration=require_increasing(crossed.calibration),
         reference_rounds=reference_rounds,
         reference_rows=reference_rows,
         valid_auc=out_of_fold["roc_auc"],
