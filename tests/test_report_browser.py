@@ -392,7 +392,7 @@ def test_french_page(browser, tmp_path: Path):
         page.click('.row[data-id="L00000"]')
         page.wait_for_selector("#card .waterfall")
         labels = [s["label"] for s in waterfall_steps(page)]
-        assert labels[0] == "Lead moyen" and labels[-2] == "Autres facteurs"
+        assert labels[0] == "Lead moyen (entraînement)" and labels[-2] == "Autres facteurs"
         assert "A demandé une démo il y a 2 jours" in labels
         assert (
             page.eval_on_selector_all("#card .acts li span", "s => s.map(x => x.textContent)")[0]
