@@ -191,7 +191,9 @@ def test_directions_are_overridden_per_feature_and_saved_with_the_model() -> Non
     assert changed["n_blog_view_30d"].direction == "+"
     assert changed["n_pricing_view_7d"].direction is None
     assert FeatureCatalogue.from_dict(json.loads(json.dumps(changed.to_dict()))) == changed
-    with pytest.raises(ValueError, match=r"model.directions: \['no_such_feature'\] are not features"):
+    with pytest.raises(
+        ValueError, match=r"model.directions: \['no_such_feature'\] are not features"
+    ):
         catalogue.with_directions({"no_such_feature": "+"})
     with pytest.raises(ValueError, match="direction 'up' is not"):
         FeatureInfo("x", "fit", "x", "numeric", direction="up")  # type: ignore[arg-type]

@@ -252,10 +252,14 @@ def test_configs_are_frozen_and_refuse_unknown_keys():
 def test_passive_events_must_be_event_types(tmp_path):
     from leadml.config import load_dataset_config
 
-    text = (TRAINING / "dataset.yaml").read_text().replace(
-        "passive_events: [blog_view]", "passive_events: [blog_visit]"
+    text = (
+        (TRAINING / "dataset.yaml")
+        .read_text()
+        .replace("passive_events: [blog_view]", "passive_events: [blog_visit]")
     )
     path = tmp_path / "dataset.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match=r"passive_events \['blog_visit'\] are not in vocabularies"):
+    with pytest.raises(
+        ConfigError, match=r"passive_events \['blog_visit'\] are not in vocabularies"
+    ):
         load_dataset_config(path)

@@ -123,7 +123,9 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
         positives = [r for r in parsed if r["points"] > 0]
         negatives = [r for r in parsed if r["points"] < 0]
         # groups whose sign contradicts a declared direction are never candidates
-        row = ex.group_points.iloc[i].where(np.sign(ex.group_points.iloc[i]) * expected[i] >= 0, 0.0)
+        row = ex.group_points.iloc[i].where(
+            np.sign(ex.group_points.iloc[i]) * expected[i] >= 0, 0.0
+        )
         # a reason is shown when its group moves the score by at least a point
         if positives:
             with_positive += 1

@@ -425,7 +425,10 @@ def test_every_group_reads_exactly_as_written_down() -> None:
 # The same for small values: every numeric feature 1.0 (singulars, "yesterday") or 0.4 (counts
 # round to 0, "today", French singular for 0), other categoricals; English then French.
 SMALL_VALUE_SENTENCES = {
-    (1.0, "industry"): ("Industry: retail (target sector)", "Secteur : commerce de détail (secteur cible)"),
+    (1.0, "industry"): (
+        "Industry: retail (target sector)",
+        "Secteur : commerce de détail (secteur cible)",
+    ),
     (1.0, "company_size"): ("Company of 1 employee", "Entreprise de 1 salarié"),
     (1.0, "revenue"): ("Annual revenue of 1", "Chiffre d'affaires annuel de 1"),
     (1.0, "geography"): ("Country: US (North America)", "Pays : US (Amérique du Nord)"),
@@ -594,14 +597,25 @@ def test_an_old_action_is_told_as_the_silence_since_not_as_news():
     assert reason_text("email_engagement", old_opens, "en") == "No email opened for 33 months"
     assert reason_text("email_engagement", old_opens, "fr") == "Aucun e-mail ouvert depuis 33 mois"
     quiet_pricing = {"n_pricing_view_90d": 0, "days_since_pricing_view": 95.0}
-    assert reason_text("pricing_interest", quiet_pricing, "en") == "No pricing page visit for 3 months"
+    assert (
+        reason_text("pricing_interest", quiet_pricing, "en") == "No pricing page visit for 3 months"
+    )
     recent = {"n_pricing_view_7d": 3, "n_pricing_view_90d": 3, "days_since_pricing_view": 1.0}
-    assert reason_text("pricing_interest", recent, "en") == "Visited the pricing page 3 times in the last 7 days"
+    assert (
+        reason_text("pricing_interest", recent, "en")
+        == "Visited the pricing page 3 times in the last 7 days"
+    )
 
 
 def test_an_old_demo_request_that_never_progressed_says_so():
     old = {"n_demo_request_7d": 0, "n_demo_request_90d": 1, "days_since_demo_request": 45.2}
-    assert reason_text("demo_request", old, "en") == "Requested a demo 45 days ago, with no progress since"
-    assert reason_text("demo_request", old, "fr") == "A demandé une démo il y a 45 jours, sans suite depuis"
+    assert (
+        reason_text("demo_request", old, "en")
+        == "Requested a demo 45 days ago, with no progress since"
+    )
+    assert (
+        reason_text("demo_request", old, "fr")
+        == "A demandé une démo il y a 45 jours, sans suite depuis"
+    )
     fresh = {"n_demo_request_7d": 1, "n_demo_request_90d": 1, "days_since_demo_request": 2.0}
     assert reason_text("demo_request", fresh, "en") == "Requested a demo 2 days ago"

@@ -564,8 +564,18 @@ def test_help_names_the_capacity_and_the_dormant_rule_and_codes_read_as_words():
     scores = make_scores().assign(dormant=[False, True, False, False])
     accounts = make_accounts().assign(industry="public_sector")
     for lang, capacity, dormant, industry in (
-        ("en", "the 120 most likely leads that are not dormant", "No activity for 60 days", "Public sector"),
-        ("fr", "les 120 leads non dormants les plus probables", "Aucune activité depuis 60 jours", "Secteur public"),
+        (
+            "en",
+            "the 120 most likely leads that are not dormant",
+            "No activity for 60 days",
+            "Public sector",
+        ),
+        (
+            "fr",
+            "les 120 leads non dormants les plus probables",
+            "Aucune activité depuis 60 jours",
+            "Secteur public",
+        ),
     ):
         data = report_payload(
             scores, make_leads(), accounts, make_events(), manifest=manifest, lang=lang

@@ -434,24 +434,33 @@ def test_owner_filter_dormant_toggle_and_top_reason_on_rows(browser, tmp_path: P
     scores, leads, accounts, events = queue_inputs(30)
     scores["dormant"] = np.arange(30) % 10 == 9  # leads 9, 19, 29
     path = tmp_path / "cards.html"
-    manifest = {"as_of": "2026-01-01", "tier_thresholds": {"warm": 0.1, "hot_top_n": 6, "dormant_days": 60}}
-    path.write_text(build_report(scores, leads, accounts, events, manifest=manifest), encoding="utf-8")
+    manifest = {
+        "as_of": "2026-01-01",
+        "tier_thresholds": {"warm": 0.1, "hot_top_n": 6, "dormant_days": 60},
+    }
+    path.write_text(
+        build_report(scores, leads, accounts, events, manifest=manifest), encoding="utf-8"
+    )
     watched = open_report(browser, path)
     page = watched.page
     rows = page.locator(".row")
     expect(rows).to_have_count(27)  # dormant leads are hidden by default
-    assert page.text_content("#dormant-field") .strip() == "Show dormant leads (3)"
+    assert page.text_content("#dormant-field").strip() == "Show dormant leads (3)"
     page.check("#dormant")
     expect(rows).to_have_count(30)
     assert page.locator('.row[data-id="L00009"] .badge.dormant').text_content() == "Dormant"
     page.uncheck("#dormant")
     page.select_option("#owner", "Bob")  # odd leads, less the dormant 9, 19, 29
     expect(rows).to_have_count(12)
-    assert set(page.eval_on_selector_all(".row", "r => r.map(x => Number(x.dataset.id.slice(1)) % 2)")) == {1}
+    assert set(
+        page.eval_on_selector_all(".row", "r => r.map(x => Number(x.dataset.id.slice(1)) % 2)")
+    ) == {1}
     page.select_option("#owner", "")
     # every row tells the reason that moved its score most
     assert page.text_content('.row[data-id="L00000"] .why') == "Requested a demo 2 days ago +31.2"
-    assert page.text_content('.row[data-id="L00001"] .why') == "Viewed the pricing page 2 times +9.0"
+    assert (
+        page.text_content('.row[data-id="L00001"] .why') == "Viewed the pricing page 2 times +9.0"
+    )
     # industry as words, capacity in the help
     page.click('.row[data-id="L00000"]')
     page.wait_for_selector("#card .waterfall")
@@ -473,7 +482,9 @@ def test_fifty_random_cards_never_show_a_reason_against_its_declared_direction(
     from leadml.scoring.open_leads import score_features
     from leadml.tracking import load_scorer
 
-    config = RunConfig(dataset=load_dataset_config(Path(__file__).parents[1] / "training" / "dataset.yaml"))
+    config = RunConfig(
+        dataset=load_dataset_config(Path(__file__).parents[1] / "training" / "dataset.yaml")
+    )
     scorer, _ = load_scorer("models:/leadml-sql@champion", uri=tracking_uri)
     tables, _ = load_tables(demo_data, config.dataset, as_of=AS_OF)
     features = build_scoring_set(config, None, as_of=AS_OF, spec=scorer.spec, tables=tables).frame
@@ -483,7 +494,9 @@ def test_fifty_random_cards_never_show_a_reason_against_its_declared_direction(
     row_of = {str(lead): k for k, lead in enumerate(features["lead_id"])}
     path = tmp_path / "cards.html"
     path.write_text(
-        build_report(scores, tables.leads, tables.accounts, tables.events, manifest={"as_of": "2026-01-01"}),
+        build_report(
+            scores, tables.leads, tables.accounts, tables.events, manifest={"as_of": "2026-01-01"}
+        ),
         encoding="utf-8",
     )
     watched = open_report(browser, path)

@@ -209,7 +209,9 @@ class EventDataset(_Frozen):
             raise ValueError(
                 f"closed_stages {bad} are not in vocabularies.stages {list(self.vocabularies.stages)}"
             )
-        passive = [e for e in self.features.passive_events if e not in self.vocabularies.event_types]
+        passive = [
+            e for e in self.features.passive_events if e not in self.vocabularies.event_types
+        ]
         if passive:
             raise ValueError(
                 f"features.passive_events {passive} are not in vocabularies.event_types "

@@ -125,7 +125,10 @@ EVENTS: dict[str, EventWords] = {
         never=("Never viewed a product page", "N'a jamais consulté de page produit"),
         activity=("Viewed a product page", "A consulté une page produit"),
         direction="+",
-        quiet=("No product page view for {span}", "Aucune consultation des pages produit depuis {span}"),
+        quiet=(
+            "No product page view for {span}",
+            "Aucune consultation des pages produit depuis {span}",
+        ),
     ),
     "blog_view": EventWords(
         "blog_reading",
@@ -157,7 +160,10 @@ EVENTS: dict[str, EventWords] = {
         activity=("Downloaded a white paper", "A téléchargé un livre blanc"),
         recency_first=True,
         direction="+",
-        quiet=("No white paper downloaded for {span}", "Aucun livre blanc téléchargé depuis {span}"),
+        quiet=(
+            "No white paper downloaded for {span}",
+            "Aucun livre blanc téléchargé depuis {span}",
+        ),
     ),
     "webinar_registration": EventWords(
         "webinar",
@@ -166,7 +172,10 @@ EVENTS: dict[str, EventWords] = {
         activity=("Registered for a webinar", "S'est inscrit à un webinaire"),
         recency_first=True,
         direction="+",
-        quiet=("No webinar registration for {span}", "Aucune inscription à un webinaire depuis {span}"),
+        quiet=(
+            "No webinar registration for {span}",
+            "Aucune inscription à un webinaire depuis {span}",
+        ),
     ),
     "webinar_attended": EventWords(
         "webinar",
@@ -193,7 +202,10 @@ EVENTS: dict[str, EventWords] = {
         activity=("Requested a demo", "A demandé une démo"),
         recency_first=True,
         direction="+",
-        quiet=("Requested a demo {ago}, with no progress since", "A demandé une démo {ago}, sans suite depuis"),
+        quiet=(
+            "Requested a demo {ago}, with no progress since",
+            "A demandé une démo {ago}, sans suite depuis",
+        ),
     ),
     "sales_touch": EventWords(
         "sales_touches",

@@ -132,7 +132,11 @@ def explanation_fidelity(
                 told = shown[:, j] & recent
                 total += int(told.sum())
                 agree += int((np.sign(points[told, j]) == way).sum())
-        agreement[label] = {"agree": agree, "shown": total, "share": agree / total if total else None}
+        agreement[label] = {
+            "agree": agree,
+            "shown": total,
+            "share": agree / total if total else None,
+        }
 
     mean_abs = group_points.abs().mean()
     no_effect = {

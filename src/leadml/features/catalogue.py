@@ -261,9 +261,7 @@ class FeatureCatalogue:
         groups = self.groups
         out = np.zeros((len(values), len(groups)), dtype=np.int8)
         for j, group in enumerate(groups):
-            members = [
-                e for e in self.entries if e.group == group and e.presence and e.direction
-            ]
+            members = [e for e in self.entries if e.group == group and e.presence and e.direction]
             signs = {e.direction for e in members}
             if len(signs) != 1:
                 continue  # no claim, or members pulling both ways

@@ -360,9 +360,7 @@ def _scorer(
     """
     open_leads = training_set.reference
     if open_leads is not None and not open_leads.empty:
-        reference_log_odds = float(
-            np.mean(calibration.log_odds(raw_scores(booster, open_leads)))
-        )
+        reference_log_odds = float(np.mean(calibration.log_odds(raw_scores(booster, open_leads))))
     else:
         expected_margin = float(booster.predict(X_reference.iloc[:1], pred_contrib=True)[0, -1])
         reference_log_odds = float(calibration.log_odds(np.array([expected_margin]))[0])

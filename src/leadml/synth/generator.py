@@ -346,7 +346,10 @@ def chunk_tables(rng: np.random.Generator, plan: _ChunkPlan, spec: SynthSpec) ->
         expected_sql=float(latent.p_sql.sum()),
         expected_won=float((latent.p_sql * latent.p_won_given_sql).sum()),
         recycled=int(
-            (leads.created_s + np.nan_to_num(recycled_days, nan=np.inf) * DAY_S < spec.period_s[1]).sum()
+            (
+                leads.created_s + np.nan_to_num(recycled_days, nan=np.inf) * DAY_S
+                < spec.period_s[1]
+            ).sum()
         ),
     )
     for code, stage in enumerate(STAGES):
