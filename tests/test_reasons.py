@@ -619,3 +619,9 @@ def test_an_old_demo_request_that_never_progressed_says_so():
     )
     fresh = {"n_demo_request_7d": 1, "n_demo_request_90d": 1, "days_since_demo_request": 2.0}
     assert reason_text("demo_request", fresh, "en") == "Requested a demo 2 days ago"
+
+
+def test_an_old_company_signal_is_told_as_the_silence_since():
+    old = {"n_new_executive_180d": 0, "days_since_new_executive": 860.0}
+    assert reason_text("new_executive", old, "en") == "No new executive for 28 months"
+    assert reason_text("new_executive", old, "fr") == "Aucun nouveau dirigeant depuis 28 mois"

@@ -94,12 +94,14 @@ class EventWords:
 
 @dataclass(frozen=True)
 class SignalWords:
-    """How one intent signal type reads: its ``name`` and the sentence when it never happened."""
+    """How one intent signal type reads: its ``name``, the sentence when it never happened and,
+    ``quiet``, the one when the last was longer ago than the count windows."""
 
     group: str
     name: Words
     never: Words
     direction: Direction | None = None
+    quiet: Words | None = None
 
 
 EVENTS: dict[str, EventWords] = {
@@ -247,28 +249,36 @@ SIGNALS: dict[str, SignalWords] = {
         name=("Funding round", "Levée de fonds"),
         never=("No funding round on record", "Aucune levée de fonds connue"),
         direction="+",
+        quiet=("No funding round for {span}", "Aucune levée de fonds depuis {span}"),
     ),
     "hiring_surge": SignalWords(
         "hiring_surge",
         name=("Hiring surge", "Vague de recrutement"),
         never=("No hiring surge on record", "Aucune vague de recrutement connue"),
         direction="+",
+        quiet=("No hiring surge for {span}", "Aucune vague de recrutement depuis {span}"),
     ),
     "new_executive": SignalWords(
         "new_executive",
         name=("New executive", "Nouveau dirigeant"),
         never=("No new executive on record", "Aucun nouveau dirigeant connu"),
         direction="+",
+        quiet=("No new executive for {span}", "Aucun nouveau dirigeant depuis {span}"),
     ),
     "technology_change": SignalWords(
         "technology_change",
         name=("Technology change", "Changement technologique"),
         never=("No technology change on record", "Aucun changement technologique connu"),
+        quiet=("No technology change for {span}", "Aucun changement technologique depuis {span}"),
     ),
     "topic_surge": SignalWords(
         "topic_research",
         name=("Research surge on our topics", "Recherches accrues sur nos sujets"),
         never=("No research surge on our topics", "Aucune recherche accrue sur nos sujets"),
+        quiet=(
+            "No research surge on our topics for {span}",
+            "Aucune recherche accrue sur nos sujets depuis {span}",
+        ),
     ),
 }
 

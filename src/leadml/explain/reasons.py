@@ -52,6 +52,7 @@ DAYS_PER_MONTH = 30.44
 # silence since; a demo request is followed up within days, so one older than
 # DEMO_FOLLOW_UP_DAYS on a lead still open never progressed.
 QUIET_AFTER_DAYS = 90
+QUIET_SIGNAL_AFTER_DAYS = 180  # a company signal, without count windows to tell
 DEMO_FOLLOW_UP_DAYS = 30
 
 
@@ -277,6 +278,9 @@ def _signal_sentence(signal: str, values: Mapping[str, Any], lang: Lang) -> tupl
             return never, False
         w, n = next(iter(active.items()))
         return f"{name}{_colon(lang)}{format_number(n, lang)} {_in_last(w, lang)}", True
+    quiet_after = max(counts) if counts else QUIET_SIGNAL_AFTER_DAYS
+    if words is not None and words.quiet is not None and days >= quiet_after:
+        return in_lang(words.quiet, lang).format(span=_span(days, lang)), True
     text = f"{name} {_ago(days, lang)}"
     if counts:
         widest, n = list(counts.items())[-1]
