@@ -625,3 +625,9 @@ def test_an_old_company_signal_is_told_as_the_silence_since():
     old = {"n_new_executive_180d": 0, "days_since_new_executive": 860.0}
     assert reason_text("new_executive", old, "en") == "No new executive for 28 months"
     assert reason_text("new_executive", old, "fr") == "Aucun nouveau dirigeant depuis 28 mois"
+    assert reason_text("intent_recency", {"days_since_intent": 400.0}, "en") == (
+        "No company signal for 13 months"
+    )
+    assert reason_text("intent_recency", {"days_since_intent": 400.0}, "fr") == (
+        "Aucun signal entreprise depuis 13 mois"
+    )

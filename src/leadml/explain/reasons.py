@@ -536,6 +536,13 @@ def _intent_recency(values: Mapping[str, Any], lang: Lang) -> str:
     days = _number(values, "days_since_intent")
     if days is None:
         return "No company signal on record" if lang == "en" else "Aucun signal entreprise connu"
+    if days >= QUIET_SIGNAL_AFTER_DAYS:
+        span = _span(days, lang)
+        return (
+            f"No company signal for {span}"
+            if lang == "en"
+            else f"Aucun signal entreprise depuis {span}"
+        )
     return (
         f"Latest company signal {_ago(days, lang)}"
         if lang == "en"
