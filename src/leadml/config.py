@@ -323,11 +323,15 @@ class RefitSpec(_Frozen):
     ``rounds_exponent``: boosting rounds for ``n`` rows are ``best_iteration · (n / n_es)^exponent``,
     where early stopping found ``best_iteration`` on ``n_es`` training rows (1 = linear, 0 = same).
     ``calibration_folds``: time blocks of the cross-fitting whose out-of-fold margins fit Platt.
+    ``cross_fitting``: ``forward`` (each block scored by a model of the blocks before it, as
+    the deployed model forecasts; the first block only trains) or ``both_ways`` (by a model
+    of the blocks before and after it; every row gets a margin).
     """
 
     enabled: bool = True
     rounds_exponent: float = Field(1.0, ge=0.0, le=2.0)
     calibration_folds: int = Field(4, ge=2, le=20)
+    cross_fitting: Literal["forward", "both_ways"] = "forward"
 
 
 class SmallDataSpec(_Frozen):
@@ -336,6 +340,7 @@ class SmallDataSpec(_Frozen):
 
     max_rows: int = Field(50_000, ge=0)
     folds: int = Field(5, ge=2, le=20)
+    cross_fitting: Literal["forward", "both_ways"] = "forward"
 
 
 class BacktestSpec(_Frozen):

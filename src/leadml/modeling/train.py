@@ -245,6 +245,7 @@ def _crossfit_fit(
         params=params,
         folds=config.small_data.folds,
         gap=gap,
+        forward=config.small_data.cross_fitting == "forward",
         exponent=config.refit.rounds_exponent,
         num_boost_round=config.model.num_boost_round,
         early_stopping_rounds=config.model.early_stopping_rounds,
@@ -262,10 +263,11 @@ def _crossfit_fit(
 def _out_of_fold(y: np.ndarray, crossed: Any) -> dict[str, float]:
     """ROC-AUC and ECE of the cross-fitted margins once calibrated (each row by a model
     that never saw it)."""
-    probability = crossed.calibration.probability(crossed.margin)
+    held_out = ~np.isnan(crossed.margin)  # forward cross-fitting leaves the first block out
+    probability = crossed.calibration.probability(crossed.margin[held_out])
     return {
-        "roc_auc": roc_auc(y, probability),
-        "ece": expected_calibration_error(y, probability),
+        "roc_auc": roc_auc(y[held_out], probability),
+        "ece": expected_calibration_error(y[held_out], probability),
     }
 
 
@@ -301,6 +303,7 @@ def refit_on_rows(
         params=params,
         folds=config.refit.calibration_folds,
         gap=gap,
+        forward=config.refit.cross_fitting == "forward",
         exponent=config.refit.rounds_exponent,
         rounds=rounds,
     )

@@ -300,8 +300,10 @@ def _training_settings(
         "refit_rounds": refit.rounds if refit is not None else None,
         "refit_rounds_exponent": config.refit.rounds_exponent,
         "refit_calibration_folds": config.refit.calibration_folds,
+        "refit_cross_fitting": config.refit.cross_fitting,
         "small_data_max_rows": config.small_data.max_rows,
         "small_data_folds": config.small_data.folds,
+        "small_data_cross_fitting": config.small_data.cross_fitting,
         "backtest_folds": config.backtest.folds,
         "backtest_window": config.backtest.window,
     }
