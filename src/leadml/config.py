@@ -323,15 +323,16 @@ class RefitSpec(_Frozen):
     ``rounds_exponent``: boosting rounds for ``n`` rows are ``best_iteration · (n / n_es)^exponent``,
     where early stopping found ``best_iteration`` on ``n_es`` training rows (1 = linear, 0 = same).
     ``calibration_folds``: time blocks of the cross-fitting whose out-of-fold margins fit Platt.
-    ``cross_fitting``: ``forward`` (each block scored by a model of the blocks before it, as
-    the deployed model forecasts; the first block only trains) or ``both_ways`` (by a model
-    of the blocks before and after it; every row gets a margin).
+    ``cross_fitting``: ``both_ways`` (each block scored by a model of the blocks before and
+    after it; every row gets a margin, and the blocks' models are nearly as large as the
+    refit) or ``forward`` (by a model of the blocks before it only, a forecast as the deployed
+    model's are; the first block only trains). Forward for data that drift between blocks.
     """
 
     enabled: bool = True
     rounds_exponent: float = Field(1.0, ge=0.0, le=2.0)
     calibration_folds: int = Field(4, ge=2, le=20)
-    cross_fitting: Literal["forward", "both_ways"] = "forward"
+    cross_fitting: Literal["forward", "both_ways"] = "both_ways"
 
 
 class SmallDataSpec(_Frozen):
@@ -340,7 +341,7 @@ class SmallDataSpec(_Frozen):
 
     max_rows: int = Field(50_000, ge=0)
     folds: int = Field(5, ge=2, le=20)
-    cross_fitting: Literal["forward", "both_ways"] = "forward"
+    cross_fitting: Literal["forward", "both_ways"] = "both_ways"
 
 
 class BacktestSpec(_Frozen):
