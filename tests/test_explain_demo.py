@@ -36,7 +36,7 @@ NO_EFFECT_GROUPS = {
 
 
 @pytest.mark.xfail(
-    strict=False,
+    strict=True,
     reason="issue 15: with the nurture rule and monotone: counts, technology_change gets 1.62 mean "
     "|points| against a bound of 0.1 x the strongest group (1.45); not yet fixed, see "
     "the closing note of issue 15",
