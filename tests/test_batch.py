@@ -243,7 +243,9 @@ def test_event_job_publishes_when_every_lead_is_accounted_for(event_job, tmp_pat
         "warm": 0.3,
         "hot_top_n": None,
         "hot_top_pct": None,
+        "dormant_days": None,
     }
+    assert manifest["dormant"] == 0
     assert manifest["points_scale"]["pdo"] == 20.0
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]["in"] == 7
     assert (tmp_path / "out" / "_SUCCESS").exists()
@@ -777,3 +779,25 @@ def test_the_flat_manifest_lists_the_second_model_and_the_scheduler(tiny, tmp_pa
     assert manifest["mode"] == "flat" and manifest["scheduler"] == "single-process"
     written = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert written["counts"] == {"in": 40, "scored": 40, "rejected": 0}
+
+
+def test_capacity_counts_only_leads_that_are_not_dormant():
+    from leadml.modeling.scorer import assign_tiers, dormant_leads
+
+    probability = np.array([0.9, 0.8, 0.7, 0.6, 0.05])
+    eligible = np.array([False, True, True, True, True])
+    tiers = TierSpec(hot=0.99, warm=0.1, hot_top_n=2, dormant_days=60)
+    assert assign_tiers(probability, tiers, eligible=eligible).tolist() == [
+        "warm", "hot", "hot", "warm", "cold",
+    ]  # fmt: skip
+    threshold = TierSpec(hot=0.65, warm=0.1)
+    assert assign_tiers(probability, threshold, eligible=eligible).tolist() == [
+        "warm", "hot", "hot", "warm", "cold",
+    ]  # fmt: skip
+    features = pd.DataFrame(
+        {"days_since_last_activity": [3.0, 60.0, np.nan, np.nan], "lead_age_days": [90, 90, 61, 5]}
+    )
+    # quiet for 60 days or more; never active: since creation
+    assert dormant_leads(features, tiers).tolist() == [False, True, True, False]
+    assert not dormant_leads(features, TierSpec()).any()  # no dormant_days: nobody is dormant
+    assert not dormant_leads(pd.DataFrame({"age": [1, 2]}), tiers).any()  # flat mode

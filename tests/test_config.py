@@ -294,3 +294,19 @@ def test_a_misspelt_top_level_key_is_named_with_the_nearest_valid_one(tmp_path, 
     (tmp_path / "r.yaml").write_text(yaml.safe_dump({"dataset": dataset_dict, "pionts": {}}))
     with pytest.raises(ConfigError, match="pionts: unknown key \\(did you mean 'points'\\?\\)"):
         load_config(tmp_path / "r.yaml")
+
+
+def test_passive_events_must_be_event_types(tmp_path):
+    from leadml.config import load_dataset_config
+
+    text = (
+        (TRAINING / "dataset.yaml")
+        .read_text()
+        .replace("passive_events: [blog_view]", "passive_events: [blog_visit]")
+    )
+    path = tmp_path / "dataset.yaml"
+    path.write_text(text)
+    with pytest.raises(
+        ConfigError, match=r"passive_events \['blog_visit'\] are not in vocabularies"
+    ):
+        load_dataset_config(path)

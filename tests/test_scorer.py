@@ -28,8 +28,13 @@ def _expected(kind: str) -> dict:
     return json.loads((SAVED / kind / "expected.json").read_text())
 
 
-def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_points() -> None:
+def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_points(
+    monkeypatch,
+) -> None:
     from leadml.scorer import LeadScorer as OldPath  # what a registered model_code.py imports
+
+    # the reasons were written when half a point was enough to be shown (1 point since)
+    monkeypatch.setattr("leadml.explain.explanation.MIN_REASON_POINTS", 0.5)
 
     assert OldPath is LeadScorer
     scorer = OldPath.load(SAVED / "events")
@@ -37,7 +42,17 @@ def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_point
     expected = _expected("events")
     scores = scorer.score_frame(rows)
     assert rows["lead_id"].tolist() == expected["lead_id"]
-    assert scores["reasons"].tolist() == expected["reasons"]
+    got = [json.loads(text) for text in scores["reasons"]]
+    then = [json.loads(text) for text in expected["reasons"]]
+    assert [[(r["group"], r["points"]) for r in lead] for lead in got] == [
+        [(r["group"], r["points"]) for r in lead] for lead in then
+    ]
+    # the words are the same, except that an action older than 90 days is now told as the
+    # silence since ("Viewed product pages 103 days ago" -> "No product page view for 3 months")
+    old = re.compile(r"(\d+) days ago")
+    for now, before in zip(sum(got, []), sum(then, []), strict=True):
+        quiet = (m := old.search(before["text"])) is not None and int(m.group(1)) >= 90
+        assert quiet or now["text"] == before["text"], (now, before)
     assert scores["points"].tolist() == expected["points"]
     first = json.loads(expected["reasons"][0])
     assert [r["text_fr"] for r in first][:2] == [
@@ -46,9 +61,12 @@ def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_point
     ]
 
 
-def test_a_flat_model_saved_before_the_change_now_reads_as_it_did_when_trained() -> None:
+def test_a_flat_model_saved_before_the_change_now_reads_as_it_did_when_trained(
+    monkeypatch,
+) -> None:
     """Before the change a loaded flat scorer wrote "1 234.57" in French where the fresh one
     wrote "1 234,568"; the expected reasons are the fresh scorer's."""
+    monkeypatch.setattr("leadml.explain.explanation.MIN_REASON_POINTS", 0.5)  # the rule then
     scorer = LeadScorer.load(SAVED / "flat")
     rows = pd.read_csv(SAVED / "flat" / "rows.csv")
     expected = _expected("flat")

@@ -193,6 +193,10 @@ class FeatureSettings(_Frozen):
     intent_windows_days: tuple[int, ...] = (30, 90, 180)
     half_life_days: float = Field(14.0, gt=0)
     sales_touch_event: str = "sales_touch"
+    # Event types tracked but not the lead's own buying engagement (blog reading, say): they
+    # keep their own counts and recency but feed neither the activity, decay, trend and
+    # inactivity features nor the dormant status.
+    passive_events: tuple[str, ...] = ()
 
 
 class EventDataset(_Frozen):
@@ -219,6 +223,14 @@ class EventDataset(_Frozen):
             raise ValueError(
                 f"closed_stages {bad} are not in vocabularies.stages {list(self.vocabularies.stages)}"
             )
+        passive = [
+            e for e in self.features.passive_events if e not in self.vocabularies.event_types
+        ]
+        if passive:
+            raise ValueError(
+                f"features.passive_events {passive} are not in vocabularies.event_types "
+                f"{list(self.vocabularies.event_types)}"
+            )
         return self
 
 
@@ -228,6 +240,7 @@ class FlatFeature(_Frozen):
     family: str = "fit"
     group: str | None = None
     label: str | None = None
+    direction: Literal["+", "-"] | None = None
 
     @field_validator("family")
     @classmethod
@@ -362,6 +375,11 @@ class ModelSpec(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
     num_boost_round: int = Field(2000, gt=0)
     early_stopping_rounds: int = Field(100, gt=0)
+    # Declared directions (the feature catalogue's, replaced per feature by ``directions``:
+    # "+", "-" or "none") become LightGBM monotone constraints: every declared one
+    # (``monotone: true``), or only those of the counts of actions (``monotone: counts``).
+    monotone: bool | Literal["counts"] = False
+    directions: dict[str, Literal["+", "-", "none"]] = Field(default_factory=dict)
 
     @field_validator("registered_name")
     @classmethod
@@ -388,11 +406,16 @@ class RefitSpec(_Frozen):
     ``rounds_exponent``: boosting rounds for ``n`` rows are ``best_iteration · (n / n_es)^exponent``,
     where early stopping found ``best_iteration`` on ``n_es`` training rows (1 = linear, 0 = same).
     ``calibration_folds``: time blocks of the cross-fitting whose out-of-fold margins fit Platt.
+    ``cross_fitting``: ``both_ways`` (each block scored by a model of the blocks before and
+    after it; every row gets a margin, and the blocks' models are nearly as large as the
+    refit) or ``forward`` (by a model of the blocks before it only, a forecast as the deployed
+    model's are; the first block only trains). Forward for data that drift between blocks.
     """
 
     enabled: bool = True
     rounds_exponent: float = Field(1.0, ge=0.0, le=2.0)
     calibration_folds: int = Field(4, ge=2, le=20)
+    cross_fitting: Literal["forward", "both_ways"] = "both_ways"
 
 
 class SmallDataSpec(_Frozen):
@@ -401,6 +424,7 @@ class SmallDataSpec(_Frozen):
 
     max_rows: int = Field(50_000, ge=0)
     folds: int = Field(5, ge=2, le=20)
+    cross_fitting: Literal["forward", "both_ways"] = "both_ways"
 
 
 class BacktestSpec(_Frozen):
@@ -427,6 +451,9 @@ class TierSpec(_Frozen):
     hot_top_n: int | None = None
     hot_top_pct: float | None = None
     mql_probability: float = 0.10
+    # A lead with no engagement for this many days is dormant: flagged in the scores, never
+    # hot, hidden from the reps' queue by default (None: no lead is dormant).
+    dormant_days: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> TierSpec:

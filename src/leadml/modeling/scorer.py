@@ -34,6 +34,7 @@ __all__ = [
     "ModelArtifactError",
     "ModelNotFoundError",
     "assign_tiers",
+    "dormant_leads",
     "verify_artifacts",
 ]
 
@@ -51,25 +52,47 @@ CHECKSUMS_FILE = "checksums.json"
 def assign_tiers(
     probability: np.ndarray,
     tiers: TierSpec,
+    *,
+    eligible: np.ndarray | None = None,
 ) -> np.ndarray:
     """hot / warm / cold by thresholds, or hot by capacity (top N / top %) over the batch.
 
     With capacity, the hot tier is the top of the batch by probability (ties
-    broken by position, so reruns agree); warm stays threshold-based.
+    broken by position, so reruns agree); warm stays threshold-based. Only
+    ``eligible`` rows (default: all; the batch job passes the leads that are not
+    dormant) can be hot, and capacity counts them only.
     """
     probability = np.asarray(probability, dtype=np.float64)
     out = np.where(probability >= tiers.warm, "warm", "cold").astype(object)
+    eligible = (
+        np.ones(probability.size, dtype=bool) if eligible is None else np.asarray(eligible, bool)
+    )
     n_hot: int | None = None
     if tiers.hot_top_n is not None:
-        n_hot = min(tiers.hot_top_n, probability.size)
+        n_hot = min(tiers.hot_top_n, int(eligible.sum()))
     elif tiers.hot_top_pct is not None:
-        n_hot = int(round(probability.size * tiers.hot_top_pct / 100.0))
+        n_hot = int(round(int(eligible.sum()) * tiers.hot_top_pct / 100.0))
     if n_hot is None:
-        out[probability >= tiers.hot] = "hot"
+        out[(probability >= tiers.hot) & eligible] = "hot"
     elif n_hot > 0:
-        order = np.argsort(-probability, kind="stable")
+        order = np.argsort(-np.where(eligible, probability, -np.inf), kind="stable")
         out[order[:n_hot]] = "hot"
     return out
+
+
+def dormant_leads(features: pd.DataFrame, tiers: TierSpec) -> np.ndarray:
+    """Leads with no engagement for ``tiers.dormant_days`` (never active: since creation).
+
+    All False without ``dormant_days`` or without the activity features (flat mode).
+    """
+    n = len(features)
+    if tiers.dormant_days is None or "days_since_last_activity" not in features.columns:
+        return np.zeros(n, dtype=bool)
+    quiet = pd.to_numeric(features["days_since_last_activity"], errors="coerce").to_numpy(float)
+    if "lead_age_days" in features.columns:
+        age = pd.to_numeric(features["lead_age_days"], errors="coerce").to_numpy(float)
+        quiet = np.where(np.isnan(quiet), age, quiet)
+    return np.nan_to_num(quiet, nan=0.0) >= tiers.dormant_days
 
 
 class ModelNotFoundError(NotFittedError):

@@ -115,6 +115,7 @@ def build_manifest(
     scheduler: str,
     mode: str,
     started: float,
+    dormant: int = 0,
 ) -> dict[str, Any]:
     """The run's manifest, the same for event and flat mode (files are added when published)."""
     return {
@@ -129,10 +130,12 @@ def build_manifest(
             "warm": scorer.tiers.warm,
             "hot_top_n": scorer.tiers.hot_top_n,
             "hot_top_pct": scorer.tiers.hot_top_pct,
+            "dormant_days": scorer.tiers.dormant_days,
         },
         "points_scale": scorer.scale.to_dict(),
         "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
         "tiers": tier_counts(scores),
+        "dormant": dormant,
         "mql": int(scores["mql"].sum()),
         "expected_conversions": float(scores["probability"].sum()),
         "unseen_categories": unseen,
@@ -318,7 +321,12 @@ def _run_scoring(
     scores = pd.concat([r[0] for r in results], ignore_index=True).sort_values(
         "lead_id", kind="stable", ignore_index=True
     )
-    scores["tier"] = assign_tiers(scores["probability"].to_numpy(), scorer.tiers)
+    dormant = scores["dormant"].to_numpy(bool) if "dormant" in scores else None
+    scores["tier"] = assign_tiers(
+        scores["probability"].to_numpy(),
+        scorer.tiers,
+        eligible=None if dormant is None else ~dormant,
+    )
     rejects = concat_rejects([rejects, *[r[1] for r in results]], like=pd.Series(open_ids))
     unseen: dict[str, Any] = {}
     for r in results:
@@ -359,6 +367,7 @@ def _run_scoring(
         n_in=n_in,
         unseen=unseen,
         drift=drift,
+        dormant=0 if dormant is None else int(dormant.sum()),
         scheduler=scheduler or "single-process",
         mode="event",
         started=started,

@@ -22,7 +22,7 @@ import pandas as pd
 from leadml.config import RunConfig, TierSpec
 from leadml.data.io import write_frame_atomic
 from leadml.modeling.drift import DRIFT_WARNING
-from leadml.modeling.scorer import LeadScorer, assign_tiers
+from leadml.modeling.scorer import LeadScorer, assign_tiers, dormant_leads
 
 __all__ = [
     "DERIVED_CATEGORIES",
@@ -122,7 +122,10 @@ def score_features(
         if also is not None:
             scored["probability_won"] = np.empty(0)
     tiers = tiers or scorer.tiers
-    scored["tier"] = assign_tiers(scored["probability"].to_numpy(), tiers)
+    scored["dormant"] = dormant_leads(scorer.spec.with_internal_names(features), tiers)
+    scored["tier"] = assign_tiers(
+        scored["probability"].to_numpy(), tiers, eligible=~scored["dormant"].to_numpy()
+    )
     # the scored columns move over as they are (no round trip of the text columns via numpy)
     out = scored.reset_index(drop=True)
     out.insert(0, "lead_id", features["lead_id"].to_numpy())
