@@ -226,3 +226,30 @@ def test_usage_and_config_errors_exit_2_and_long_values_are_cut(tmp_path):
     result = _run(["train", "--data", str(tmp_path), "--config", str(config)], cwd=tmp_path)
     assert result.returncode == 2
     assert len(result.stderr) < 1_000 and "more characters" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["score", "--format", "xml"],
+         "error: Invalid value for '--format': Value error, 'xml' is not one of 'parquet', "
+         "'csv', 'both'. (see `leadml score --help`)"),
+        (["scroe"], "error: No such command 'scroe'. Did you mean 'score'? (see `leadml --help`)"),
+        (["score"], "error: Missing option '--data'. (see `leadml score --help`)"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line_with_exit_2(argv, line, capsys) -> None:
+    from leadml.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [line]
+
+
+def test_the_console_entry_point_exits_with_the_commands_code(capsys) -> None:
+    from leadml.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.strip().startswith("leadml ")

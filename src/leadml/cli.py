@@ -80,5 +80,19 @@ for _command in app.registered_commands:
     _command.callback = one_line_errors(_command.callback)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The console entry point: usage errors (a bad option value, an unknown command) in one
+    ``error:`` line naming the fix, exit 2, like every other foreseen error."""
+    import sys
+
+    usage_error = typer.BadParameter.__mro__[1]  # typer's own click UsageError
+
+    try:
+        code = app(args=argv, prog_name="leadml", standalone_mode=False)
+    except usage_error as error:
+        where = error.ctx.command_path if error.ctx is not None else "leadml"
+        print(f"error: {error.format_message()} (see `{where} --help`)", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
