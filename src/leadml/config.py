@@ -260,7 +260,8 @@ class FlatDataset(ValueRules):
         return tuple(c for c in (*self.numeric, *self.categorical) if c not in excluded)
 
 
-Dataset = Annotated[EventDataset | FlatDataset, Field(discriminator="mode")]
+# The dataset's kind is its `mode:` key; leadml.pointintime.dataset.dataset_for acts on it.
+DatasetConfig = Annotated[EventDataset | FlatDataset, Field(discriminator="mode")]
 
 
 class TargetSpec(_Frozen):
@@ -373,7 +374,7 @@ class AuditSpec(_Frozen):
 
 
 class RunConfig(_Frozen):
-    dataset: Dataset
+    dataset: DatasetConfig
     target: TargetSpec = TargetSpec()
     snapshots: SnapshotSpec = SnapshotSpec()
     split: SplitSpec = SplitSpec()
@@ -395,10 +396,6 @@ class RunConfig(_Frozen):
         return (
             self.split.purge_days if self.split.purge_days is not None else self.target.horizon_days
         )
-
-    @property
-    def is_flat(self) -> bool:
-        return isinstance(self.dataset, FlatDataset)
 
     def resolve(self, relative: str | None) -> Path | None:
         """A path from this config, relative to the config file's folder."""

@@ -30,6 +30,7 @@ from leadml.data.io import Tables
 from leadml.explain.explanation import Explanation
 from leadml.modeling.scorer import LeadScorer
 from leadml.modeling.training_run import TrainedModel
+from leadml.pointintime.dataset import dataset_for
 from leadml.pointintime.trainingset import TrainingSet
 
 __all__ = [
@@ -126,11 +127,7 @@ def read_data(data: str | Path, config: RunConfig) -> Tables | pd.DataFrame:
         When the data breaks the contract; the message names the table, the
         column, the offending values and what was expected.
     """
-    from leadml.pointintime.trainingset import _read_flat, load_event_tables
-
-    if config.is_flat:
-        return _read_flat(data, config.dataset)  # type: ignore[arg-type]
-    return load_event_tables(data, config.dataset)  # type: ignore[arg-type]
+    return dataset_for(config).read(data)
 
 
 def train_model(
@@ -354,7 +351,8 @@ def score_leads(
         ``.rejects`` (``lead_id``, ``reason``), ``.unseen`` categories and
         ``.drift`` against the training reference.
     """
-    from leadml.pointintime.trainingset import _utc_naive, build_scoring_set
+    from leadml.pointintime.sets import utc_naive
+    from leadml.pointintime.trainingset import build_scoring_set
     from leadml.scoring.batch import _load_event_inputs
     from leadml.scoring.open_leads import reject_unseen_categories, score_features, score_open_leads
 
@@ -362,8 +360,8 @@ def score_leads(
         model if isinstance(model, LeadScorer) else load_model(model, tracking_uri=tracking_uri)
     )
     meta = {"name": scorer.name, "version": "" if isinstance(model, LeadScorer) else str(model)}
-    when = _utc_naive(as_of)
-    if config.is_flat:
+    when = utc_naive(as_of)
+    if dataset_for(config).scores_every_row:
         features = build_scoring_set(config, data, as_of=when, spec=scorer.spec).frame
         kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
         scores = score_features(kept, scorer, as_of=when, model_meta=meta, top_reasons=top_reasons)

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from leadml.config import EventDataset, FlatDataset
+from leadml.config import EventDataset
 from leadml.data.io import Tables
 from leadml.features._kernels import (
     as_category,
@@ -35,7 +35,6 @@ from leadml.features.behaviour import (
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 from leadml.features.column_names import safe_names
 from leadml.features.fit import fit_catalogue, fit_features
-from leadml.features.flat import flat_catalogue
 from leadml.features.intent import intent_catalogue, intent_features
 from leadml.features.persona import persona_catalogue, persona_features
 from leadml.vocabulary import GROUP_LABELS, readable
@@ -44,7 +43,6 @@ __all__ = [
     "KEY_COLUMNS",
     "build_features",
     "event_catalogue",
-    "feature_catalogue",
     "included_columns",
 ]
 
@@ -66,15 +64,6 @@ def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     catalogue = FeatureCatalogue.concat(parts, mode="events")
     labels = {g: GROUP_LABELS.get(g, readable(g)) for g in catalogue.groups}
     return replace(catalogue, group_label=labels)
-
-
-def feature_catalogue(
-    dataset: EventDataset | FlatDataset, *, include: Sequence[str] = ()
-) -> FeatureCatalogue:
-    """The catalogue for either mode (``include`` re-admits flat columns by name)."""
-    if isinstance(dataset, FlatDataset):
-        return flat_catalogue(dataset, include=include)
-    return event_catalogue(dataset)
 
 
 def _examples(values: pd.Series | np.ndarray, k: int = 5) -> list:

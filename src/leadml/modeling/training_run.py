@@ -31,6 +31,7 @@ from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
 from leadml.modeling.model_card import model_card
 from leadml.modeling.scorer import LeadScorer
 from leadml.modeling.train import RefitResult, TrainResult, refit_scorer, train_scorer
+from leadml.pointintime.dataset import dataset_for
 from leadml.progress import say, warn
 
 if TYPE_CHECKING:
@@ -83,10 +84,7 @@ def data_fingerprint(
 
 
 def _segments(test: pd.DataFrame, config: RunConfig) -> dict[str, np.ndarray]:
-    if config.is_flat:
-        candidates = [c for c in config.dataset.categorical if c in test.columns][:2]
-    else:
-        candidates = [c for c in ("source", "industry") if c in test.columns]
+    candidates = dataset_for(config).segment_columns(test.columns)
     return {
         c: test[c].astype(object).where(test[c].notna(), "missing").astype(str).to_numpy()
         for c in candidates
@@ -95,10 +93,8 @@ def _segments(test: pd.DataFrame, config: RunConfig) -> dict[str, np.ndarray]:
 
 def _oracle(config: RunConfig, data: str | Path, test: pd.DataFrame) -> np.ndarray | None:
     """True probabilities from the generator's truth, when the data is synthetic."""
-    if not isinstance(data, Path):
-        return None  # a database holds no generator truth
-    truth_path = (data if data.is_dir() else data.parent) / "truth.parquet"
-    if config.is_flat or not truth_path.is_file() or config.target.name not in ("sql", "won"):
+    truth_path = dataset_for(config).truth_file(data)
+    if truth_path is None or config.target.name not in ("sql", "won"):
         return None
     from leadml.data.io import find_table_file
     from leadml.synth.oracle import oracle_probability
