@@ -277,17 +277,7 @@ def explain_features(scorer: LeadScorer, X: pd.DataFrame) -> Explanation:
         ``group_points`` and ``family_points``; each row's feature points add
         up to ``points - base_points``.
     """
-    from leadml.explain.explanation import explain_rows
-
-    matrix, _ = scorer.model_matrix(scorer._checked(X, "explain_features"))
-    return explain_rows(
-        scorer.booster,
-        matrix,
-        calibration=scorer.calibration,
-        scale=scorer.scale,
-        catalogue=scorer.catalogue,
-        keep_feature_points=True,
-    )
+    return scorer.explain(scorer._checked(X, "explain_features"), keep_feature_points=True)
 
 
 def load_model(model_uri: str, *, tracking_uri: str | None = None) -> LeadScorer:

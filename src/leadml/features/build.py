@@ -70,6 +70,12 @@ def _examples(values: pd.Series | np.ndarray, k: int = 5) -> list:
     return pd.Series(values).drop_duplicates().head(k).tolist()
 
 
+def _refuse(bad: np.ndarray | pd.Series, ids: pd.Series, problem: str) -> None:
+    """Raise when any row is ``bad``: ``problem`` (``{n}``: how many) and a few of their ``ids``."""
+    if bad.any():
+        raise ValueError(f"{problem.format(n=int(bad.sum()))}, e.g. {_examples(ids[bad])}")
+
+
 def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -81,12 +87,11 @@ def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
 def _snapshot_arrays(snapshots: pd.DataFrame, leads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     _require(snapshots, "snapshots", KEY_COLUMNS)
     snap_lead = codes_for(snapshots["lead_id"], leads["lead_id"])
-    unknown = snap_lead < 0
-    if unknown.any():
-        raise ValueError(
-            f"snapshots: {int(unknown.sum())} lead_id values are not in the leads table, "
-            f"e.g. {_examples(snapshots['lead_id'][unknown])}"
-        )
+    _refuse(
+        snap_lead < 0,
+        snapshots["lead_id"],
+        "snapshots: {n} lead_id values are not in the leads table",
+    )
     snap_asof = timestamps_us(snapshots["as_of"], what="snapshots.as_of")
     if (snap_asof == _NAT).any():
         raise ValueError(f"snapshots: {int((snap_asof == _NAT).sum())} rows have no as_of")
@@ -142,18 +147,13 @@ def build_features(
     _require(accounts, "accounts", ("account_id",))
     _require(events, "events", ("lead_id", "ts", "event_type"))
     _require(intent, "intent", ("account_id", "ts", "signal_type"))
-    duplicated = leads["lead_id"].duplicated()
-    if duplicated.any():
-        raise ValueError(
-            f"leads: lead_id must be unique; {int(duplicated.sum())} duplicates, "
-            f"e.g. {_examples(leads['lead_id'][duplicated])}"
-        )
+    _refuse(
+        leads["lead_id"].duplicated(),
+        leads["lead_id"],
+        "leads: lead_id must be unique; {n} duplicates",
+    )
     created_us = timestamps_us(leads["created_at"], what="leads.created_at")
-    if (created_us == _NAT).any():
-        missing = leads["lead_id"][created_us == _NAT]
-        raise ValueError(
-            f"leads: created_at is missing for {len(missing)} leads, e.g. {_examples(missing)}"
-        )
+    _refuse(created_us == _NAT, leads["lead_id"], "leads: created_at is missing for {n} leads")
     snap_lead, snap_asof = _snapshot_arrays(snapshots, leads)
     lead_account = codes_for(leads["account_id"], accounts["account_id"])
     snap_account = lead_account[snap_lead]

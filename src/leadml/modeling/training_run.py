@@ -26,7 +26,6 @@ import pandas as pd
 from leadml.config import RunConfig
 from leadml.data.io import write_json_atomic
 from leadml.data.sources import data_location, is_database, redact
-from leadml.explain.explanation import explain_rows
 from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
 from leadml.modeling.model_card import model_card
 from leadml.modeling.scorer import LeadScorer
@@ -443,14 +442,7 @@ def fit_and_evaluate(
     rng = np.random.default_rng(config.seed)
     sample = np.sort(rng.choice(len(X_test), size=min(EXPLAIN_SAMPLE, len(X_test)), replace=False))
     X_sample = X_test.iloc[sample]
-    explanation = explain_rows(
-        scorer.booster,
-        X_sample,
-        calibration=scorer.calibration,
-        scale=scorer.scale,
-        catalogue=scorer.catalogue,
-        keep_feature_points=True,
-    )
+    explanation = scorer.explain(X_sample, keep_feature_points=True)
     hand_points = None if baseline is None else baseline.decision_function(X_sample)
     grid = learn_grid(
         explanation.group_points,

@@ -66,10 +66,17 @@ class Dataset(ABC):
 
     #: the mode as summaries, reports and manifests name it
     name: ClassVar[str]
+    #: the dataset config it reads (the config's ``mode:`` key chose it)
+    config_type: ClassVar[type[EventDataset] | type[FlatDataset]]
     #: every row of the source is a lead to score (no open-lead selection, no partitions)
     scores_every_row: ClassVar[bool]
 
     def __init__(self, config: RunConfig) -> None:
+        if not isinstance(config.dataset, self.config_type):
+            raise TypeError(
+                f"{type(self).__name__} reads a {self.config_type.__name__} config; "
+                f"got {type(config.dataset).__name__}"
+            )
         self.config = config
 
     # --- reading ------------------------------------------------------------------------
@@ -170,15 +177,12 @@ class EventTables(Dataset):
     snapshots (at ages while open for training, at ``as_of`` for scoring)."""
 
     name = "events"
+    config_type = EventDataset
     scores_every_row = False
 
     def __init__(self, config: RunConfig) -> None:
-        if not isinstance(config.dataset, EventDataset):
-            raise TypeError(
-                f"EventTables needs an event dataset config; got {type(config.dataset).__name__}"
-            )
         super().__init__(config)
-        self.dataset: EventDataset = config.dataset
+        self.dataset: EventDataset = config.dataset  # type: ignore[assignment]
 
     def read(self, data: Data, *, as_of: pd.Timestamp | None = None) -> Tables:
         if data is None:
@@ -345,15 +349,12 @@ class FlatExport(Dataset):
     snapshot, ordered by the time column or by row number."""
 
     name = "flat"
+    config_type = FlatDataset
     scores_every_row = True
 
     def __init__(self, config: RunConfig) -> None:
-        if not isinstance(config.dataset, FlatDataset):
-            raise TypeError(
-                f"FlatExport needs a flat dataset config; got {type(config.dataset).__name__}"
-            )
         super().__init__(config)
-        self.dataset: FlatDataset = config.dataset
+        self.dataset: FlatDataset = config.dataset  # type: ignore[assignment]
 
     def read(self, data: Data, *, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """The flat file as written, checked by :func:`leadml.data.schema.validate_flat`; a file
@@ -450,10 +451,13 @@ class FlatExport(Dataset):
         return [c for c in self.dataset.categorical if c in columns][:2]
 
 
-_DATASETS: dict[type, type[Dataset]] = {EventDataset: EventTables, FlatDataset: FlatExport}
-
-
 def dataset_for(config: RunConfig) -> Dataset:
-    """The dataset of a run config: the one place the mode is decided (the dataset config's
-    ``mode:`` key, parsed by :mod:`leadml.config`)."""
-    return _DATASETS[type(config.dataset)](config)
+    """The dataset of a run config: the one place the mode is decided, from the dataset
+    config's ``mode:`` key as :mod:`leadml.config` parsed it."""
+    for kind in (EventTables, FlatExport):
+        if isinstance(config.dataset, kind.config_type):
+            return kind(config)
+    raise TypeError(
+        f"the dataset config is a {type(config.dataset).__name__}; expected an EventDataset "
+        "(mode: events) or a FlatDataset (mode: flat)"
+    )
