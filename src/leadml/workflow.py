@@ -172,18 +172,15 @@ def train_model(
     >>> model = leadml.train_model(config, "demo/data")  # doctest: +SKIP
     >>> model.metrics.loc["roc_auc"]  # doctest: +SKIP
     """
-    from leadml.modeling.training_run import fit_and_evaluate, log_trained_model
+    from leadml.modeling.training_run import train_challenger
 
-    trained = fit_and_evaluate(
+    return train_challenger(
         config,
         data,
         training_set=training_set,
+        log_to_mlflow=log_to_mlflow,
         tracking_uri=tracking_uri,
-        compare_with_champion=log_to_mlflow,
     )
-    if log_to_mlflow:
-        log_trained_model(trained, config, data, tracking_uri=tracking_uri)
-    return trained
 
 
 def evaluate_model(

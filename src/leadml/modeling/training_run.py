@@ -45,6 +45,7 @@ __all__ = [
     "log_trained_model",
     "run_baseline",
     "run_training",
+    "train_challenger",
 ]
 
 KEY_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile")
@@ -603,17 +604,17 @@ def interval_metrics(report: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def run_training(
+def train_challenger(
     config: RunConfig,
     data: str | Path,
     *,
-    tracking_uri: str | None = None,
-    report_path: str | Path | None = None,
-    log_to_mlflow: bool = True,
     training_set: Any = None,
+    log_to_mlflow: bool = True,
+    tracking_uri: str | None = None,
     cache_dir: str | Path | None = None,
-) -> dict[str, Any]:
-    """Train, evaluate and (unless disabled) log and register a challenger. Returns the report.
+) -> TrainedModel:
+    """Train and evaluate (beside the champion when logging), then log and register the
+    model as ``challenger`` unless ``log_to_mlflow`` is off.
 
     ``training_set`` skips the build when one is already at hand (notebooks, benchmarks);
     ``cache_dir`` keeps built training sets (see :mod:`leadml.pointintime.trainingset_cache`).
@@ -628,6 +629,28 @@ def run_training(
     )
     if log_to_mlflow:
         log_trained_model(trained, config, data, tracking_uri=tracking_uri)
+    return trained
+
+
+def run_training(
+    config: RunConfig,
+    data: str | Path,
+    *,
+    tracking_uri: str | None = None,
+    report_path: str | Path | None = None,
+    log_to_mlflow: bool = True,
+    training_set: Any = None,
+    cache_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """:func:`train_challenger`, with its report written to ``report_path``. Returns the report."""
+    trained = train_challenger(
+        config,
+        data,
+        training_set=training_set,
+        log_to_mlflow=log_to_mlflow,
+        tracking_uri=tracking_uri,
+        cache_dir=cache_dir,
+    )
     if report_path is not None:
         write_json_atomic(report_path, trained.report)
     return trained.report
