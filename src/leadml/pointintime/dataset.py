@@ -97,7 +97,8 @@ class Dataset(ABC):
         """The contract checks of ``leadml validate`` over the source as exported.
 
         Raises what reading raises (a missing file, an unreachable database, a file pandas
-        cannot parse); the report holds every finding about the data itself.
+        cannot parse); the report holds every finding about the data itself. ``as_of`` and
+        ``future_rows`` judge dated rows (a flat export has none to judge).
         """
 
     # --- rows ---------------------------------------------------------------------------
