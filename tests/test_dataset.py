@@ -81,7 +81,9 @@ def test_the_purge_gap_is_the_horizon_in_event_mode_rows_or_days_in_flat_mode() 
     rows = pd.Series(np.arange(5))
     days = pd.Series(pd.date_range("2025-01-01", periods=5))
     assert purge_gap(sql, days) == pd.Timedelta(days=90)
-    flat = _flat_config().model_copy(update={"split": sql.split.model_copy(update={"purge_days": 3})})
+    flat = _flat_config().model_copy(
+        update={"split": sql.split.model_copy(update={"purge_days": 3})}
+    )
     assert purge_gap(flat, rows) == 3
     assert purge_gap(flat, days) == pd.Timedelta(days=3)
 
