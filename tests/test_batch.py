@@ -243,7 +243,9 @@ def test_event_job_publishes_when_every_lead_is_accounted_for(event_job, tmp_pat
         "warm": 0.3,
         "hot_top_n": None,
         "hot_top_pct": None,
+        "dormant_days": None,
     }
+    assert manifest["dormant"] == 0
     assert manifest["points_scale"]["pdo"] == 20.0
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]["in"] == 7
     assert (tmp_path / "out" / "_SUCCESS").exists()
@@ -369,7 +371,8 @@ def test_outputs_are_listed_with_their_sha256_in_the_manifest(tmp_path, fmt, fil
     for name in files:
         assert manifest["files"][name] == hashlib.sha256((out / name).read_bytes()).hexdigest()
     assert given == {"counts": {"in": 3}, "as_of": "2026-01-01"}  # the argument is not changed
-    assert {k: v for k, v in manifest.items() if k != "files"} == given
+    assert {k: v for k, v in manifest.items() if k not in {"files", "run_id"}} == given
+    assert out.is_symlink() and out.resolve().name == manifest["run_id"]
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert sorted(p.name for p in out.iterdir()) == sorted([*files, "_SUCCESS", "manifest.json"])
     assert (out / "_SUCCESS").read_bytes() == b""
@@ -379,16 +382,23 @@ def test_outputs_are_listed_with_their_sha256_in_the_manifest(tmp_path, fmt, fil
 
 
 def test_outputs_are_written_scores_rejects_manifest_then_success(tmp_path, monkeypatch):
+    import leadml.scoring.publish as publish
+
     written = []
-    for name in ("write_frame_atomic", "write_json_atomic", "write_text_atomic"):
-        real = getattr(scoring, name)
+
+    def spy_on(module, name):
+        real = getattr(module, name)
 
         def spy(*args, _real=real, **kwargs):
             path = next(a for a in args if isinstance(a, Path | str))
             written.append(Path(path).name)
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(scoring, name, spy)
+        monkeypatch.setattr(module, name, spy)
+
+    spy_on(scoring, "write_frame_atomic")
+    spy_on(publish, "write_json_atomic")
+    spy_on(publish, "write_text_atomic")
     _outputs(tmp_path, "both")
     assert written == [
         "scores.parquet",
@@ -400,9 +410,9 @@ def test_outputs_are_written_scores_rejects_manifest_then_success(tmp_path, monk
     ]
 
 
-def test_a_previous_success_flag_is_removed_before_anything_is_written(tmp_path, monkeypatch):
-    _outputs(tmp_path)
-    assert (tmp_path / "out" / "_SUCCESS").exists()
+def test_a_failed_write_leaves_the_previous_run_whole_and_published(tmp_path, monkeypatch):
+    first = _outputs(tmp_path)
+    out = tmp_path / "out"
 
     def crash(frame, path):
         raise KeyboardInterrupt("killed")
@@ -410,8 +420,9 @@ def test_a_previous_success_flag_is_removed_before_anything_is_written(tmp_path,
     monkeypatch.setattr(scoring, "write_frame_atomic", crash)
     with pytest.raises(KeyboardInterrupt):
         _outputs(tmp_path)
-    assert not (tmp_path / "out" / "_SUCCESS").exists()
-    assert (tmp_path / "out" / "manifest.json").exists()  # the old one, not yet replaced
+    assert (out / "_SUCCESS").exists()
+    assert json.loads((out / "manifest.json").read_text())["run_id"] == first["run_id"]
+    assert not list((tmp_path / "out.runs").glob("*.staging"))  # the staging folder is gone
 
 
 def test_tier_counts_list_every_tier():
@@ -629,6 +640,7 @@ def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named
         == calls["also_saved"]
         == [
             "calibration.json",
+            "checksums.json",
             "drift_reference.json",
             "feature_spec.json",
             "model.txt",
@@ -683,3 +695,109 @@ def test_inputs_keep_their_columns_warn_of_future_rows_and_use_the_configs_close
     won_lost = RunConfig(dataset=dataset.model_copy(update={"closed_stages": ("won", "lost")}))
     _, _, open_ids, _ = batch._load_event_inputs(data, won_lost, pd.Timestamp("2024-06-01"))
     assert open_ids.tolist() == [10, 12]
+
+
+# --- operator defects (issue 16) ------------------------------------------------------------
+def _geo_scorer():
+    spec = FeatureSpec(
+        columns=(
+            FeatureColumn("country", "categorical", "category", ("FR", "US")),
+            FeatureColumn("region", "categorical", "category", ("europe", "north_america")),
+            FeatureColumn("plan", "categorical", "category", ("free", "pro")),
+        )
+    )
+    return SimpleNamespace(spec=spec, model_matrix=spec.apply)
+
+
+def test_an_unseen_country_counts_once_not_again_through_its_derived_region():
+    features = pd.DataFrame(
+        {
+            "lead_id": [1, 2, 3],
+            "country": ["Atlantis", "FR", "Atlantis"],
+            "region": ["other", "europe", "other"],  # derived from the country
+            "plan": ["free", "pro", "gold"],
+        }
+    )
+    kept, rejects, _ = reject_unseen_categories(features, _geo_scorer(), tolerance=1)
+    assert kept["lead_id"].tolist() == [1, 2]  # one unseen value each: within the tolerance
+    assert rejects["lead_id"].tolist() == [3]  # country and plan: two
+    assert "country='Atlantis'" in rejects["reason"].iloc[0]
+    assert "region" not in rejects["reason"].iloc[0]
+
+
+def test_lead_ids_above_2_to_the_53_keep_int64_in_rejects_empty_or_not():
+    big = np.array([2**53 + 1, 2**53 + 3, 2**62 + 7], dtype=np.int64)
+    leads = pd.Series(big)
+    empty_float = pd.DataFrame({"lead_id": pd.Series([], dtype="float64"), "reason": []})
+    some = pd.DataFrame({"lead_id": big[[2, 0]], "reason": ["a", "b"]})
+    rejects = batch.concat_rejects([empty_float, some], like=leads)
+    assert rejects["lead_id"].dtype == np.int64
+    assert rejects["lead_id"].tolist() == [int(big[0]), int(big[2])]
+    none = batch.concat_rejects([empty_float], like=leads)
+    assert none["lead_id"].dtype == np.int64 and len(none) == 0
+    features = pd.DataFrame({"lead_id": big, "visits": [1.0, 2.0, 3.0]})
+    spec = FeatureSpec(columns=(FeatureColumn("visits", "numeric", "float64"),))
+    _, no_rejects, _ = reject_unseen_categories(
+        features, SimpleNamespace(spec=spec, model_matrix=spec.apply), tolerance=0
+    )
+    assert no_rejects["lead_id"].dtype == np.int64
+
+
+def test_a_check_that_refuses_every_lead_stops_the_job_as_a_table_error():
+    from leadml.data.validation import Issue
+
+    issue = Issue(
+        "leads", "created_at", "type", "error", 3, message="leads.created_at: 3 bad dates",
+        lead_ids=(1, 2, 3),
+    )  # fmt: skip
+    report = SimpleNamespace(errors=[issue])
+    with pytest.raises(batch.WholeTableError, match="leads.created_at: every one of the 3 leads"):
+        batch._stop_on_whole_table_failures(report, n_leads=3)
+    batch._stop_on_whole_table_failures(report, n_leads=4)  # some rows: they are rejected
+    with pytest.raises(batch.WholeTableError, match="leads: the table has no rows"):
+        batch._stop_on_whole_table_failures(SimpleNamespace(errors=[]), n_leads=0)
+
+
+def test_the_flat_manifest_lists_the_second_model_and_the_scheduler(tiny, tmp_path):
+    config, scorer = tiny
+    folder = tmp_path / "model"
+    scorer.save(folder)
+    _export(40, 3).to_csv(tmp_path / "export.csv", index=False)
+    manifest = run_scoring(
+        tmp_path / "export.csv",
+        config=config,
+        model_uri=str(folder),
+        also_uri=str(folder),
+        as_of=AS_OF,
+        out_dir=tmp_path / "out",
+        scheduler="local",
+        log_to_mlflow=False,
+        progress=False,
+    )
+    assert set(manifest["models"]) == {"main", "also"}
+    assert manifest["models"]["also"]["uri"] == str(folder)
+    assert manifest["mode"] == "flat" and manifest["scheduler"] == "single-process"
+    written = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert written["counts"] == {"in": 40, "scored": 40, "rejected": 0}
+
+
+def test_capacity_counts_only_leads_that_are_not_dormant():
+    from leadml.modeling.scorer import assign_tiers, dormant_leads
+
+    probability = np.array([0.9, 0.8, 0.7, 0.6, 0.05])
+    eligible = np.array([False, True, True, True, True])
+    tiers = TierSpec(hot=0.99, warm=0.1, hot_top_n=2, dormant_days=60)
+    assert assign_tiers(probability, tiers, eligible=eligible).tolist() == [
+        "warm", "hot", "hot", "warm", "cold",
+    ]  # fmt: skip
+    threshold = TierSpec(hot=0.65, warm=0.1)
+    assert assign_tiers(probability, threshold, eligible=eligible).tolist() == [
+        "warm", "hot", "hot", "warm", "cold",
+    ]  # fmt: skip
+    features = pd.DataFrame(
+        {"days_since_last_activity": [3.0, 60.0, np.nan, np.nan], "lead_age_days": [90, 90, 61, 5]}
+    )
+    # quiet for 60 days or more; never active: since creation
+    assert dormant_leads(features, tiers).tolist() == [False, True, True, False]
+    assert not dormant_leads(features, TierSpec()).any()  # no dormant_days: nobody is dormant
+    assert not dormant_leads(pd.DataFrame({"age": [1, 2]}), tiers).any()  # flat mode

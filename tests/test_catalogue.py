@@ -167,3 +167,52 @@ def test_flat_catalogue_groups_are_columns_with_labels() -> None:
 def test_bad_entries_are_refused() -> None:
     with pytest.raises(ValueError, match="family 'money' is not one of"):
         FeatureInfo("x", "money", "x", "numeric", "x")
+
+
+def test_declared_directions_become_monotone_constraints_in_feature_order() -> None:
+    catalogue = event_catalogue(DATASET)
+    directions = catalogue.directions
+    # more engagement never lowers a score, a bounce or an unsubscribe never raises it
+    assert directions["n_pricing_view_7d"] == "+" and directions["days_since_pricing_view"] == "-"
+    assert directions["n_email_bounce_30d"] == "-" and directions["n_unsubscribe_90d"] == "-"
+    # no claim on what the truth says does nothing, nor on the rep's own touches
+    assert "n_blog_view_30d" not in directions and "n_topic_surge_90d" not in directions
+    assert "n_sales_touch_7d" not in directions and "industry" not in directions
+    constraints = catalogue.monotone_constraints()
+    assert len(constraints) == len(catalogue)
+    assert constraints[catalogue.names.index("n_pricing_view_7d")] == 1
+    assert constraints[catalogue.names.index("n_email_bounce_7d")] == -1
+    assert constraints[catalogue.names.index("country")] == 0
+
+
+def test_directions_are_overridden_per_feature_and_saved_with_the_model() -> None:
+    catalogue = event_catalogue(DATASET)
+    changed = catalogue.with_directions({"n_blog_view_30d": "+", "n_pricing_view_7d": "none"})
+    assert changed["n_blog_view_30d"].direction == "+"
+    assert changed["n_pricing_view_7d"].direction is None
+    assert FeatureCatalogue.from_dict(json.loads(json.dumps(changed.to_dict()))) == changed
+    with pytest.raises(
+        ValueError, match=r"model.directions: \['no_such_feature'\] are not features"
+    ):
+        catalogue.with_directions({"no_such_feature": "+"})
+    with pytest.raises(ValueError, match="direction 'up' is not"):
+        FeatureInfo("x", "fit", "x", "numeric", direction="up")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs a numeric feature"):
+        FeatureInfo("x", "fit", "x", "categorical", direction="+")
+
+
+def test_expected_signs_follow_recent_activity() -> None:
+    import numpy as np
+    import pandas as pd
+
+    catalogue = event_catalogue(DATASET)
+    counts = [n for n in catalogue.names if n.startswith(("n_", "active_days"))]
+    values = pd.DataFrame(0.0, index=range(3), columns=counts)
+    values.loc[0, ["n_pricing_view_7d", "n_pricing_view_30d", "n_pricing_view_90d"]] = 2
+    values.loc[1, "n_pricing_view_90d"] = 1  # only an older visit, in the 90-day window
+    values.loc[0, "n_unsubscribe_30d"] = 1
+    signs = catalogue.expected_signs(values)
+    groups = list(catalogue.groups)
+    np.testing.assert_array_equal(signs[:, groups.index("pricing_interest")], [1, 0, -1])
+    np.testing.assert_array_equal(signs[:, groups.index("unsubscribe")], [-1, 1, 1])
+    np.testing.assert_array_equal(signs[:, groups.index("blog_reading")], [0, 0, 0])

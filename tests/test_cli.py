@@ -189,3 +189,40 @@ def test_fail_on_drift_exits_3_after_writing_the_outputs(
     assert (tmp_path / "fail" / "_SUCCESS").exists()
     assert f"error: drift above PSI 0.2 in {drifted[0]}" in failing.stderr
     assert "--fail-on-drift" in failing.stderr
+
+
+# --- exit codes (issue 16) ------------------------------------------------------------------
+def test_every_exit_code_is_documented_in_the_readme():
+    from leadml.commands._common import EXIT_CODES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = dict(re.findall(r"^\s*\| (\d+) \| (.+?) \|$", readme, flags=re.M))
+    assert sorted(int(code) for code in table) == sorted(EXIT_CODES)
+
+
+def test_an_unexpected_error_is_one_line_with_exit_70_and_a_traceback_on_demand(monkeypatch):
+    from typer.testing import CliRunner
+
+    import leadml.commands.validate as validate
+    from leadml.cli import app
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(validate, "_missing_table_files", broken)
+    result = CliRunner().invoke(app, ["validate", "--data", str(TRAINING)])
+    assert result.exit_code == 70
+    assert "unexpected ZeroDivisionError: a bug (a bug in leadml" in result.output
+    monkeypatch.setenv("LEADML_DEBUG", "1")
+    result = CliRunner().invoke(app, ["validate", "--data", str(TRAINING)])
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_usage_and_config_errors_exit_2_and_long_values_are_cut(tmp_path):
+    usage = _run(["score", "--chunk-size", "many"], cwd=tmp_path)
+    assert usage.returncode == 2 and "Invalid value for '--chunk-size'" in usage.stderr
+    config = tmp_path / "run.yaml"
+    config.write_text(f"dataset: {TRAINING / 'dataset.yaml'}\nseed: {'x' * 100_000}\n")
+    result = _run(["train", "--data", str(tmp_path), "--config", str(config)], cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr) < 1_000 and "more characters" in result.stderr

@@ -143,7 +143,7 @@ def test_an_event_dataset_with_a_bad_table_is_explained(tmp_path, dataset_dict):
     with pytest.raises(ConfigError) as caught:
         load_dataset_config(path)
     assert str(caught.value) == (
-        f"{path}: invalid configuration:\n  (top level): Value error, tables: expected exactly "
+        f"{path}: invalid configuration:\n  (top level): tables: expected exactly "
         "['accounts', 'leads', 'events', 'intent', 'outcomes']; missing ['intent'], unknown []"
     )
 
@@ -247,3 +247,66 @@ def test_configs_are_frozen_and_refuse_unknown_keys():
     spec = SplitSpec()
     with pytest.raises(ValueError, match="frozen"):
         spec.train = 0.9
+
+
+# --- values that make no sense are refused when the config is read (issue 16) -------------
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("points", {"pdo": 0}, "points.pdo: Input should be greater than 0"),
+        ("points", {"top_reasons": -1}, "points.top_reasons: Input should be greater than or"),
+        ("model", {"params": {"num_leavs": 8}}, "'num_leavs' \\(did you mean 'num_leaves'\\?\\)"),
+        ("model", {"params": {"num_leaves": "abc"}}, "num_leaves should be of type int"),
+        ("model", {"registered_name": "leadml/sql"}, "registered_name: 'leadml/sql' must be"),
+        ("target", {"stages": ["wonn"]}, "target.stages: \\['wonn'\\] not in the stage vocabulary"),
+    ],
+)
+def test_a_run_config_value_that_makes_no_sense_is_refused(tmp_path, section, values, message):
+    (tmp_path / "dataset.yaml").write_text((TRAINING / "dataset.yaml").read_text())
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump({"dataset": "dataset.yaml", section: values}))
+    with pytest.raises(ConfigError, match=message):
+        load_run_config(tmp_path / "run.yaml")
+
+
+def test_a_zero_half_life_and_event_type_names_with_spaces_are_refused(tmp_path, dataset_dict):
+    bad = {**dataset_dict, "features": {**dataset_dict["features"], "half_life_days": 0}}
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(bad))
+    with pytest.raises(ConfigError, match="features.half_life_days: Input should be greater"):
+        load_dataset_config(tmp_path / "d.yaml")
+    vocab = dataset_dict["vocabularies"]
+    for name in ("page view", "web:visit"):
+        bad = {
+            **dataset_dict,
+            "vocabularies": {**vocab, "event_types": [*vocab["event_types"], name]},
+        }
+        (tmp_path / "d.yaml").write_text(yaml.safe_dump(bad))
+        with pytest.raises(ConfigError, match="not plain names"):
+            load_dataset_config(tmp_path / "d.yaml")
+
+
+def test_a_misspelt_top_level_key_is_named_with_the_nearest_valid_one(tmp_path, dataset_dict):
+    from leadml.config import load_config
+
+    typo = {("tabels" if k == "tables" else k): v for k, v in dataset_dict.items()}
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(typo))
+    with pytest.raises(ConfigError, match="'tabels' \\(did you mean 'tables'\\?\\)"):
+        load_config(tmp_path / "d.yaml")
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"dataset": dataset_dict, "pionts": {}}))
+    with pytest.raises(ConfigError, match="pionts: unknown key \\(did you mean 'points'\\?\\)"):
+        load_config(tmp_path / "r.yaml")
+
+
+def test_passive_events_must_be_event_types(tmp_path):
+    from leadml.config import load_dataset_config
+
+    text = (
+        (TRAINING / "dataset.yaml")
+        .read_text()
+        .replace("passive_events: [blog_view]", "passive_events: [blog_visit]")
+    )
+    path = tmp_path / "dataset.yaml"
+    path.write_text(text)
+    with pytest.raises(
+        ConfigError, match=r"passive_events \['blog_visit'\] are not in vocabularies"
+    ):
+        load_dataset_config(path)

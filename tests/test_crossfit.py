@@ -103,3 +103,26 @@ def test_a_calibration_that_would_reverse_the_ranking_is_refused() -> None:
     steady = cross_fit(X.iloc[: n // 2], y[: n // 2], np.arange(n // 2), params=PARAMS, folds=2,
                        gap=0, exponent=1.0, rounds=20)  # fmt: skip
     assert require_increasing(steady.calibration) is steady.calibration
+
+
+def test_forward_blocks_learn_from_the_past_only_and_the_first_block_only_trains() -> None:
+    from leadml.pointintime.split import cross_fitting_folds
+
+    order = np.arange(1_000)
+    folds = cross_fitting_folds(order, folds=4, gap=10, forward=True)
+    assert [f.number for f in folds] == [2, 3, 4]
+    for fold in folds:
+        assert fold.train.max() + 10 <= fold.test.min()  # purged: the gap before the block
+        assert fold.train.min() == 0 and fold.purged == 10
+    assert folds[0].test.tolist() == list(range(250, 500))
+    X, y = _rows(1_000)
+    crossed = cross_fit(X, y, order, params=PARAMS, folds=4, gap=10, exponent=1.0, rounds=40,
+                        forward=True)  # fmt: skip
+    assert np.isnan(crossed.margin[:250]).all() and not np.isnan(crossed.margin[250:]).any()
+    assert crossed.calibration == fit_platt(crossed.margin[250:], y[250:])
+    # the newest block's margins are its forecast by the model of everything before it
+    later = y.copy()
+    later[750:] = 1 - later[750:]
+    again = cross_fit(X, later, order, params=PARAMS, folds=4, gap=10, exponent=1.0, rounds=40,
+                      forward=True)  # fmt: skip
+    np.testing.assert_array_equal(crossed.margin[250:], again.margin[250:])

@@ -109,6 +109,7 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
     )
     reasons, other = format_reasons(ex, X.iloc[:500], catalogue, k=1)
     assert len(reasons) == len(other) == 500
+    expected = catalogue.expected_signs(X.iloc[:500])
     with_positive = 0
     for i, text in enumerate(reasons):
         parsed = json.loads(text)
@@ -121,18 +122,21 @@ def test_reasons_and_other_points_add_up_to_the_score(model):
         assert total == pytest.approx(ex.points[i], abs=1e-6)
         positives = [r for r in parsed if r["points"] > 0]
         negatives = [r for r in parsed if r["points"] < 0]
-        row = ex.group_points.iloc[i]
-        # a reason is shown when its group moves the score by at least half a point
+        # groups whose sign contradicts a declared direction are never candidates
+        row = ex.group_points.iloc[i].where(
+            np.sign(ex.group_points.iloc[i]) * expected[i] >= 0, 0.0
+        )
+        # a reason is shown when its group moves the score by at least a point
         if positives:
             with_positive += 1
             assert positives[0]["points"] == pytest.approx(row.max())
-            assert row.max() >= 0.5
+            assert row.max() >= 1.0
         else:
-            assert row.max() < 0.5
+            assert row.max() < 1.0
         if negatives:
-            assert negatives[0]["points"] == pytest.approx(row.min()) and row.min() <= -0.5
+            assert negatives[0]["points"] == pytest.approx(row.min()) and row.min() <= -1.0
         else:
-            assert row.min() > -0.5
+            assert row.min() > -1.0
     # both branches are exercised: most leads have a positive reason, some have none
     assert 100 < with_positive < 500, with_positive
 
@@ -285,13 +289,13 @@ def test_a_model_and_catalogue_that_differ_are_named(model):
         )
 
 
-def test_top_groups_keep_half_a_point_and_order_by_size():
+def test_top_groups_keep_one_point_and_order_by_size():
     from leadml.explain.explanation import _top_groups
 
     points = np.array(
         [
-            [3.0, -0.49, 0.5, -2.0],
-            [0.49, -0.5, -1.0, 0.2],
+            [3.0, -0.99, 1.0, -2.0],
+            [0.99, -1.0, -1.5, 0.2],
         ]
     )
     pos, neg = _top_groups(points, 2)
@@ -299,6 +303,16 @@ def test_top_groups_keep_half_a_point_and_order_by_size():
     assert neg.tolist() == [[3, -1], [2, 1]]
     pos, neg = _top_groups(points, 9)  # k larger than the number of groups
     assert pos.shape == (2, 4)
+
+
+def test_top_groups_never_show_a_reason_against_its_declared_sign():
+    from leadml.explain.explanation import _top_groups
+
+    points = np.array([[3.0, -2.0, 1.5, -4.0]])
+    expected = np.array([[-1, 0, 1, 1]])  # group 0 must be negative, group 3 positive
+    pos, neg = _top_groups(points, 2, expected)
+    assert pos.tolist() == [[2, -1]]
+    assert neg.tolist() == [[1, -1]]
 
 
 def test_canonical_values_by_hand():

@@ -77,16 +77,39 @@ def test_json_keeps_non_ascii_readable_and_stringifies_other_types(tmp_path):
     assert path.read_text() == '{\n  "when": "2026-01-01 00:00:00"\n}\n'
 
 
-def test_a_table_file_is_found_as_parquet_then_csv_then_gzip(tmp_path):
+def test_a_table_file_is_found_by_suffix_and_two_candidates_are_refused(tmp_path):
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "leads.csv.gz", index=False)
     assert find_table_file(tmp_path, "leads") == tmp_path / "leads.csv.gz"
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "leads.csv", index=False)
+    with pytest.raises(FileNotFoundError, match="both leads.csv and leads.csv.gz"):
+        find_table_file(tmp_path, "leads")
+    (tmp_path / "leads.csv.gz").unlink()
     assert find_table_file(tmp_path, "leads") == tmp_path / "leads.csv"
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "leads.parquet")
-    assert find_table_file(tmp_path, "leads") == tmp_path / "leads.parquet"
+    with pytest.raises(FileNotFoundError, match="both leads.parquet and leads.csv.*remove"):
+        find_table_file(tmp_path, "leads")
     # a stem that names its file keeps it
     assert find_table_file(tmp_path, "leads.csv") == tmp_path / "leads.csv"
-    assert find_table_file(tmp_path, "leads.csv.gz") == tmp_path / "leads.csv.gz"
+
+
+def test_text_that_is_not_utf8_is_named_by_file_and_column(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from leadml.data.io import _read_any
+
+    titles = pa.array([b"CEO", b"\xff\xfeCTO"], pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"lead_id": [1, 2], "job_title": titles}), tmp_path / "leads.parquet")
+    with pytest.raises(
+        ValueError, match=r"leads.parquet: column 'job_title' holds text that is not"
+    ):
+        _read_any(tmp_path / "leads.parquet")
+    (tmp_path / "leads.csv").write_bytes(b"lead_id,job_title\n1,CEO\n2,\xff\xfeCTO\n")
+    with pytest.raises(ValueError, match=r"leads.csv: not valid utf-8 text .*csv.encoding"):
+        _read_any(tmp_path / "leads.csv")
+    assert _read_any(tmp_path / "leads.csv", encoding="latin-1")["job_title"].iloc[1] == "ÿþCTO"
+    with pytest.raises(ValueError, match="'utf-99' is not a known encoding"):
+        CsvOptions(encoding="utf-99")
 
 
 def test_a_missing_table_names_what_the_folder_holds(tmp_path):

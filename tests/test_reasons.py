@@ -221,7 +221,7 @@ def test_unknown_language_is_refused() -> None:
 # values (English then French). The values: integers drawn once with seed 0, the categoricals
 # below; a change of wording must show up here.
 SENTENCES = {
-    "industry": ("Industry: software", "Secteur : software", "Industry unknown", "Secteur inconnu"),
+    "industry": ("Industry: software", "Secteur : logiciel", "Industry unknown", "Secteur inconnu"),
     "company_size": (
         "Company of 34 employees",
         "Entreprise de 34 salariés",
@@ -425,7 +425,10 @@ def test_every_group_reads_exactly_as_written_down() -> None:
 # The same for small values: every numeric feature 1.0 (singulars, "yesterday") or 0.4 (counts
 # round to 0, "today", French singular for 0), other categoricals; English then French.
 SMALL_VALUE_SENTENCES = {
-    (1.0, "industry"): ("Industry: retail (target sector)", "Secteur : retail (secteur cible)"),
+    (1.0, "industry"): (
+        "Industry: retail (target sector)",
+        "Secteur : commerce de détail (secteur cible)",
+    ),
     (1.0, "company_size"): ("Company of 1 employee", "Entreprise de 1 salarié"),
     (1.0, "revenue"): ("Annual revenue of 1", "Chiffre d'affaires annuel de 1"),
     (1.0, "geography"): ("Country: US (North America)", "Pays : US (Amérique du Nord)"),
@@ -493,7 +496,7 @@ SMALL_VALUE_SENTENCES = {
         "1 other contact at this company, 1 action in the last 30 days",
         "1 autre contact dans cette entreprise, 1 action ces 30 derniers jours",
     ),
-    (0.4, "industry"): ("Industry: retail", "Secteur : retail"),
+    (0.4, "industry"): ("Industry: retail", "Secteur : commerce de détail"),
     (0.4, "company_size"): ("Company of 0 employees", "Entreprise de 0 salarié"),
     (0.4, "revenue"): ("Annual revenue of 0.4", "Chiffre d'affaires annuel de 0,4"),
     (0.4, "geography"): ("Country: US (North America)", "Pays : US (Amérique du Nord)"),
@@ -587,3 +590,44 @@ def test_singulars_yesterday_and_today_read_exactly_as_written_down() -> None:
             value,
             group,
         )
+
+
+def test_an_old_action_is_told_as_the_silence_since_not_as_news():
+    old_opens = {"n_email_open_7d": 0, "n_email_open_90d": 0, "days_since_email_open": 1012.4}
+    assert reason_text("email_engagement", old_opens, "en") == "No email opened for 33 months"
+    assert reason_text("email_engagement", old_opens, "fr") == "Aucun e-mail ouvert depuis 33 mois"
+    quiet_pricing = {"n_pricing_view_90d": 0, "days_since_pricing_view": 95.0}
+    assert (
+        reason_text("pricing_interest", quiet_pricing, "en") == "No pricing page visit for 3 months"
+    )
+    recent = {"n_pricing_view_7d": 3, "n_pricing_view_90d": 3, "days_since_pricing_view": 1.0}
+    assert (
+        reason_text("pricing_interest", recent, "en")
+        == "Visited the pricing page 3 times in the last 7 days"
+    )
+
+
+def test_an_old_demo_request_that_never_progressed_says_so():
+    old = {"n_demo_request_7d": 0, "n_demo_request_90d": 1, "days_since_demo_request": 45.2}
+    assert (
+        reason_text("demo_request", old, "en")
+        == "Requested a demo 45 days ago, with no progress since"
+    )
+    assert (
+        reason_text("demo_request", old, "fr")
+        == "A demandé une démo il y a 45 jours, sans suite depuis"
+    )
+    fresh = {"n_demo_request_7d": 1, "n_demo_request_90d": 1, "days_since_demo_request": 2.0}
+    assert reason_text("demo_request", fresh, "en") == "Requested a demo 2 days ago"
+
+
+def test_an_old_company_signal_is_told_as_the_silence_since():
+    old = {"n_new_executive_180d": 0, "days_since_new_executive": 860.0}
+    assert reason_text("new_executive", old, "en") == "No new executive for 28 months"
+    assert reason_text("new_executive", old, "fr") == "Aucun nouveau dirigeant depuis 28 mois"
+    assert reason_text("intent_recency", {"days_since_intent": 400.0}, "en") == (
+        "No company signal for 13 months"
+    )
+    assert reason_text("intent_recency", {"days_since_intent": 400.0}, "fr") == (
+        "Aucun signal entreprise depuis 13 mois"
+    )

@@ -323,6 +323,8 @@ def test_only_the_columns_the_cards_show_are_embedded():
         "title",
         "company",
         "industry",
+        "seniority",
+        "dormant",
         "employees",
         "country",
         "source",
@@ -554,6 +556,36 @@ def test_help_names_the_window_and_tier_thresholds_when_the_manifest_has_them():
     assert "hot from 30% chance of SQL" in html
 
 
+def test_help_names_the_capacity_and_the_dormant_rule_and_codes_read_as_words():
+    manifest = {
+        **MANIFEST,
+        "tier_thresholds": {"hot": 0.3, "warm": 0.1, "hot_top_n": 120, "dormant_days": 60},
+    }
+    scores = make_scores().assign(dormant=[False, True, False, False])
+    accounts = make_accounts().assign(industry="public_sector")
+    for lang, capacity, dormant, industry in (
+        (
+            "en",
+            "the 120 most likely leads that are not dormant",
+            "No activity for 60 days",
+            "Public sector",
+        ),
+        (
+            "fr",
+            "les 120 leads non dormants les plus probables",
+            "Aucune activité depuis 60 jours",
+            "Secteur public",
+        ),
+    ):
+        data = report_payload(
+            scores, make_leads(), accounts, make_events(), manifest=manifest, lang=lang
+        )
+        help_text = " ".join(data["meta"]["help"])
+        assert capacity in help_text and dormant in help_text
+        assert data["industries"] == {"public_sector": industry}
+        assert [lead.get("dormant", False) for lead in data["leads"]].count(True) == 1
+
+
 # --- contrast ------------------------------------------------------------------------------
 
 
@@ -636,6 +668,7 @@ def test_report_command_writes_the_page_atomically_and_prints_its_path(tmp_path:
         str(out),
         "--config",
         str(config),
+        "--allow-incomplete",  # a folder made by hand: no _SUCCESS, no checksums
     ]
     result = CliRunner().invoke(app, [*args, "--owner", "alice", "--lang", "fr", "--top", "5"])
     assert result.exit_code == 0, result.output

@@ -392,7 +392,7 @@ def test_french_page(browser, tmp_path: Path):
         page.click('.row[data-id="L00000"]')
         page.wait_for_selector("#card .waterfall")
         labels = [s["label"] for s in waterfall_steps(page)]
-        assert labels[0] == "Lead moyen" and labels[-2] == "Autres facteurs"
+        assert labels[0] == "Lead moyen (entraînement)" and labels[-2] == "Autres facteurs"
         assert "A demandé une démo il y a 2 jours" in labels
         assert (
             page.eval_on_selector_all("#card .acts li span", "s => s.map(x => x.textContent)")[0]
@@ -428,3 +428,95 @@ def test_a_10000_lead_queue_opens_and_renders_its_first_rows(browser, tmp_path: 
         assert_quiet(watched)
     finally:
         page.close()
+
+
+def test_owner_filter_dormant_toggle_and_top_reason_on_rows(browser, tmp_path: Path):
+    scores, leads, accounts, events = queue_inputs(30)
+    scores["dormant"] = np.arange(30) % 10 == 9  # leads 9, 19, 29
+    path = tmp_path / "cards.html"
+    manifest = {
+        "as_of": "2026-01-01",
+        "tier_thresholds": {"warm": 0.1, "hot_top_n": 6, "dormant_days": 60},
+    }
+    path.write_text(
+        build_report(scores, leads, accounts, events, manifest=manifest), encoding="utf-8"
+    )
+    watched = open_report(browser, path)
+    page = watched.page
+    rows = page.locator(".row")
+    expect(rows).to_have_count(27)  # dormant leads are hidden by default
+    assert page.text_content("#dormant-field").strip() == "Show dormant leads (3)"
+    page.check("#dormant")
+    expect(rows).to_have_count(30)
+    assert page.locator('.row[data-id="L00009"] .badge.dormant').text_content() == "Dormant"
+    page.uncheck("#dormant")
+    page.select_option("#owner", "Bob")  # odd leads, less the dormant 9, 19, 29
+    expect(rows).to_have_count(12)
+    assert set(
+        page.eval_on_selector_all(".row", "r => r.map(x => Number(x.dataset.id.slice(1)) % 2)")
+    ) == {1}
+    page.select_option("#owner", "")
+    # every row tells the reason that moved its score most
+    assert page.text_content('.row[data-id="L00000"] .why') == "Requested a demo 2 days ago +31.2"
+    assert (
+        page.text_content('.row[data-id="L00001"] .why') == "Viewed the pricing page 2 times +9.0"
+    )
+    # industry as words, capacity in the help
+    page.click('.row[data-id="L00000"]')
+    page.wait_for_selector("#card .waterfall")
+    assert "Software" in page.text_content("#card .facts")
+    assert "the 6 most likely leads that are not dormant" in page.text_content("#help")
+    assert_quiet(watched)
+    watched.page.close()
+
+
+@pytest.mark.slow
+def test_fifty_random_cards_never_show_a_reason_against_its_declared_direction(
+    browser, champion, demo_data, tracking_uri, tmp_path: Path
+):
+    """The demo champion's scores as of the data's end, on the page: open 50 cards at random
+    among the leads the queue shows (dormant ones hidden) and check every reason's sign."""
+    from leadml.config import RunConfig, load_dataset_config
+    from leadml.data.schema import load_tables
+    from leadml.pointintime.trainingset import build_scoring_set
+    from leadml.scoring.open_leads import score_features
+    from leadml.tracking import load_scorer
+
+    config = RunConfig(
+        dataset=load_dataset_config(Path(__file__).parents[1] / "training" / "dataset.yaml")
+    )
+    scorer, _ = load_scorer("models:/leadml-sql@champion", uri=tracking_uri)
+    tables, _ = load_tables(demo_data, config.dataset, as_of=AS_OF)
+    features = build_scoring_set(config, None, as_of=AS_OF, spec=scorer.spec, tables=tables).frame
+    scores = score_features(features, scorer, as_of=AS_OF, model_meta={"name": "leadml-sql"})
+    expected = scorer.catalogue.expected_signs(scorer.spec.with_internal_names(features))
+    groups = list(scorer.catalogue.groups)
+    row_of = {str(lead): k for k, lead in enumerate(features["lead_id"])}
+    path = tmp_path / "cards.html"
+    path.write_text(
+        build_report(
+            scores, tables.leads, tables.accounts, tables.events, manifest={"as_of": "2026-01-01"}
+        ),
+        encoding="utf-8",
+    )
+    watched = open_report(browser, path)
+    page = watched.page
+    shown = scores.loc[~scores["dormant"], "lead_id"].astype(str).to_numpy()
+    assert len(shown) >= 50 and scores["dormant"].any()
+    picked = np.random.default_rng(15).choice(shown, 50, replace=False)
+    checked = 0
+    for lead in picked:
+        page.fill("#search", lead)
+        page.click(f'.row[data-id="{lead}"]')
+        page.wait_for_selector(f'#card[data-id="{lead}"] .waterfall')
+        steps = [s for s in waterfall_steps(page) if s["kind"] == "reason"]
+        reasons = json.loads(scores.loc[scores["lead_id"].astype(str) == lead, "reasons"].iloc[0])
+        assert [s["label"] for s in steps] == [r["text"] for r in reasons]
+        for step, reason in zip(steps, reasons, strict=True):
+            sign = expected[row_of[lead], groups.index(reason["group"])]
+            assert sign * step["points"] >= 0, (lead, step, sign)
+            assert abs(reason["points"]) >= 1.0, (lead, reason)
+            checked += 1
+    assert checked >= 100
+    assert_quiet(watched)
+    watched.page.close()

@@ -28,8 +28,13 @@ def _expected(kind: str) -> dict:
     return json.loads((SAVED / kind / "expected.json").read_text())
 
 
-def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_points() -> None:
+def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_points(
+    monkeypatch,
+) -> None:
     from leadml.scorer import LeadScorer as OldPath  # what a registered model_code.py imports
+
+    # the reasons were written when half a point was enough to be shown (1 point since)
+    monkeypatch.setattr("leadml.explain.explanation.MIN_REASON_POINTS", 0.5)
 
     assert OldPath is LeadScorer
     scorer = OldPath.load(SAVED / "events")
@@ -37,7 +42,17 @@ def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_point
     expected = _expected("events")
     scores = scorer.score_frame(rows)
     assert rows["lead_id"].tolist() == expected["lead_id"]
-    assert scores["reasons"].tolist() == expected["reasons"]
+    got = [json.loads(text) for text in scores["reasons"]]
+    then = [json.loads(text) for text in expected["reasons"]]
+    assert [[(r["group"], r["points"]) for r in lead] for lead in got] == [
+        [(r["group"], r["points"]) for r in lead] for lead in then
+    ]
+    # the words are the same, except that an action older than 90 days is now told as the
+    # silence since ("Viewed product pages 103 days ago" -> "No product page view for 3 months")
+    old = re.compile(r"(\d+) days ago")
+    for now, before in zip(sum(got, []), sum(then, []), strict=True):
+        quiet = (m := old.search(before["text"])) is not None and int(m.group(1)) >= 90
+        assert quiet or now["text"] == before["text"], (now, before)
     assert scores["points"].tolist() == expected["points"]
     first = json.loads(expected["reasons"][0])
     assert [r["text_fr"] for r in first][:2] == [
@@ -46,9 +61,12 @@ def test_an_event_model_saved_before_the_change_gives_the_same_reasons_and_point
     ]
 
 
-def test_a_flat_model_saved_before_the_change_now_reads_as_it_did_when_trained() -> None:
+def test_a_flat_model_saved_before_the_change_now_reads_as_it_did_when_trained(
+    monkeypatch,
+) -> None:
     """Before the change a loaded flat scorer wrote "1 234.57" in French where the fresh one
     wrote "1 234,568"; the expected reasons are the fresh scorer's."""
+    monkeypatch.setattr("leadml.explain.explanation.MIN_REASON_POINTS", 0.5)  # the rule then
     scorer = LeadScorer.load(SAVED / "flat")
     rows = pd.read_csv(SAVED / "flat" / "rows.csv")
     expected = _expected("flat")
@@ -130,3 +148,113 @@ def test_flat_reasons_read_the_same_in_english_and_french_after_save_and_load(
             rf"Annual spend: \d{{1,3}}({NNBSP}\d{{3}})*(,\d{{1,3}})?", reason["text_fr"]
         )
         assert reason["text_fr"] == reason["text"].replace(",", NNBSP).replace(".", ",")
+
+
+# --- the artifact is data, checked on load -----------------------------------------------
+def _tamper(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "edited":
+        path.write_bytes(data.replace(b"0", b"1", 1) if b"0" in data else data + b" ")
+    else:
+        path.unlink()
+
+
+@pytest.mark.parametrize("how", ["truncated", "edited", "removed"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "model.txt",
+        "feature_spec.json",
+        "calibration.json",
+        "reason_catalogue.json",
+        "drift_reference.json",
+    ],
+)
+def test_a_tampered_artifact_file_is_refused_with_its_name(
+    flat_scorer_and_rows, tmp_path, name, how
+) -> None:
+    from leadml.modeling.scorer import ModelArtifactError
+    from leadml.serving.pyfunc import load_artifact_folder
+
+    scorer, _ = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    if not (tmp_path / "model" / name).exists():
+        pytest.skip(f"this scorer has no {name}")
+    _tamper(tmp_path / "model" / name, how)
+    with pytest.raises(ModelArtifactError, match=re.escape(name)):
+        load_artifact_folder(tmp_path / "model")
+
+
+def test_damaged_checksums_are_refused_and_required_for_registered_models(
+    flat_scorer_and_rows, tmp_path
+) -> None:
+    from leadml.modeling.scorer import ModelArtifactError
+    from leadml.serving.pyfunc import load_artifact_folder
+
+    scorer, _ = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    checksums = tmp_path / "model" / "checksums.json"
+    assert sorted(json.loads(checksums.read_text())) == sorted(
+        p.name for p in (tmp_path / "model").iterdir() if p.name != "checksums.json"
+    )
+    checksums.write_text("{not json")
+    with pytest.raises(ModelArtifactError, match="checksums.json: unreadable"):
+        load_artifact_folder(tmp_path / "model")
+    checksums.unlink()
+    with pytest.raises(ModelArtifactError, match="checksums.json: missing"):
+        load_artifact_folder(tmp_path / "model")
+
+
+def test_a_truncated_model_without_checksums_is_refused_before_lightgbm_reads_it(
+    flat_scorer_and_rows, tmp_path
+) -> None:
+    """A folder saved before checksums: LightGBM would abort the process (exit 134) on it."""
+    from leadml.modeling.scorer import ModelArtifactError
+
+    scorer, _ = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    (tmp_path / "model" / "checksums.json").unlink()
+    _tamper(tmp_path / "model" / "model.txt", "truncated")
+    with pytest.raises(ModelArtifactError, match="model.txt: not a complete LightGBM text model"):
+        LeadScorer.load(tmp_path / "model")
+
+
+def test_the_command_line_says_which_file_is_damaged_with_exit_7(
+    flat_scorer_and_rows, tmp_path
+) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    scorer, rows = flat_scorer_and_rows
+    scorer.save(tmp_path / "model")
+    _tamper(tmp_path / "model" / "calibration.json", "edited")
+    raw, dataset = _flat_export(50, seed=9)
+    raw.to_csv(tmp_path / "export.csv", index=False)
+    (tmp_path / "flat.yaml").write_text(yaml.safe_dump(dataset.model_dump(mode="json")))
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "leadml"),
+            "--quiet",
+            "score",
+            "--data",
+            str(tmp_path / "export.csv"),
+            "--config",
+            str(tmp_path / "flat.yaml"),
+            "--model",
+            str(tmp_path / "model"),
+            "--out",
+            str(tmp_path / "scores"),
+            "--no-mlflow",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 7
+    assert done.stderr.count("\n") == 1
+    assert "calibration.json: changed or damaged" in done.stderr
+    assert not (tmp_path / "scores").exists()

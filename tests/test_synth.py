@@ -364,3 +364,31 @@ def test_cli_writes_the_tables_and_prints_the_funnel(tmp_path):
 
 def test_no_effect_names_are_published():
     assert {"country", "blog_view", "technology_change"} <= set(NO_EFFECT)
+
+
+def test_leads_dormant_for_the_nurture_period_are_recycled_before_any_sql(crm):
+    nurture = crm.info["nurture"]
+    assert nurture["nurture_days"] == 90 and "blog_view" not in nurture["engagement_events"]
+    truth = crm.truth.set_index("lead_id")
+    leads = crm.leads.set_index("lead_id")
+    recycled = truth["recycled_days"].dropna()
+    assert 0.5 < len(recycled) / len(truth) < 0.9  # most leads that never buy go quiet
+    end = pd.Timestamp("2026-01-01")
+    at = leads["created_at"].reindex(recycled.index) + pd.to_timedelta(recycled, unit="D")
+    known = at[at < end]
+    disqualified = _first(crm.outcomes, "disqualified").reindex(known.index)
+    # recorded as disqualified at the end of the pause (or earlier, by the MQL rule)
+    assert (disqualified <= known.dt.floor("s")).all()
+    # a recycled lead never reaches SQL, and its own engagement paused that long before
+    assert not known.index.isin(crm.outcomes.loc[crm.outcomes["stage"] == "sql", "lead_id"]).any()
+    engaged = crm.events[crm.events["event_type"].isin(nurture["engagement_events"])]
+    lead = known.index[0]
+    before = engaged.loc[(engaged["lead_id"] == lead) & (engaged["ts"] < known[lead]), "ts"]
+    last = before.max() if len(before) else leads.loc[lead, "created_at"]
+    assert (known[lead] - last) / pd.Timedelta(days=1) == pytest.approx(90, abs=1e-4)
+    # the open population at the data's end is young: what a sales team still holds open
+    closed = crm.outcomes.loc[
+        crm.outcomes["stage"].isin(["sql", "opportunity", "won", "lost", "disqualified"]), "lead_id"
+    ]
+    open_age = (end - leads.loc[~leads.index.isin(closed), "created_at"]).dt.days
+    assert (open_age < 365).mean() > 0.9

@@ -288,3 +288,31 @@ def test_no_champion_yet_is_none(tmp_path):
     ensure_store(uri)
     MlflowClient().create_registered_model("leadml-empty")
     assert load_champion("leadml-empty", uri=uri) is None  # a model without a champion
+
+
+def test_the_registered_artifact_is_data_and_a_tampered_file_is_refused(champion, tracking_uri):
+    """No code in the store: MLflow imports the loader from the installed package; each
+    file is checked against checksums.json before LightGBM reads it."""
+    import yaml
+    from mlflow import MlflowClient
+
+    from leadml.modeling.scorer import ModelArtifactError
+
+    ensure_store(tracking_uri)
+    version = champion["mlflow"]["version"]
+    location = MlflowClient().get_model_version_download_uri("leadml-sql", version)
+    folder = Path(location.removeprefix("file://"))
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert not [f for f in files if f.endswith((".py", ".pkl", ".pickle", ".cloudpickle"))]
+    flavor = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["python_function"]
+    assert flavor["loader_module"] == "leadml.serving.pyfunc"
+    assert "data/leadml_model/checksums.json" in files
+    stored = folder / "data" / "leadml_model" / "model.txt"
+    original = stored.read_bytes()
+    try:
+        stored.write_bytes(original[: len(original) // 2])
+        with pytest.raises(ModelArtifactError, match="model.txt: changed or damaged"):
+            load_scorer(f"models:/leadml-sql/{version}", uri=tracking_uri)
+    finally:
+        stored.write_bytes(original)
+    assert load_scorer(f"models:/leadml-sql/{version}", uri=tracking_uri)[1]["version"] == version

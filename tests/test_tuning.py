@@ -60,6 +60,7 @@ class _Recording:
     def __init__(self, training_set):
         self.training_set, self.read = training_set, []
         self.frame = training_set.frame
+        self.catalogue = training_set.catalogue  # the declared directions (monotone constraints)
 
     def part(self, name):
         self.read.append(name)

@@ -157,7 +157,7 @@ def test_the_scorer_is_a_fitted_scikit_learn_classifier(model, training_set):
     # decision_function is the calibrated log-odds: the same order as the probability
     np.testing.assert_allclose(1 / (1 + np.exp(-scorer.decision_function(X_test))), proba[:, 1])
     params = scorer.get_params()
-    assert params["top_reasons"] == 3 and params["horizon_days"] == 90
+    assert params["top_reasons"] == 5 and params["horizon_days"] == 90
     assert params["booster"] is scorer.booster
     twin = clone(scorer)
     np.testing.assert_array_equal(twin.predict_proba(X_test.head(20)), proba[:20])

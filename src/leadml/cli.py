@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from leadml import __version__
+from leadml.commands._common import one_line_errors
 
 app = typer.Typer(
     name="leadml",
@@ -74,6 +75,9 @@ def _options(
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"leadml.commands.{_name}").register(app)
+# Every command turns the errors it can foresee into one line and a distinct exit code.
+for _command in app.registered_commands:
+    _command.callback = one_line_errors(_command.callback)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -15,6 +15,7 @@ Every model is frozen: a config read once is passed down explicitly.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -124,6 +125,19 @@ class CsvOptions(_Frozen):
     sep: str = ","
     encoding: str = "utf-8"
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(
+                f"csv.encoding: {encoding!r} is not a known encoding (e.g. utf-8, latin-1, cp1252)"
+            ) from None
+        return encoding
+
 
 class Vocabularies(_Frozen):
     event_types: tuple[str, ...]
@@ -177,8 +191,12 @@ class ICP(_Frozen):
 class FeatureSettings(_Frozen):
     event_windows_days: tuple[int, ...] = (7, 30, 90)
     intent_windows_days: tuple[int, ...] = (30, 90, 180)
-    half_life_days: float = 14.0
+    half_life_days: float = Field(14.0, gt=0)
     sales_touch_event: str = "sales_touch"
+    # Event types tracked but not the lead's own buying engagement (blog reading, say): they
+    # keep their own counts and recency but feed neither the activity, decay, trend and
+    # inactivity features nor the dormant status.
+    passive_events: tuple[str, ...] = ()
 
 
 class EventDataset(_Frozen):
@@ -205,6 +223,14 @@ class EventDataset(_Frozen):
             raise ValueError(
                 f"closed_stages {bad} are not in vocabularies.stages {list(self.vocabularies.stages)}"
             )
+        passive = [
+            e for e in self.features.passive_events if e not in self.vocabularies.event_types
+        ]
+        if passive:
+            raise ValueError(
+                f"features.passive_events {passive} are not in vocabularies.event_types "
+                f"{list(self.vocabularies.event_types)}"
+            )
         return self
 
 
@@ -214,6 +240,7 @@ class FlatFeature(_Frozen):
     family: str = "fit"
     group: str | None = None
     label: str | None = None
+    direction: Literal["+", "-"] | None = None
 
     @field_validator("family")
     @classmethod
@@ -292,11 +319,85 @@ class SplitSpec(_Frozen):
         return self
 
 
+def _lightgbm_names() -> dict[str, str]:
+    """Every LightGBM parameter name and alias -> its main name (from LightGBM itself)."""
+    from lightgbm.basic import _ConfigAliases
+
+    return {
+        alias: name
+        for name, aliases in _ConfigAliases._get_all_param_aliases().items()
+        for alias in (name, *aliases)
+    }
+
+
+def _check_lightgbm_params(params: dict[str, Any]) -> None:
+    """Unknown names (with the nearest known one) and values LightGBM refuses, before training."""
+    import difflib
+
+    import lightgbm as lgb
+    import numpy as np
+
+    known = _lightgbm_names()
+    unknown = [k for k in params if k not in known]
+    if unknown:
+        hints = [
+            f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            for k in unknown
+            for close in [difflib.get_close_matches(k, list(known), n=1)]
+        ]
+        raise ValueError(
+            f"model.params: {', '.join(hints)} not a LightGBM parameter; see "
+            "https://lightgbm.readthedocs.io/en/latest/Parameters.html"
+        )
+    # LightGBM parses every value when a booster is built: a wrong type fails here, in
+    # milliseconds, instead of after the training set is built
+    rng = np.random.default_rng(0)
+    data = lgb.Dataset(rng.random((1000, 2)), label=np.arange(1000) % 2, params={"verbose": -1})
+    # LightGBM prints "[LightGBM] [Fatal] ..." on the process's stderr before raising:
+    # the message below says it once
+    import os
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            lgb.Booster(params={**params, "verbose": -1}, train_set=data)
+    except (lgb.basic.LightGBMError, ValueError, TypeError) as exc:
+        raise ValueError(f"model.params: LightGBM refuses them: {str(exc)[:200]}") from exc
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class ModelSpec(_Frozen):
     registered_name: str = "leadml-sql"
     params: dict[str, Any] = Field(default_factory=dict)
-    num_boost_round: int = 2000
-    early_stopping_rounds: int = 100
+    num_boost_round: int = Field(2000, gt=0)
+    early_stopping_rounds: int = Field(100, gt=0)
+    # Declared directions (the feature catalogue's, replaced per feature by ``directions``:
+    # "+", "-" or "none") become LightGBM monotone constraints: every declared one
+    # (``monotone: true``), or only those of the counts of actions (``monotone: counts``).
+    monotone: bool | Literal["counts"] = False
+    directions: dict[str, Literal["+", "-", "none"]] = Field(default_factory=dict)
+
+    @field_validator("registered_name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        # it becomes part of models:/<name>@alias URIs, where '/' and '@' have a meaning
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}", name):
+            raise ValueError(
+                f"model.registered_name: {name[:80]!r} must be letters, digits, '_', '.', '-' "
+                "(it is used in models:/<name>@champion), e.g. leadml-sql"
+            )
+        return name
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        _check_lightgbm_params(params)
+        return params
 
 
 class RefitSpec(_Frozen):
@@ -306,11 +407,16 @@ class RefitSpec(_Frozen):
     ``rounds_exponent``: boosting rounds for ``n`` rows are ``best_iteration · (n / n_es)^exponent``,
     where early stopping found ``best_iteration`` on ``n_es`` training rows (1 = linear, 0 = same).
     ``calibration_folds``: time blocks of the cross-fitting whose out-of-fold margins fit Platt.
+    ``cross_fitting``: ``both_ways`` (each block scored by a model of the blocks before and
+    after it; every row gets a margin, and the blocks' models are nearly as large as the
+    refit) or ``forward`` (by a model of the blocks before it only, a forecast as the deployed
+    model's are; the first block only trains). Forward for data that drift between blocks.
     """
 
     enabled: bool = True
     rounds_exponent: float = Field(1.0, ge=0.0, le=2.0)
     calibration_folds: int = Field(4, ge=2, le=20)
+    cross_fitting: Literal["forward", "both_ways"] = "both_ways"
 
 
 class SmallDataSpec(_Frozen):
@@ -319,6 +425,7 @@ class SmallDataSpec(_Frozen):
 
     max_rows: int = Field(50_000, ge=0)
     folds: int = Field(5, ge=2, le=20)
+    cross_fitting: Literal["forward", "both_ways"] = "both_ways"
 
 
 class BacktestSpec(_Frozen):
@@ -333,8 +440,8 @@ class BacktestSpec(_Frozen):
 
 class PointsSpec(_Frozen):
     base: float = 50.0
-    pdo: float = 20.0
-    top_reasons: int = 3
+    pdo: float = Field(20.0, gt=0)  # points to double the odds: 0 would flatten every score
+    top_reasons: int = Field(3, ge=0)
 
 
 class TierSpec(_Frozen):
@@ -345,6 +452,9 @@ class TierSpec(_Frozen):
     hot_top_n: int | None = None
     hot_top_pct: float | None = None
     mql_probability: float = 0.10
+    # A lead with no engagement for this many days is dormant: flagged in the scores, never
+    # hot, hidden from the reps' queue by default (None: no lead is dormant).
+    dormant_days: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> TierSpec:
@@ -390,6 +500,18 @@ class RunConfig(_Frozen):
     seed: int = 42
     source: str | None = None  # the file this config was read from
 
+    @model_validator(mode="after")
+    def _target_stages_known(self) -> RunConfig:
+        if isinstance(self.dataset, EventDataset):
+            known = self.dataset.vocabularies.stages
+            unknown = [s for s in self.target.stages if s not in known]
+            if unknown:
+                raise ValueError(
+                    f"target.stages: {unknown} not in the stage vocabulary {list(known)} "
+                    "(vocabularies.stages in the dataset config)"
+                )
+        return self
+
     @property
     def purge_days(self) -> int:
         """Gap between split parts: the label horizon unless set."""
@@ -419,13 +541,42 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _explain(path: Path, exc: ValidationError) -> ConfigError:
+def _shown(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return (
+        text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+    )
+
+
+def _nearest_key(model: type[BaseModel], loc: tuple) -> str:
+    """' (did you mean 'tables'?)' for an unknown key, from the fields where it was written."""
+    import difflib
+
+    fields: Any = model
+    for part in loc[:-1]:
+        field = getattr(fields, "model_fields", {}).get(part)
+        annotation = getattr(field, "annotation", None)
+        if not isinstance(annotation, type) or not issubclass(annotation, BaseModel):
+            return ""
+        fields = annotation
+    names = list(getattr(fields, "model_fields", {}))
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _explain(path: Path, exc: ValidationError, model: type[BaseModel] | None = None) -> ConfigError:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
         given = err.get("input")
-        shown = "" if isinstance(given, dict) else f" (given: {given!r})"
-        lines.append(f"  {where}: {err['msg']}{shown}")
+        if err["type"] == "extra_forbidden":
+            hint = _nearest_key(model, err["loc"]) if model is not None else ""
+            lines.append(f"  {where}: unknown key{hint}")
+            continue
+        shown = "" if isinstance(given, dict) else f" (given: {_shown(given)})"
+        message = err["msg"].removeprefix("Value error, ")
+        said = message.startswith((f"{where}:", f"{str(err['loc'][-1]) if err['loc'] else ''}:"))
+        lines.append(f"  {message}{shown}" if said else f"  {where}: {message}{shown}")
     return ConfigError(f"{path}: invalid configuration:\n" + "\n".join(lines))
 
 
@@ -433,12 +584,11 @@ def load_dataset_config(path: str | Path) -> EventDataset | FlatDataset:
     """Parse a dataset config (event or flat mode)."""
     path = Path(path)
     data = _read_yaml(path)
+    kind = FlatDataset if data.get("mode", "events") == "flat" else EventDataset
     try:
-        if data.get("mode", "events") == "flat":
-            return FlatDataset.model_validate(data)
-        return EventDataset.model_validate(data)
+        return kind.model_validate(data)
     except ValidationError as exc:
-        raise _explain(path, exc) from exc
+        raise _explain(path, exc, kind) from exc
 
 
 def load_run_config(path: str | Path) -> RunConfig:
@@ -452,7 +602,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     try:
         return RunConfig.model_validate({**data, "dataset": dataset, "source": str(path)})
     except ValidationError as exc:
-        raise _explain(path, exc) from exc
+        raise _explain(path, exc, RunConfig) from exc
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -482,4 +632,18 @@ def load_config(path: str | Path) -> RunConfig:
     data = _read_yaml(path)
     if "dataset" not in data and ("tables" in data or data.get("mode") == "flat"):
         return RunConfig(dataset=load_dataset_config(path), source=str(path))
+    known = set(RunConfig.model_fields) | set(EventDataset.model_fields)
+    unknown = [k for k in data if k not in known]
+    if "dataset" not in data and unknown:
+        import difflib
+
+        hints = [
+            f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            for k in unknown
+            for close in [difflib.get_close_matches(str(k), sorted(known), n=1)]
+        ]
+        raise ConfigError(
+            f"{path}: unknown top-level keys {', '.join(hints)}; a run config has "
+            f"{sorted(RunConfig.model_fields)}, a dataset config has tables:, vocabularies:, …"
+        )
     return load_run_config(path)

@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-MODEL_CODE = Path(__file__).parent / "serving" / "model_code.py"
+# A registered model's files, under its MLflow folder's ``data/`` (read by leadml.serving.pyfunc).
+DATA_FOLDER = "leadml_model"
 TRAINING_EXPERIMENT = "leadml-training"
 SCORING_EXPERIMENT = "leadml-scoring"
 BACKTEST_EXPERIMENT = "leadml-backtest"
@@ -433,11 +434,13 @@ def log_training_run(
         mlflow.log_dict(dict(report), "metrics.json")
         for folder, path in artifacts:
             mlflow.log_artifact(str(path), artifact_path=folder or None)
-        paths = scorer.save(Path(tmp) / "artifacts")
+        # data only: MLflow imports the loader from the installed leadml (no code in the store)
+        data_path = Path(tmp) / DATA_FOLDER
+        scorer.save(data_path)
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=str(MODEL_CODE),
-            artifacts={role: str(p) for role, p in paths.items()},
+            loader_module="leadml.serving.pyfunc",
+            data_path=str(data_path),
             signature=_signature(scorer.spec),
             input_example=input_example,
             registered_model_name=name,
@@ -471,24 +474,52 @@ def _leadml_version() -> str:
 
 def load_scorer(model_uri: str, *, uri: str | None = None) -> tuple[Any, dict[str, str]]:
     """Load the servable model (``models:/name@alias``, ``models:/name/3``, ``runs:/…`` or a
-    local folder) through MLflow's pyfunc loader — no pickle — and return its scorer.
+    local folder) as data: its files are downloaded, checked against their SHA-256 and read
+    by the installed leadml. Nothing from the store is executed or unpickled.
     """
     import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from leadml.modeling.scorer import LeadScorer, ModelNotFoundError
 
     local = Path(model_uri)
     if local.is_dir() and (local / "model.txt").is_file():
-        from leadml.modeling.scorer import LeadScorer
-
         return LeadScorer.load(local), {"name": local.name, "version": "local", "uri": str(local)}
     check_model_uri(model_uri, uri=uri)
-    model = mlflow.pyfunc.load_model(model_uri)
-    scorer = model.unwrap_python_model().scorer
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
+        except (MlflowException, OSError) as exc:
+            raise ModelNotFoundError(
+                f"{model_uri}: its files cannot be read from {resolve_tracking_uri(uri)} "
+                f"({str(exc)[:120]}); check the artifact store, or retrain"
+            ) from exc
+        scorer = _scorer_from_model_folder(folder, model_uri)
     meta = {"name": scorer.name, "version": "", "uri": model_uri}
     if model_uri.startswith("models:/"):
         version = _resolve_version(model_uri)
         if version is not None:
             meta["name"], meta["version"] = version.name, str(version.version)
     return scorer, meta
+
+
+def _scorer_from_model_folder(folder: Path, model_uri: str) -> Any:
+    """The scorer in a downloaded MLflow model folder: ``data/leadml_model`` (checked), or the
+    ``artifacts/`` of a model logged before leadml stored data only (read as data; its
+    ``model_code.py`` is never run)."""
+    from leadml.modeling.scorer import LeadScorer, ModelNotFoundError
+    from leadml.serving.pyfunc import load_artifact_folder
+
+    data = folder / "data" / DATA_FOLDER
+    if data.is_dir():
+        return load_artifact_folder(data)
+    legacy = folder / "artifacts"
+    if (legacy / "model.txt").is_file():
+        return LeadScorer.load(legacy)
+    raise ModelNotFoundError(
+        f"{model_uri} holds no leadml model files (no data/{DATA_FOLDER}/ nor artifacts/model.txt): "
+        "point --model at a model registered by `leadml train`"
+    )
 
 
 def check_model_uri(model_uri: str, *, uri: str | None = None) -> None:
@@ -526,8 +557,15 @@ def check_model_uri(model_uri: str, *, uri: str | None = None) -> None:
     elif "/" in ref and ref.split("/", 1)[1].isdigit():
         name, number = ref.split("/", 1)
         resolve_version(name, version=number)
+    elif "/" in ref:
+        name, rest = ref.split("/", 1)
+        require_model(name)
+        raise ModelNotFoundError(
+            f"{model_uri!r}: {rest!r} is not a version number; use models:/{name}/<number> or "
+            f"models:/{name}@<alias> (e.g. @champion)"
+        )
     else:
-        require_model(ref.split("/", 1)[0])
+        require_model(ref)
 
 
 def load_evaluation_scorer(model_uri: str, *, uri: str | None = None) -> Any | None:

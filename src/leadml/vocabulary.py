@@ -34,6 +34,8 @@ __all__ = [
     "SIGNALS",
     "SOURCES",
     "EventWords",
+    "Direction",
+    "INDUSTRIES",
     "Lang",
     "SignalWords",
     "check_lang",
@@ -50,6 +52,9 @@ __all__ = [
 ]
 
 Lang = Literal["en", "fr"]
+# The declared effect of more of a feature on conversion: "+" never lowers a score, "-" never
+# raises it (LightGBM monotone constraints, and reasons whose sign contradicts it are hidden).
+Direction = Literal["+", "-"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 # A pair of words is always (English, French), in the order of LANGS.
 Words = tuple[str, str]
@@ -72,6 +77,10 @@ class EventWords:
     the last 7 days"); ``activity`` is one event on a lead card ("Viewed the
     pricing page"). One-off actions (``recency_first``) are best told by their
     recency ("requested a demo 2 days ago"), repeated ones by a count in a window.
+    ``direction`` is the declared effect of more of it on conversion ("+": more never
+    lowers a score, "-": more never raises it, None: no claim). ``quiet`` tells a lead
+    that has gone quiet ("No email opened for {span}"): an action older than the count
+    windows is told as the silence since, not as news.
     """
 
     group: str
@@ -79,15 +88,20 @@ class EventWords:
     never: Words
     activity: Words
     recency_first: bool = False
+    direction: Direction | None = None
+    quiet: Words | None = None
 
 
 @dataclass(frozen=True)
 class SignalWords:
-    """How one intent signal type reads: its ``name`` and the sentence when it never happened."""
+    """How one intent signal type reads: its ``name``, the sentence when it never happened and,
+    ``quiet``, the one when the last was longer ago than the count windows."""
 
     group: str
     name: Words
     never: Words
+    direction: Direction | None = None
+    quiet: Words | None = None
 
 
 EVENTS: dict[str, EventWords] = {
@@ -96,36 +110,50 @@ EVENTS: dict[str, EventWords] = {
         done=("Visited the pricing page", "A consulté la page tarifs"),
         never=("Never visited the pricing page", "N'a jamais consulté la page tarifs"),
         activity=("Viewed the pricing page", "A consulté la page tarifs"),
+        direction="+",
+        quiet=("No pricing page visit for {span}", "Aucune visite de la page tarifs depuis {span}"),
     ),
     "demo_page_view": EventWords(
         "demo_page_interest",
         done=("Viewed the demo page", "A consulté la page démo"),
         never=("Never viewed the demo page", "N'a jamais consulté la page démo"),
         activity=("Viewed the demo page", "A consulté la page démo"),
+        direction="+",
+        quiet=("No demo page view for {span}", "Aucune consultation de la page démo depuis {span}"),
     ),
     "product_page_view": EventWords(
         "product_interest",
         done=("Viewed product pages", "A consulté les pages produit"),
         never=("Never viewed a product page", "N'a jamais consulté de page produit"),
         activity=("Viewed a product page", "A consulté une page produit"),
+        direction="+",
+        quiet=(
+            "No product page view for {span}",
+            "Aucune consultation des pages produit depuis {span}",
+        ),
     ),
     "blog_view": EventWords(
         "blog_reading",
         done=("Read the blog", "A lu le blog"),
         never=("Never read the blog", "N'a jamais lu le blog"),
         activity=("Read a blog post", "A lu un article de blog"),
+        quiet=("No blog reading for {span}", "Aucune lecture du blog depuis {span}"),
     ),
     "email_open": EventWords(
         "email_engagement",
         done=("Opened our emails", "A ouvert nos e-mails"),
         never=("Never opened our emails", "N'a jamais ouvert nos e-mails"),
         activity=("Opened an email", "A ouvert un e-mail"),
+        direction="+",
+        quiet=("No email opened for {span}", "Aucun e-mail ouvert depuis {span}"),
     ),
     "email_click": EventWords(
         "email_engagement",
         done=("Clicked in our emails", "A cliqué dans nos e-mails"),
         never=("Never clicked in our emails", "N'a jamais cliqué dans nos e-mails"),
         activity=("Clicked a link in an email", "A cliqué sur un lien d'un e-mail"),
+        direction="+",
+        quiet=("No email click for {span}", "Aucun clic dans nos e-mails depuis {span}"),
     ),
     "whitepaper_download": EventWords(
         "content_download",
@@ -133,6 +161,11 @@ EVENTS: dict[str, EventWords] = {
         never=("Never downloaded a white paper", "N'a jamais téléchargé de livre blanc"),
         activity=("Downloaded a white paper", "A téléchargé un livre blanc"),
         recency_first=True,
+        direction="+",
+        quiet=(
+            "No white paper downloaded for {span}",
+            "Aucun livre blanc téléchargé depuis {span}",
+        ),
     ),
     "webinar_registration": EventWords(
         "webinar",
@@ -140,6 +173,11 @@ EVENTS: dict[str, EventWords] = {
         never=("Never registered for a webinar", "Ne s'est jamais inscrit à un webinaire"),
         activity=("Registered for a webinar", "S'est inscrit à un webinaire"),
         recency_first=True,
+        direction="+",
+        quiet=(
+            "No webinar registration for {span}",
+            "Aucune inscription à un webinaire depuis {span}",
+        ),
     ),
     "webinar_attended": EventWords(
         "webinar",
@@ -147,6 +185,8 @@ EVENTS: dict[str, EventWords] = {
         never=("Never attended a webinar", "N'a jamais assisté à un webinaire"),
         activity=("Attended a webinar", "A assisté à un webinaire"),
         recency_first=True,
+        direction="+",
+        quiet=("No webinar attended for {span}", "Aucun webinaire suivi depuis {span}"),
     ),
     "form_submit": EventWords(
         "form_submission",
@@ -154,6 +194,8 @@ EVENTS: dict[str, EventWords] = {
         never=("Never submitted a form", "N'a jamais rempli de formulaire"),
         activity=("Submitted a form", "A envoyé un formulaire"),
         recency_first=True,
+        direction="+",
+        quiet=("No form submitted for {span}", "Aucun formulaire envoyé depuis {span}"),
     ),
     "demo_request": EventWords(
         "demo_request",
@@ -161,12 +203,18 @@ EVENTS: dict[str, EventWords] = {
         never=("Never requested a demo", "N'a jamais demandé de démo"),
         activity=("Requested a demo", "A demandé une démo"),
         recency_first=True,
+        direction="+",
+        quiet=(
+            "Requested a demo {ago}, with no progress since",
+            "A demandé une démo {ago}, sans suite depuis",
+        ),
     ),
     "sales_touch": EventWords(
         "sales_touches",
         done=("Contacted by sales", "Contacté par un commercial"),
         never=("Not contacted by sales yet", "Pas encore contacté par un commercial"),
         activity=("Contacted by sales", "Contacté par un commercial"),
+        quiet=("No sales contact for {span}", "Aucun contact commercial depuis {span}"),
     ),
     "meeting": EventWords(
         "meeting",
@@ -174,6 +222,8 @@ EVENTS: dict[str, EventWords] = {
         never=("No meeting yet", "Aucun rendez-vous pour l'instant"),
         activity=("Had a meeting", "A eu un rendez-vous"),
         recency_first=True,
+        direction="+",
+        quiet=("No meeting for {span}", "Aucun rendez-vous depuis {span}"),
     ),
     "unsubscribe": EventWords(
         "unsubscribe",
@@ -181,6 +231,7 @@ EVENTS: dict[str, EventWords] = {
         never=("Never unsubscribed", "Ne s'est jamais désabonné"),
         activity=("Unsubscribed from emails", "S'est désabonné des e-mails"),
         recency_first=True,
+        direction="-",
     ),
     "email_bounce": EventWords(
         "email_bounce",
@@ -188,6 +239,7 @@ EVENTS: dict[str, EventWords] = {
         never=("No email bounce", "Aucun e-mail rejeté"),
         activity=("An email bounced", "Un e-mail est revenu en erreur"),
         recency_first=True,
+        direction="-",
     ),
 }
 
@@ -196,26 +248,37 @@ SIGNALS: dict[str, SignalWords] = {
         "recent_funding",
         name=("Funding round", "Levée de fonds"),
         never=("No funding round on record", "Aucune levée de fonds connue"),
+        direction="+",
+        quiet=("No funding round for {span}", "Aucune levée de fonds depuis {span}"),
     ),
     "hiring_surge": SignalWords(
         "hiring_surge",
         name=("Hiring surge", "Vague de recrutement"),
         never=("No hiring surge on record", "Aucune vague de recrutement connue"),
+        direction="+",
+        quiet=("No hiring surge for {span}", "Aucune vague de recrutement depuis {span}"),
     ),
     "new_executive": SignalWords(
         "new_executive",
         name=("New executive", "Nouveau dirigeant"),
         never=("No new executive on record", "Aucun nouveau dirigeant connu"),
+        direction="+",
+        quiet=("No new executive for {span}", "Aucun nouveau dirigeant depuis {span}"),
     ),
     "technology_change": SignalWords(
         "technology_change",
         name=("Technology change", "Changement technologique"),
         never=("No technology change on record", "Aucun changement technologique connu"),
+        quiet=("No technology change for {span}", "Aucun changement technologique depuis {span}"),
     ),
     "topic_surge": SignalWords(
         "topic_research",
         name=("Research surge on our topics", "Recherches accrues sur nos sujets"),
         never=("No research surge on our topics", "Aucune recherche accrue sur nos sujets"),
+        quiet=(
+            "No research surge on our topics for {span}",
+            "Aucune recherche accrue sur nos sujets depuis {span}",
+        ),
     ),
 }
 
@@ -290,6 +353,19 @@ DEPARTMENTS: dict[str, Words] = {
     "product": ("Product", "produit"),
     "executive": ("Executive", "direction"),
     "support": ("Support", "support"),
+}
+# Industries as a label (a card's filter, a reason).
+INDUSTRIES: dict[str, Words] = {
+    "software": ("Software", "Logiciel"),
+    "financial_services": ("Financial services", "Services financiers"),
+    "manufacturing": ("Manufacturing", "Industrie"),
+    "retail": ("Retail", "Commerce de détail"),
+    "healthcare": ("Healthcare", "Santé"),
+    "professional_services": ("Professional services", "Services professionnels"),
+    "education": ("Education", "Éducation"),
+    "public_sector": ("Public sector", "Secteur public"),
+    "media": ("Media", "Médias"),
+    "logistics": ("Logistics", "Logistique"),
 }
 REGIONS: dict[str, Words] = {
     "north_america": ("North America", "Amérique du Nord"),

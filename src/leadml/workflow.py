@@ -340,7 +340,7 @@ def score_leads(
     """
     from leadml.pointintime.sets import utc_naive
     from leadml.pointintime.trainingset import build_scoring_set
-    from leadml.scoring.batch import _load_event_inputs
+    from leadml.scoring.batch import _load_event_inputs, concat_rejects
     from leadml.scoring.open_leads import reject_unseen_categories, score_features, score_open_leads
 
     scorer = (
@@ -373,7 +373,5 @@ def score_leads(
     drift = None
     if scorer.reference is not None and counts:
         drift = scorer.reference.compare_counts(counts)
-    rejects = pd.concat([rejects, rejected], ignore_index=True).sort_values(
-        "lead_id", kind="stable", ignore_index=True
-    )
+    rejects = concat_rejects([rejects, rejected], like=tables.leads["lead_id"])
     return ScoredLeads(scores=scores, rejects=rejects, unseen=unseen, drift=drift)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, fail, load_config
+from leadml.commands._common import DataOption, exit_for, load_config
 
 __all__ = ["register"]
 
@@ -68,7 +68,7 @@ def audit(
     try:
         training_set = build_training_set(run_config, data, include=tuple(include or ()))
     except (FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     result = audit_features(
         training_set,
         threshold=run_config.audit.threshold if threshold is None else threshold,

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config
+from leadml.commands._common import DataOption, TrackingUriOption, exit_for, load_config
 
 __all__ = ["register"]
 
@@ -58,7 +58,7 @@ def backtest(
             log_to_mlflow=not no_mlflow,
         )
     except (DataValidationError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     for name, values in result["pooled"].items():
         shown = "  ".join(f"{k} {values[k]:.3f}" for k in SHOWN)
         print(f"pooled {name:>11}  {shown}", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import DataOption, fail, load_config
+from leadml.commands._common import DataOption, exit_for, load_config
 
 __all__ = ["register"]
 
@@ -33,7 +33,7 @@ def baseline(
     try:
         result = run_baseline(run_config, data, report_path=report)
     except (DataValidationError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     for name in ("baseline", "oracle"):
         if name in result:
             shown = "  ".join(f"{k} {result[name][k]:.3f}" for k in SHOWN)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, fail, load_config
+from leadml.commands._common import DataOption, exit_for, fail, load_config
 
 __all__ = ["format_summary", "register"]
 
@@ -56,7 +56,7 @@ def build_training_set_command(
     try:
         training_set = build_training_set(run_config, data)
     except (FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     write_frame_atomic(training_set.frame, out)
     print(format_summary(training_set.summary), file=sys.stderr)
     print(

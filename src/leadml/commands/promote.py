@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import TrackingUriOption, fail, load_config
+from leadml.commands._common import TrackingUriOption, exit_for, load_config
 
 __all__ = ["register"]
 
@@ -39,7 +39,7 @@ def promote(
             model, version=version, force=force, margins=margins, uri=tracking_uri
         )
     except ValueError as exc:
-        raise fail(str(exc)) from exc
+        raise exit_for(exc) from exc
     print(decision.message(), file=sys.stderr)
     print(json.dumps(decision.to_dict()))
     if not decision.promoted:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import DataOption, fail, load_config
+from leadml.commands._common import DataOption, exit_for, load_config
 from leadml.vocabulary import LANGS
 
 __all__ = ["register"]
@@ -85,14 +85,36 @@ def report(
     activities: Annotated[
         int, typer.Option("--activities", min=0, help="Latest activities per card.")
     ] = 5,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomplete",
+            help="Build the page from a scores folder that is not one complete run (no _SUCCESS, "
+            "a checksum or date mismatch); the page says so.",
+        ),
+    ] = False,
 ) -> None:
     """Write the scored queue as lead cards: one HTML file that opens anywhere, with no network."""
     from leadml.data.io import write_text_atomic
     from leadml.report import build_report
+    from leadml.scoring.publish import IncompleteOutputError, verify_output_folder
 
+    if scores.is_dir():
+        _, problems = verify_output_folder(scores)
+        if problems and not allow_incomplete:
+            raise IncompleteOutputError(
+                f"--scores {scores} is not one complete scoring run: {'; '.join(problems[:3])}; "
+                "rerun `leadml score`, or pass --allow-incomplete to build the page anyway"
+            )
+        for problem in problems:
+            print(f"warning: --scores {scores}: {problem}", file=sys.stderr)
+    else:
+        problems = []
     try:
         frame = _read_scores(scores)
         manifest = _read_manifest(scores)
+        if problems:
+            manifest = {**manifest, "incomplete": problems}
         leads, accounts, events = _read_lead_tables(data, config)
         page = build_report(
             frame,
@@ -106,7 +128,7 @@ def report(
             latest_activities=activities,
         )
     except (FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     write_text_atomic(out, page)
     print(f"lead cards: {len(page) / 1e6:.1f} MB written to {out}", file=sys.stderr)
     print(out)

@@ -10,7 +10,13 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config, parse_as_of
+from leadml.commands._common import (
+    DataOption,
+    TrackingUriOption,
+    exit_for,
+    load_config,
+    parse_as_of,
+)
 from leadml.data.sources import data_location, redact
 from leadml.modeling.drift import DRIFT_WARNING
 from leadml.progress import say
@@ -63,10 +69,11 @@ def score(
         OutputFormat, typer.Option("--format", help="parquet, csv or both.")
     ] = OutputFormat.parquet,
     top_reasons: Annotated[
-        int | None, typer.Option("--top-reasons", help="Reasons per sign (default: the model's).")
+        int | None,
+        typer.Option("--top-reasons", min=0, help="Reasons per sign (default: the model's)."),
     ] = None,
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Leads per chunk (bounds memory).")
+        int, typer.Option("--chunk-size", min=1, help="Leads per chunk (bounds memory).")
     ] = 100_000,
     scheduler: Annotated[
         str | None,
@@ -78,6 +85,7 @@ def score(
         int,
         typer.Option(
             "--unseen-tolerance",
+            min=0,
             help="Unseen category values a lead may have before it is rejected.",
         ),
     ] = 1,
@@ -117,7 +125,7 @@ def score(
             log_to_mlflow=not no_mlflow,
         )
     except (DataValidationError, CountMismatchError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     counts, tiers = manifest["counts"], manifest["tiers"]
     say(
         f"scored {counts['scored']:,} of {counts['in']:,} open leads ({counts['rejected']:,} rejected) "

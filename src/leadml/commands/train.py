@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, fail, load_config
+from leadml.commands._common import DataOption, TrackingUriOption, exit_for, load_config
 from leadml.progress import say
 
 __all__ = ["register"]
@@ -53,7 +53,7 @@ def train(
             cache_dir=None if no_cache else cache_dir_from_env(),
         )
     except (DataValidationError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     rows = []
     for name in ("model", "champion", "baseline", "oracle"):
         if name in result:

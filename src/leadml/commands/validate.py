@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, fail, load_config, parse_as_of
+from leadml.commands._common import DataOption, exit_for, fail, load_config, parse_as_of
 
 __all__ = ["register"]
 
@@ -80,7 +80,7 @@ def validate(
             data, as_of=when, future_rows=future_rows, config_file=str(config)
         )
     except (FileNotFoundError, SourceError, ValueRuleError) as exc:
-        raise fail(str(exc), code=1) from exc
+        raise exit_for(exc) from exc
     except ValueError as exc:  # pandas' ParserError, UnicodeDecodeError, ArrowInvalid
         raise fail(f"{redact(str(data))}: could not read the tables: {exc}", code=1) from exc
 

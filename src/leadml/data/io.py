@@ -62,20 +62,73 @@ def find_table_file(data_dir: Path, stem: str) -> Path:
     direct = data_dir / stem
     if direct.suffix in {".parquet", ".csv", ".gz"} and direct.is_file():
         return direct
-    for suffix in (".parquet", ".csv", ".csv.gz"):
-        candidate = data_dir / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
+    found = [
+        data_dir / f"{stem}{suffix}"
+        for suffix in (".parquet", ".csv", ".csv.gz")
+        if (data_dir / f"{stem}{suffix}").is_file()
+    ]
+    if len(found) > 1:
+        raise FileNotFoundError(
+            f"table {stem!r}: both {' and '.join(p.name for p in found)} in {data_dir}; "
+            "which one is current is not for leadml to guess: remove or rename the others"
+        )
+    if found:
+        return found[0]
     raise FileNotFoundError(
         f"table {stem!r}: no {stem}.parquet or {stem}.csv in {data_dir} "
         f"(found: {sorted(p.name for p in data_dir.iterdir()) if data_dir.is_dir() else 'no such folder'})"
     )
 
 
+def _check_parquet_text(path: Path) -> None:
+    """Raise a ValueError naming the column when a Parquet text column holds bytes that are
+    not UTF-8 (Arrow reads them unchecked; they would fail much later, unnamed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    text = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    if not text:
+        return
+    table = pq.read_table(path, columns=text)
+    for name in text:
+        try:
+            table.column(name).validate(full=True)
+        except pa.ArrowInvalid as exc:
+            raise ValueError(
+                f"{path}: column {name!r} holds text that is not valid UTF-8 ({str(exc)[:80]}); "
+                "re-export the table with UTF-8 text"
+            ) from exc
+
+
 def _read_any(path: Path, *, sep: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
+    """A CSV or Parquet file as read, or a ValueError naming the file and what is wrong."""
+    import codecs
+
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: not a readable Parquet file ({str(exc)[:120]})") from exc
+        _check_parquet_text(path)
+        return frame
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ValueError(
+            f"csv.encoding: {encoding!r} is not a known encoding (e.g. utf-8, latin-1, cp1252)"
+        ) from exc
+    try:
+        return pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not valid {encoding} text ({exc.reason} at byte {exc.start}); set "
+            "csv.encoding in the dataset config (e.g. latin-1) or re-export the file as UTF-8"
+        ) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path}: not a readable CSV file ({str(exc)[:120]})") from exc
 
 
 def read_raw_tables(data_dir: str | Path, dataset: EventDataset) -> Tables:

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 # Groups below this many points are not worth a rep's attention as a reason.
-MIN_REASON_POINTS = 0.5
+MIN_REASON_POINTS = 1.0
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,17 @@ def canonical_reason_values(values: pd.DataFrame, group: str | None = None) -> p
     return canonical_event_values(group, frame)
 
 
-def _top_groups(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices of the k most positive and k most negative groups per row (-1 if none)."""
+def _top_groups(
+    points: np.ndarray, k: int, expected: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices of the k most positive and k most negative groups per row (-1 if none).
+
+    ``expected`` (same shape, +1 / -1 / 0) is the sign each group's reason must have
+    (:meth:`FeatureCatalogue.expected_signs`): a group whose points contradict it is never
+    shown; its points stay in "other factors".
+    """
+    if expected is not None:
+        points = np.where(np.sign(points) * expected < 0, 0.0, points)
     n, g = points.shape
     k = min(k, g)
     order = np.argsort(-points, axis=1, kind="stable")
@@ -190,6 +199,9 @@ def format_reasons(
 ) -> tuple[list[str], np.ndarray]:
     """Top-k positive then top-k negative reasons per row as JSON, and the points left over.
 
+    Groups under ``MIN_REASON_POINTS`` and groups whose sign contradicts a declared
+    direction (see :meth:`FeatureCatalogue.expected_signs`) are not shown.
+
     Each reason is ``{"group", "family", "text", "text_fr", "points"}``;
     ``base_points + Σ reasons.points + other_points == points`` for every row.
     Texts are rendered once per distinct value combination of a group, so a
@@ -197,10 +209,13 @@ def format_reasons(
     """
     points = explanation.group_points.to_numpy()
     groups = list(explanation.group_points.columns)
-    pos, neg = _top_groups(points, k)
+    values_frame = features.reset_index(drop=True)
+    expected = None
+    if tuple(groups) == catalogue.groups:
+        expected = catalogue.expected_signs(values_frame)
+    pos, neg = _top_groups(points, k, expected)
     chosen = np.concatenate([pos, neg], axis=1)
     texts = np.full(chosen.shape, None, dtype=object)
-    values_frame = features.reset_index(drop=True)
     for gi, group in enumerate(groups):
         rows, slots = np.nonzero(chosen == gi)
         if rows.size == 0:

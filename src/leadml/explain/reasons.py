@@ -29,6 +29,7 @@ from leadml.features.catalogue import FeatureCatalogue
 from leadml.vocabulary import (
     DEPARTMENTS,
     EVENTS,
+    INDUSTRIES,
     REGIONS,
     SENIORITY,
     SIGNALS,
@@ -45,6 +46,14 @@ from leadml.vocabulary import (
 )
 
 __all__ = ["Lang", "format_number", "reason_text", "render_reason"]
+
+DAYS_PER_MONTH = 30.44
+# An action older than this many days (or than the widest count window) is told as the
+# silence since; a demo request is followed up within days, so one older than
+# DEMO_FOLLOW_UP_DAYS on a lead still open never progressed.
+QUIET_AFTER_DAYS = 90
+QUIET_SIGNAL_AFTER_DAYS = 180  # a company signal, without count windows to tell
+DEMO_FOLLOW_UP_DAYS = 30
 
 
 def _count(n: float, one: str, many: str, lang: Lang) -> str:
@@ -70,6 +79,15 @@ def _ago(days: float, lang: Lang) -> str:
     if whole == 1:
         return "yesterday" if lang == "en" else "hier"
     return f"{_days(whole, lang)} ago" if lang == "en" else f"il y a {_days(whole, lang)}"
+
+
+def _span(days: float, lang: Lang) -> str:
+    """A quiet spell: whole days under 60, then whole months ("33 months" / "33 mois")."""
+    whole = int(math.floor(max(float(days), 0.0)))
+    if whole < 60:
+        return _days(whole, lang)
+    months = int(whole // DAYS_PER_MONTH)
+    return _count(months, "month", "months", lang) if lang == "en" else f"{months} mois"
 
 
 def _in_last(days: int, lang: Lang) -> str:
@@ -158,7 +176,13 @@ def _event_sentence(event_type: str, values: Mapping[str, Any], lang: Lang) -> t
         if days is not None:
             return f"{label}{'last one' if lang == 'en' else 'dernier'} {_ago(days, lang)}", True
         return never, False
-    if days is not None and (EVENTS[event_type].recency_first or not active):
+    words = EVENTS[event_type]
+    quiet_after = DEMO_FOLLOW_UP_DAYS if event_type == "demo_request" else QUIET_AFTER_DAYS
+    told_by_recency = words.recency_first or not active
+    if days is not None and told_by_recency and words.quiet is not None and days >= quiet_after:
+        text = in_lang(words.quiet, lang)
+        return text.format(span=_span(days, lang), ago=_ago(days, lang)), True
+    if days is not None and (words.recency_first or not active):
         return f"{done} {_ago(days, lang)}", True
     if active:
         w, n = next(iter(active.items()))
@@ -254,6 +278,9 @@ def _signal_sentence(signal: str, values: Mapping[str, Any], lang: Lang) -> tupl
             return never, False
         w, n = next(iter(active.items()))
         return f"{name}{_colon(lang)}{format_number(n, lang)} {_in_last(w, lang)}", True
+    quiet_after = max(counts) if counts else QUIET_SIGNAL_AFTER_DAYS
+    if words is not None and words.quiet is not None and days >= quiet_after:
+        return in_lang(words.quiet, lang).format(span=_span(days, lang)), True
     text = f"{name} {_ago(days, lang)}"
     if counts:
         widest, n = list(counts.items())[-1]
@@ -280,7 +307,10 @@ def _industry(values: Mapping[str, Any], lang: Lang) -> str:
     industry = values.get("industry")
     if is_missing(industry):
         return "Industry unknown" if lang == "en" else "Secteur inconnu"
-    text = ("Industry: " if lang == "en" else "Secteur : ") + plain_words(industry)
+    words = INDUSTRIES.get(str(industry))
+    name = plain_words(industry) if words is None else in_lang(words, lang)
+    name = name[:1].lower() + name[1:]
+    text = ("Industry: " if lang == "en" else "Secteur : ") + name
     if _number(values, "industry_match") == 1:
         text += " (target sector)" if lang == "en" else " (secteur cible)"
     return text
@@ -506,6 +536,13 @@ def _intent_recency(values: Mapping[str, Any], lang: Lang) -> str:
     days = _number(values, "days_since_intent")
     if days is None:
         return "No company signal on record" if lang == "en" else "Aucun signal entreprise connu"
+    if days >= QUIET_SIGNAL_AFTER_DAYS:
+        span = _span(days, lang)
+        return (
+            f"No company signal for {span}"
+            if lang == "en"
+            else f"Aucun signal entreprise depuis {span}"
+        )
     return (
         f"Latest company signal {_ago(days, lang)}"
         if lang == "en"

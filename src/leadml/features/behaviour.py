@@ -52,7 +52,11 @@ def events_by_lead(
 
 def engaging_types(dataset: EventDataset) -> np.ndarray:
     """Boolean per vocabulary type: does it count as the lead's own engagement?"""
-    excluded = NON_ENGAGEMENT_EVENTS | {dataset.features.sales_touch_event}
+    excluded = (
+        NON_ENGAGEMENT_EVENTS
+        | {dataset.features.sales_touch_event}
+        | set(dataset.features.passive_events)
+    )
     return np.array([t not in excluded for t in dataset.vocabularies.event_types], dtype=np.bool_)
 
 
@@ -143,6 +147,7 @@ def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
             windows=windows,
             counted="events",
             one="event",
+            direction=EVENTS[event_type].direction if event_type in EVENTS else None,
         )
         recency_first = event_type in EVENTS and EVENTS[event_type].recency_first
         if group not in main:
@@ -158,6 +163,8 @@ def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
             "engagement",
             "numeric",
             "Distinct days with engagement in the last 90 days",
+            direction="+",
+            presence=True,
         ),
         FeatureInfo(
             "engagement_decayed",
@@ -165,6 +172,7 @@ def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
             "engagement",
             "numeric",
             f"Engagement events weighted by exp(-ln2 * age / {fs.half_life_days:g} days)",
+            direction="+",
         ),
         FeatureInfo(
             "engagement_trend",
@@ -183,6 +191,7 @@ def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
             "speed_to_lead",
             "numeric",
             f"Hours from creation to the first '{fs.sales_touch_event}' (missing if none yet)",
+            direction="-",
         ),
         FeatureInfo(
             "days_since_last_activity",
@@ -190,6 +199,7 @@ def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
             "inactivity",
             "numeric",
             "Days since the last engagement event (missing if none)",
+            direction="-",
         ),
     ]
     main |= {

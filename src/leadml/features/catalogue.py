@@ -17,17 +17,22 @@ same way before and after a save.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
 
-from leadml.vocabulary import FAMILIES, readable
+from leadml.vocabulary import FAMILIES, Direction, readable
 
 __all__ = ["FAMILIES", "FeatureCatalogue", "FeatureInfo", "Kind", "type_entries"]
 
 Kind = Literal["numeric", "categorical"]
+# A presence feature's window ("n_pricing_view_30d", "active_days_90d"); a reason about
+# activity within RECENT_DAYS must point the way its direction says.
+_WINDOW = re.compile(r"_(\d+)d$")
+RECENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,11 @@ class FeatureInfo:
     # The user's column this feature reads as is (flat columns, re-admitted columns), when
     # its spelling differs from ``name``; see :mod:`leadml.features.column_names`.
     source: str | None = None
+    # The declared effect of more of this feature ("+", "-", None: no claim); see
+    # :data:`leadml.vocabulary.Direction`. ``presence``: a value above 0 means the lead shows
+    # the signal (a count of recent actions), so the group's reason must point its way.
+    direction: Direction | None = None
+    presence: bool = False
 
     @property
     def column(self) -> str:
@@ -52,6 +62,14 @@ class FeatureInfo:
         if self.family not in FAMILIES:
             raise ValueError(
                 f"feature {self.name!r}: family {self.family!r} is not one of {list(FAMILIES)}"
+            )
+        if self.direction not in (None, "+", "-"):
+            raise ValueError(
+                f"feature {self.name!r}: direction {self.direction!r} is not '+', '-' or None"
+            )
+        if self.direction is not None and self.kind != "numeric":
+            raise ValueError(
+                f"feature {self.name!r}: a direction needs a numeric feature; kind is {self.kind!r}"
             )
         if self.kind not in ("numeric", "categorical"):
             raise ValueError(
@@ -197,6 +215,74 @@ class FeatureCatalogue:
             mode=mode,
         )
 
+    # --- directions -------------------------------------------------------------------
+    @property
+    def directions(self) -> dict[str, Direction]:
+        """Declared directions by feature name (features without one are left out)."""
+        return {e.name: e.direction for e in self.entries if e.direction is not None}
+
+    def with_directions(self, overrides: Mapping[str, str | None]) -> FeatureCatalogue:
+        """The catalogue with some features' directions replaced (``"none"`` or None: no claim).
+
+        Keys are feature names or the columns they read; an unknown key is an error.
+        """
+        by_column = {e.column: e.name for e in self.entries}
+        unknown = [k for k in overrides if k not in self and k not in by_column]
+        if unknown:
+            raise ValueError(
+                f"model.directions: {unknown} are not features of this model; "
+                f"features are {list(self.names)}"
+            )
+        named = {(k if k in self else by_column[k]): v for k, v in overrides.items()}
+        entries = tuple(
+            replace(e, direction=None if named[e.name] in (None, "none") else named[e.name])
+            if e.name in named
+            else e
+            for e in self.entries
+        )
+        return replace(self, entries=entries)
+
+    def monotone_constraints(self, *, counts_only: bool = False) -> list[int]:
+        """LightGBM's ``monotone_constraints``, in feature order: +1, -1 or 0 per feature.
+
+        ``counts_only`` keeps the constraints of the counts of actions (``presence``
+        features) and of flat columns, and drops those of recencies and aggregates.
+        """
+        sign = {"+": 1, "-": -1, None: 0}
+        return [
+            sign[e.direction] if not counts_only or e.presence or self.mode == "flat" else 0
+            for e in self.entries
+        ]
+
+    def expected_signs(self, values: Any, *, recent_days: int = RECENT_DAYS) -> np.ndarray:
+        """(n rows, n groups) sign each group's reason must have for each row: +1, -1 or 0 (any).
+
+        A group with declared directions and presence features (counts of actions in a
+        window) points its way when the lead acted within ``recent_days`` (a count in a
+        window that short above 0), and the other way when it shows no count in any window
+        ("Never visited the pricing page", "No email opened for 33 months" cannot add
+        points); in between (only older actions in a wider window), either sign reads true.
+        ``values`` is a frame holding the presence features (missing counts read as 0).
+        """
+        groups = self.groups
+        out = np.zeros((len(values), len(groups)), dtype=np.int8)
+        for j, group in enumerate(groups):
+            members = [e for e in self.entries if e.group == group and e.presence and e.direction]
+            signs = {e.direction for e in members}
+            if len(signs) != 1:
+                continue  # no claim, or members pulling both ways
+            way = 1 if signs.pop() == "+" else -1
+            recent = np.zeros(len(values), dtype=bool)
+            any_window = np.zeros(len(values), dtype=bool)
+            for e in members:
+                done = np.nan_to_num(np.asarray(values[e.name], dtype=float)) > 0
+                any_window |= done
+                window = _WINDOW.search(e.name)
+                if window is not None and int(window.group(1)) <= recent_days:
+                    recent |= done
+            out[:, j] = np.where(recent, way, np.where(any_window, 0, -way))
+        return out
+
     # --- explainer interface ----------------------------------------------------
     def membership(self, keys: tuple[str, ...], of: str) -> np.ndarray:
         """(n_features, len(keys)) 0/1 matrix mapping features to groups (``of="group"``) or families."""
@@ -216,9 +302,10 @@ class FeatureCatalogue:
             "group_family": self.group_family,
             "group_main": {g: self.group_main_feature(g) for g in self.groups},
             "group_label": {g: self.group_label.get(g, readable(g)) for g in self.groups},
-            # optional fields (None) are left out, so older readers see the keys they know
+            # optional fields (None, False) are left out, so older readers see the keys they know
             "entries": [
-                {k: v for k, v in asdict(e).items() if v is not None} for e in self.entries
+                {k: v for k, v in asdict(e).items() if v is not None and v is not False}
+                for e in self.entries
             ],
         }
 
@@ -247,9 +334,19 @@ class FeatureCatalogue:
 
 
 def type_entries(
-    code: str, *, family: str, group: str, windows: Sequence[int], counted: str, one: str
+    code: str,
+    *,
+    family: str,
+    group: str,
+    windows: Sequence[int],
+    counted: str,
+    one: str,
+    direction: Direction | None = None,
 ) -> list[FeatureInfo]:
     """The entries of one event or signal type: its count in each window, then its recency.
+
+    With a ``direction`` ("+": more of it never lowers a score), the counts take it and tell
+    presence; the recency of a "+" type takes "-" (longer ago counts less).
 
     ``type_entries("demo_request", family="behaviour", group="demo_request",
     windows=[7, 30], counted="events", one="event")`` gives ``n_demo_request_7d``
@@ -263,6 +360,8 @@ def type_entries(
             group,
             "numeric",
             f"'{code}' {counted} in the {w} days before as_of",
+            direction=direction,
+            presence=direction is not None,
         )
         for w in windows
     ]
@@ -272,5 +371,7 @@ def type_entries(
         group,
         "numeric",
         f"Days since the last '{code}' {one} (missing if never)",
+        # a negative signal (an unsubscribe) weighs as much whenever it happened: no claim
+        direction="-" if direction == "+" else None,
     )
     return [*counts, recency]

@@ -62,7 +62,10 @@ def flat_catalogue(dataset: FlatDataset, *, include: Sequence[str] = ()) -> Feat
         kind: Kind = "categorical" if column in dataset.categorical else "numeric"
         note = " (post-outcome: audit only)" if column in dataset.post_outcome else ""
         source = column if column != name else None
-        entries.append(FeatureInfo(name, family, group, kind, f"{label}{note}", source))
+        direction = info.direction if info and kind == "numeric" else None
+        entries.append(
+            FeatureInfo(name, family, group, kind, f"{label}{note}", source, direction=direction)
+        )
         labels.setdefault(group, label)
         main.setdefault(group, name)
     return FeatureCatalogue(

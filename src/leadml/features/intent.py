@@ -21,7 +21,7 @@ from leadml.features._kernels import (
     vocab_codes,
 )
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, type_entries
-from leadml.vocabulary import signal_group
+from leadml.vocabulary import SIGNALS, signal_group
 
 __all__ = ["intent_catalogue", "intent_features"]
 
@@ -89,6 +89,7 @@ def intent_catalogue(dataset: EventDataset) -> FeatureCatalogue:
             windows=sorted(dataset.features.intent_windows_days),
             counted="signals at the account",
             one="signal",
+            direction=SIGNALS[signal_type].direction if signal_type in SIGNALS else None,
         )
         main.setdefault(group, f"days_since_{signal_type}")
     entries.append(

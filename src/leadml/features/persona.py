@@ -58,6 +58,7 @@ def persona_catalogue(dataset: EventDataset) -> FeatureCatalogue:
                 "authority",
                 "numeric",
                 "1 if the seniority decides (ICP)",
+                direction="+",
             ),
             FeatureInfo(
                 "persona_match",
@@ -65,6 +66,7 @@ def persona_catalogue(dataset: EventDataset) -> FeatureCatalogue:
                 "authority",
                 "numeric",
                 "1 if both the seniority and the department are ICP targets",
+                direction="+",
             ),
             FeatureInfo(
                 "email_status",

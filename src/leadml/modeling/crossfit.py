@@ -105,6 +105,7 @@ def cross_fit(
     rounds: int | None = None,
     num_boost_round: int = 2000,
     early_stopping_rounds: int = 100,
+    forward: bool = False,
 ) -> CrossFit:
     """Cross-fit LightGBM over ``folds`` purged time blocks of ``X`` (ordered by ``order``).
 
@@ -114,11 +115,15 @@ def cross_fit(
     training size is the reference the rounds for all rows are scaled from. Either way a
     block's margins come from its model at the rounds for that model's size, and Platt is
     fitted on all the blocks' margins together.
+
+    ``forward``: each block learns from the blocks before it only (its margins are
+    forecasts, as the deployed model's are); the first block gets no margin (NaN) and
+    Platt is fitted on the others.
     """
     y = np.asarray(y).astype(np.int8)
     if len(X) != len(y):
         raise ValueError(f"cross-fitting: X has {len(X)} rows but y has {len(y)}")
-    layout: list[Fold] = cross_fitting_folds(order, folds=folds, gap=gap)
+    layout: list[Fold] = cross_fitting_folds(order, folds=folds, gap=gap, forward=forward)
     data = lgb.Dataset(X, label=y, categorical_feature="auto", params=dict(params),
                        free_raw_data=False).construct()  # fmt: skip
     boosters: list[lgb.Booster] = []
@@ -152,7 +157,7 @@ def cross_fit(
         reference_rounds, reference_rows = float(rounds), float(len(X))
     margin = np.full(len(X), np.nan)
     described = []
-    for fold, booster in zip(layout, boosters, strict=True):
+    for position, (fold, booster) in enumerate(zip(layout, boosters, strict=True)):
         used = min(
             scaled_rounds(reference_rounds, reference_rows, len(fold.train), exponent=exponent),
             booster.current_iteration(),
@@ -161,9 +166,10 @@ def cross_fit(
         described.append(
             fold.describe(order)
             | {"rounds": used}
-            | ({"best_iteration": best[fold.number - 1]} if rounds is None else {})
+            | ({"best_iteration": best[position]} if rounds is None else {})
         )
-    calibration = fit_platt(margin, y)
+    held_out = ~np.isnan(margin)
+    calibration = fit_platt(margin[held_out], y[held_out])
     return CrossFit(
         margin=margin,
         calibration=calibration,

@@ -114,7 +114,10 @@ def model_card(config: RunConfig, report: dict[str, Any]) -> str:
         *_registered_model(report),
         "## Explanations",
         "Per-lead reasons are exact TreeSHAP contributions in points "
-        f"(base {config.points.base:g} at the average lead, +{config.points.pdo:g} points = odds doubled).",
+        f"({config.points.base:g} points at the average lead open at the end of the training data "
+        f"in event mode, at the average training row in flat mode; +{config.points.pdo:g} points = "
+        "odds doubled).",
+        *_fidelity_lines(report),
         "",
         "## Caveats",
         "- Probabilities are calibrated by Platt scaling (on the calib part, or on cross-fitted "
@@ -125,3 +128,25 @@ def model_card(config: RunConfig, report: dict[str, Any]) -> str:
         "`test_model_roc_auc_ci_low` / `_high` metrics (and metrics.json).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _fidelity_lines(report: dict[str, Any]) -> list[str]:
+    """The explanation-fidelity figures against the generator's truth, when measured."""
+    fidelity = report.get("explanation_fidelity")
+    if not fidelity:
+        return []
+    spearman = ", ".join(
+        f"{name} {value:.2f}" for name, value in fidelity["spearman"].items() if value is not None
+    )
+    lines = ["", f"Checked against the generator's truth: Spearman per driver {spearman}"]
+    if fidelity.get("sign_agreement") is not None:
+        lines.append(
+            f"- shown reasons about the last 30 days agreeing with the true direction: "
+            f"{fidelity['sign_agreement']:.1%}"
+        )
+    if fidelity.get("no_effect_max_mean_abs_points") is not None:
+        lines.append(
+            "- largest mean |points| of a no-effect attribute: "
+            f"{fidelity['no_effect_max_mean_abs_points']:.2f}"
+        )
+    return lines

@@ -27,7 +27,16 @@ from leadml.modeling.drift import DriftProfile
 from leadml.trees.fastpredict import raw_scores
 from leadml.vocabulary import FAMILIES
 
-__all__ = ["ARTIFACT_FILES", "LeadScorer", "ModelNotFoundError", "assign_tiers"]
+__all__ = [
+    "ARTIFACT_FILES",
+    "CHECKSUMS_FILE",
+    "LeadScorer",
+    "ModelArtifactError",
+    "ModelNotFoundError",
+    "assign_tiers",
+    "dormant_leads",
+    "verify_artifacts",
+]
 
 ARTIFACT_FILES = {
     "model": "model.txt",
@@ -36,34 +45,139 @@ ARTIFACT_FILES = {
     "catalogue": "reason_catalogue.json",
     "reference": "drift_reference.json",
 }
+# The SHA-256 of every artifact file, written last by `LeadScorer.save`, checked on load.
+CHECKSUMS_FILE = "checksums.json"
 
 
 def assign_tiers(
     probability: np.ndarray,
     tiers: TierSpec,
+    *,
+    eligible: np.ndarray | None = None,
 ) -> np.ndarray:
     """hot / warm / cold by thresholds, or hot by capacity (top N / top %) over the batch.
 
     With capacity, the hot tier is the top of the batch by probability (ties
-    broken by position, so reruns agree); warm stays threshold-based.
+    broken by position, so reruns agree); warm stays threshold-based. Only
+    ``eligible`` rows (default: all; the batch job passes the leads that are not
+    dormant) can be hot, and capacity counts them only.
     """
     probability = np.asarray(probability, dtype=np.float64)
     out = np.where(probability >= tiers.warm, "warm", "cold").astype(object)
+    eligible = (
+        np.ones(probability.size, dtype=bool) if eligible is None else np.asarray(eligible, bool)
+    )
     n_hot: int | None = None
     if tiers.hot_top_n is not None:
-        n_hot = min(tiers.hot_top_n, probability.size)
+        n_hot = min(tiers.hot_top_n, int(eligible.sum()))
     elif tiers.hot_top_pct is not None:
-        n_hot = int(round(probability.size * tiers.hot_top_pct / 100.0))
+        n_hot = int(round(int(eligible.sum()) * tiers.hot_top_pct / 100.0))
     if n_hot is None:
-        out[probability >= tiers.hot] = "hot"
+        out[(probability >= tiers.hot) & eligible] = "hot"
     elif n_hot > 0:
-        order = np.argsort(-probability, kind="stable")
+        order = np.argsort(-np.where(eligible, probability, -np.inf), kind="stable")
         out[order[:n_hot]] = "hot"
     return out
 
 
+def dormant_leads(features: pd.DataFrame, tiers: TierSpec) -> np.ndarray:
+    """Leads with no engagement for ``tiers.dormant_days`` (never active: since creation).
+
+    All False without ``dormant_days`` or without the activity features (flat mode).
+    """
+    n = len(features)
+    if tiers.dormant_days is None or "days_since_last_activity" not in features.columns:
+        return np.zeros(n, dtype=bool)
+    quiet = pd.to_numeric(features["days_since_last_activity"], errors="coerce").to_numpy(float)
+    if "lead_age_days" in features.columns:
+        age = pd.to_numeric(features["lead_age_days"], errors="coerce").to_numpy(float)
+        quiet = np.where(np.isnan(quiet), age, quiet)
+    return np.nan_to_num(quiet, nan=0.0) >= tiers.dormant_days
+
+
 class ModelNotFoundError(NotFittedError):
     """A folder or store entry holds no fitted leadml model (scikit-learn's ``NotFittedError``)."""
+
+
+class ModelArtifactError(ValueError):
+    """A model artifact file is damaged or was changed after it was saved (checksum, format)."""
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verify_artifacts(folder: str | Path, *, required: bool = False) -> bool:
+    """Check every artifact of ``folder`` against ``checksums.json``; True when it was checked.
+
+    Raises :class:`ModelArtifactError` naming the first file that is missing, unreadable
+    or changed. A folder without ``checksums.json`` (saved by leadml before checksums) is
+    refused when ``required``, else left to :meth:`LeadScorer.load`'s format checks.
+    """
+    folder = Path(folder)
+    listing = folder / CHECKSUMS_FILE
+    if not listing.is_file():
+        if required:
+            raise ModelArtifactError(
+                f"{listing}: missing; the model's files cannot be checked: retrain or re-register "
+                "the model (`leadml train`)"
+            )
+        return False
+    try:
+        expected = json.loads(listing.read_text(encoding="utf-8"))
+        if not isinstance(expected, dict) or not all(isinstance(v, str) for v in expected.values()):
+            raise ValueError("expected an object of file name to SHA-256")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelArtifactError(
+            f"{listing}: unreadable ({str(exc)[:80]}); retrain or re-register the model"
+        ) from exc
+    for role, name in ARTIFACT_FILES.items():
+        if role != "reference" and name not in expected:
+            raise ModelArtifactError(f"{listing}: lists no checksum for {name}; retrain the model")
+    for name, digest in expected.items():
+        path = folder / Path(name).name
+        if not path.is_file():
+            raise ModelArtifactError(
+                f"{path}: missing from the model artifact; retrain or re-register the model"
+            )
+        if _sha256(path) != digest:
+            raise ModelArtifactError(
+                f"{path}: changed or damaged since the model was saved (SHA-256 does not match "
+                f"{CHECKSUMS_FILE}); the model was not loaded: restore the artifact or retrain"
+            )
+    return True
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelArtifactError(
+            f"{path}: not valid JSON ({str(exc)[:80]}); restore the artifact or retrain"
+        ) from exc
+
+
+def _read_booster(path: Path) -> lgb.Booster:
+    """The LightGBM model, refused before LightGBM sees text it would abort on."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelArtifactError(f"{path}: not a LightGBM text model (not UTF-8 text)") from exc
+    if (
+        not text.startswith("tree\n")
+        or "\nend of trees\n" not in text
+        or ("\nend of parameters\n" not in text)
+    ):
+        raise ModelArtifactError(
+            f"{path}: not a complete LightGBM text model (truncated or changed); restore the "
+            "artifact or retrain"
+        )
+    try:
+        return lgb.Booster(model_str=text)
+    except lgb.basic.LightGBMError as exc:
+        raise ModelArtifactError(f"{path}: LightGBM cannot read it ({str(exc)[:80]})") from exc
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -296,6 +410,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             del paths["reference"]
         else:
             paths["reference"].write_text(json.dumps(self.reference.to_dict()))
+        (folder / CHECKSUMS_FILE).write_text(
+            json.dumps({p.name: _sha256(p) for p in paths.values()}, indent=2, sort_keys=True)
+        )
         return paths
 
     @classmethod
@@ -318,21 +435,31 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
                 f"no fitted leadml model{where}: missing {', '.join(missing)}. Train one with "
                 "`leadml train` (or leadml.train) and load it from the registry or a saved folder"
             )
-        meta = json.loads(Path(paths["calibration"]).read_text())
-        return cls(
-            booster=lgb.Booster(model_file=str(paths["model"])),
-            spec=FeatureSpec.from_dict(json.loads(Path(paths["spec"]).read_text())),
-            catalogue=FeatureCatalogue.from_dict(json.loads(Path(paths["catalogue"]).read_text())),
-            calibration=PlattCalibration.from_dict(meta["platt"]),
-            scale=PointsScale.from_dict(meta["points"]),
-            tiers=TierSpec.model_validate(meta["tiers"]),
-            top_reasons=int(meta.get("top_reasons", 3)),
-            name=meta.get("name", "leadml"),
-            target=meta.get("target", "sql"),
-            horizon_days=int(meta.get("horizon_days", 90)),
-            reference=(
-                DriftProfile.from_dict(json.loads(Path(paths["reference"]).read_text()))
-                if "reference" in paths
-                else None
-            ),
-        )
+        if folder is not None:
+            verify_artifacts(folder)
+        meta = _read_json(paths["calibration"])
+        try:
+            return cls(
+                booster=_read_booster(paths["model"]),
+                spec=FeatureSpec.from_dict(_read_json(paths["spec"])),
+                catalogue=FeatureCatalogue.from_dict(_read_json(paths["catalogue"])),
+                calibration=PlattCalibration.from_dict(meta["platt"]),
+                scale=PointsScale.from_dict(meta["points"]),
+                tiers=TierSpec.model_validate(meta["tiers"]),
+                top_reasons=int(meta.get("top_reasons", 3)),
+                name=meta.get("name", "leadml"),
+                target=meta.get("target", "sql"),
+                horizon_days=int(meta.get("horizon_days", 90)),
+                reference=(
+                    DriftProfile.from_dict(_read_json(paths["reference"]))
+                    if "reference" in paths
+                    else None
+                ),
+            )
+        except ModelArtifactError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelArtifactError(
+                f"{folder or paths['calibration']}: the model's JSON does not hold what leadml "
+                f"expects ({type(exc).__name__}: {str(exc)[:80]}); restore the artifact or retrain"
+            ) from exc

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import ModelSpec, RunConfig
+from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale, fit_platt
 from leadml.modeling.crossfit import cross_fit, require_increasing, scaled_rounds
 from leadml.modeling.drift import REFERENCE_ROWS, DriftProfile
@@ -119,12 +120,31 @@ class FittedBooster:
     crossfit: dict[str, Any] | None = None
 
 
-def booster_params(config: RunConfig) -> dict[str, Any]:
-    """LightGBM parameters: defaults, then the config's, then the determinism switches."""
+def booster_params(config: RunConfig, catalogue: FeatureCatalogue | None = None) -> dict[str, Any]:
+    """LightGBM parameters: defaults, then the config's, then the determinism switches.
+
+    With ``config.model.monotone`` and the model's ``catalogue``, the declared directions
+    (see :func:`model_catalogue`; with ``monotone: counts`` those of the counts of actions
+    only) become ``monotone_constraints`` in feature order.
+    """
     params = {**DEFAULT_PARAMS, **dict(config.model.params)}
     params.update(seed=config.seed, deterministic=True, force_col_wise=True)
     params.setdefault("metric", "auc")
+    if config.model.monotone and catalogue is not None:
+        constraints = model_catalogue(catalogue, config).monotone_constraints(
+            counts_only=config.model.monotone == "counts"
+        )
+        if any(constraints):
+            params["monotone_constraints"] = constraints
+            params.setdefault("monotone_constraints_method", "advanced")
     return params
+
+
+def model_catalogue(catalogue: FeatureCatalogue, config: RunConfig) -> FeatureCatalogue:
+    """The catalogue with the directions the config overrides (``model.directions``)."""
+    if not config.model.directions:
+        return catalogue
+    return catalogue.with_directions(config.model.directions)
 
 
 def fit_booster(
@@ -218,6 +238,7 @@ def _crossfit_fit(
         params=params,
         folds=config.small_data.folds,
         gap=gap,
+        forward=config.small_data.cross_fitting == "forward",
         exponent=config.refit.rounds_exponent,
         num_boost_round=config.model.num_boost_round,
         early_stopping_rounds=config.model.early_stopping_rounds,
@@ -235,10 +256,11 @@ def _crossfit_fit(
 def _out_of_fold(y: np.ndarray, crossed: Any) -> dict[str, float]:
     """ROC-AUC and ECE of the cross-fitted margins once calibrated (each row by a model
     that never saw it)."""
-    probability = crossed.calibration.probability(crossed.margin)
+    held_out = ~np.isnan(crossed.margin)  # forward cross-fitting leaves the first block out
+    probability = crossed.calibration.probability(crossed.margin[held_out])
     return {
-        "roc_auc": roc_auc(y, probability),
-        "ece": expected_calibration_error(y, probability),
+        "roc_auc": roc_auc(y[held_out], probability),
+        "ece": expected_calibration_error(y[held_out], probability),
     }
 
 
@@ -274,6 +296,7 @@ def refit_on_rows(
         params=params,
         folds=config.refit.calibration_folds,
         gap=gap,
+        forward=config.refit.cross_fitting == "forward",
         exponent=config.refit.rounds_exponent,
         rounds=rounds,
     )
@@ -325,17 +348,25 @@ def _scorer(
     config: RunConfig,
     X_reference: pd.DataFrame,
 ) -> LeadScorer:
-    """The servable scorer around a booster: points scale, tiers, drift reference."""
-    expected_margin = float(booster.predict(X_reference.iloc[:1], pred_contrib=True)[0, -1])
+    """The servable scorer around a booster: points scale, tiers, drift reference.
+
+    The points scale puts ``config.points.base`` (50) at the average lead open at the end of
+    the data (the population a scoring run sees: mean calibrated log-odds of the drift
+    reference, event mode), else at the average training row (flat mode).
+    """
+    open_leads = training_set.reference
+    if open_leads is not None and not open_leads.empty:
+        reference_log_odds = float(np.mean(calibration.log_odds(raw_scores(booster, open_leads))))
+    else:
+        expected_margin = float(booster.predict(X_reference.iloc[:1], pred_contrib=True)[0, -1])
+        reference_log_odds = float(calibration.log_odds(np.array([expected_margin]))[0])
     scale = PointsScale(
-        base=config.points.base,
-        pdo=config.points.pdo,
-        reference_log_odds=float(calibration.log_odds(np.array([expected_margin]))[0]),
+        base=config.points.base, pdo=config.points.pdo, reference_log_odds=reference_log_odds
     )
     return LeadScorer(
         booster=booster,
         spec=training_set.spec,
-        catalogue=training_set.catalogue,
+        catalogue=model_catalogue(training_set.catalogue, config),
         calibration=calibration,
         scale=scale,
         tiers=config.tiers,
@@ -359,7 +390,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
     valid and calib parts (holdout) or cross-fitted inside train (small data)."""
     from leadml.pointintime.trainingset import purge_gap
 
-    params = booster_params(config)
+    params = booster_params(config, training_set.catalogue)
     started = time.perf_counter()
     if training_set.fit_mode == "crossfit":
         train = training_set.frame[training_set.frame["split"] == "train"]

@@ -13,6 +13,7 @@ of another module, and MLflow is reached only through :mod:`leadml.tracking`.
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 import time
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ import pandas as pd
 from leadml.config import RunConfig
 from leadml.data.io import write_json_atomic
 from leadml.data.sources import data_location, is_database, redact
+from leadml.explain.fidelity import explanation_fidelity, fidelity_metrics
 from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
 from leadml.modeling.model_card import model_card
 from leadml.modeling.scorer import LeadScorer
@@ -112,6 +114,14 @@ def _oracle(config: RunConfig, data: str | Path, test: pd.DataFrame) -> np.ndarr
         target=config.target.name,
         horizon_days=config.target.horizon_days,
     )
+
+
+def _truth(config: RunConfig, data: str | Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+    """The generator's ``truth.parquet`` and ``truth.json`` beside the data, when synthetic."""
+    truth = dataset_for(config).truth_file(data)
+    if truth is None or not (truth.parent / "truth.json").is_file():
+        return None
+    return pd.read_parquet(truth), json.loads((truth.parent / "truth.json").read_text())
 
 
 def evaluate_test_part(
@@ -282,8 +292,10 @@ def _training_settings(
         "refit_rounds": refit.rounds if refit is not None else None,
         "refit_rounds_exponent": config.refit.rounds_exponent,
         "refit_calibration_folds": config.refit.calibration_folds,
+        "refit_cross_fitting": config.refit.cross_fitting,
         "small_data_max_rows": config.small_data.max_rows,
         "small_data_folds": config.small_data.folds,
+        "small_data_cross_fitting": config.small_data.cross_fitting,
         "backtest_folds": config.backtest.folds,
         "backtest_window": config.backtest.window,
     }
@@ -453,6 +465,20 @@ def fit_and_evaluate(
         y_true=y_test[sample],
         hand_grid_points=hand_points,
     )
+    truth = _truth(config, data) if config.target.name == "sql" else None
+    fidelity = (
+        None
+        if truth is None
+        else explanation_fidelity(
+            explanation.group_points,
+            X_sample,
+            test["lead_id"].to_numpy()[sample],
+            truth=truth[0],
+            drivers=truth[1].get("drivers", []),
+            catalogue=scorer.catalogue,
+            top_reasons=scorer.top_reasons,
+        )
+    )
     importance_by_group = (
         explanation.group_points.abs().mean().sort_values(ascending=False).rename("mean_abs_points")
     )
@@ -481,6 +507,7 @@ def fit_and_evaluate(
         **({"refit": refit.summary()} if refit is not None else {}),
         **{name: {k: v for k, v in rep.items()} for name, rep in reports.items()},
         "learned_grid_fidelity": grid.fidelity,
+        **({"explanation_fidelity": fidelity} if fidelity is not None else {}),
         "mean_abs_points_by_group": importance_by_group.round(4).to_dict(),
         "timings": {
             "training_set_seconds": round(built - started, 2),
@@ -558,6 +585,8 @@ def log_trained_model(
             if name in report:
                 metrics[f"test_{name}_"] = interval_metrics(report[name])
         metrics["learned_grid_"] = grid.fidelity
+        if "explanation_fidelity" in report:
+            metrics["fidelity_"] = fidelity_metrics(report["explanation_fidelity"])
         run_tags = {
             "leadml.compared_champion_version": report.get("compared_champion_version") or "none",
             **(tags or {}),

@@ -146,7 +146,7 @@ def search_parameters(
         )
     X_train, y_train = training_set.part("train")
     X_valid, y_valid = training_set.part("valid")
-    base = booster_params(config)
+    base = booster_params(config, training_set.catalogue)
     study = optuna.create_study(
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=config.seed, multivariate=True),

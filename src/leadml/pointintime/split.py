@@ -305,11 +305,19 @@ def rolling_origin_folds(
 
 
 def cross_fitting_folds(
-    order: pd.Series | np.ndarray, *, folds: int, gap: pd.Timedelta | int = 0
+    order: pd.Series | np.ndarray,
+    *,
+    folds: int,
+    gap: pd.Timedelta | int = 0,
+    forward: bool = False,
 ) -> list[Fold]:
-    """Every row held out once, in ``folds`` time blocks; a block's training rows are the
-    rows before it (order value at least ``gap`` before its first) and after it (at least
-    ``gap`` after its last), so no label window crosses into or out of the block.
+    """Rows held out in ``folds`` time blocks; a block's training rows are the rows before it
+    (order value at least ``gap`` before its first) and after it (at least ``gap`` after its
+    last), so no label window crosses into or out of the block.
+
+    ``forward``: a block learns from the rows before it only, as a deployed model does, so
+    its margins are forecasts; the first block has nothing before it and is left out
+    (its rows are held out by no fold).
     """
     if folds < 2:
         raise ValueError(f"cross-fitting: folds must be >= 2; got {folds}")
@@ -331,13 +339,15 @@ def cross_fitting_folds(
             )
         before = min(int(np.searchsorted(t, t[s] - gap_units, side="right")), s)
         after = max(int(np.searchsorted(t, t[e - 1] + gap_units, side="left")), e)
-        train = np.concatenate([sorter[:before], sorter[after:]])
+        if forward and k == 0:
+            continue
+        train = sorter[:before] if forward else np.concatenate([sorter[:before], sorter[after:]])
         out.append(
             Fold(
                 number=k + 1,
                 train=np.sort(train),
                 test=np.sort(sorter[s:e]),
-                purged=(s - before) + (after - e),
+                purged=(s - before) + (0 if forward else after - e),
             )
         )
     return out

@@ -9,8 +9,8 @@ style, by hash.
 The embedded data, per lead (keys left out when the value is missing)::
 
     {"id": "L17", "name": "Ada Lovelace", "title": "CTO", "company": "Acme",
-     "industry": "software", "employees": 1200, "country": "FR",
-     "source": "demo_form", "owner": "Alice", "tier": "hot", "mql": true,
+     "industry": "software", "seniority": "C-level", "employees": 1200, "country": "FR",
+     "source": "demo_form", "owner": "Alice", "tier": "hot", "dormant": true, "mql": true,
      "p": 0.4123, "pw": 0.12, "pts": 73.2, "sub": [12.0, 4.1, 9.3, -2.2],
      "base": 50.0, "reasons": [[0, 31.2, "behaviour"], ...], "other": -1.3,
      "acts": [["2025-12-30", "demo_request"], ...], "run": 0}
@@ -37,7 +37,13 @@ from typing import Any
 import pandas as pd
 
 from leadml.data.timestamps import naive_utc, naive_utc_series
-from leadml.report.i18n import event_label, labels, source_label
+from leadml.report.i18n import (
+    event_label,
+    industry_label,
+    labels,
+    seniority_label,
+    source_label,
+)
 from leadml.vocabulary import FAMILIES, Lang, check_lang
 
 __all__ = [
@@ -61,7 +67,15 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "reasons",
 )
 TIERS: tuple[str, ...] = ("hot", "warm", "cold")
-_LEAD_COLUMNS = ("first_name", "last_name", "job_title", "source", "owner", "account_id")
+_LEAD_COLUMNS = (
+    "first_name",
+    "last_name",
+    "job_title",
+    "seniority",
+    "source",
+    "owner",
+    "account_id",
+)
 _ACCOUNT_COLUMNS = ("name", "industry", "employees", "country")
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -322,12 +336,19 @@ def _help_lines(manifest: dict[str, Any], text: dict[str, str], lang: Lang) -> l
     warm = _manifest_number(
         manifest, ("tier_thresholds", "warm"), ("models", "main", "tiers", "warm")
     )
-    if hot is not None and warm is not None:
-        pct = (lambda v: f"{v * 100:.0f} %") if lang == "fr" else (lambda v: f"{v * 100:.0f}%")
+    top_n = _manifest_number(manifest, ("tier_thresholds", "hot_top_n"))
+    dormant_days = _manifest_number(manifest, ("tier_thresholds", "dormant_days"))
+    pct = (lambda v: f"{v * 100:.0f} %") if lang == "fr" else (lambda v: f"{v * 100:.0f}%")
+    if top_n is not None and warm is not None:
+        tiers = text["help_tiers_capacity"].format(n=int(top_n), warm=pct(warm))
+    elif hot is not None and warm is not None:
         tiers = text["help_tiers_thresholds"].format(hot=pct(hot), warm=pct(warm))
     else:
         tiers = text["help_tiers"]
-    return [text["help_probability"].format(window=window), text["help_points"], tiers]
+    lines = [text["help_probability"].format(window=window), text["help_points"], tiers]
+    if dormant_days is not None:
+        lines.append(text["dormant_hint"].format(days=int(dormant_days)))
+    return lines
 
 
 def report_payload(
@@ -342,9 +363,12 @@ def report_payload(
     lang: Lang = "en",
     latest_activities_n: int = 5,
 ) -> dict[str, Any]:
-    """Everything the page shows, JSON-ready: ``meta``, ``labels``, ``texts``, ``events``, ``sources``, ``runs``, ``leads``."""
+    """Everything the page shows, JSON-ready: ``meta``, ``labels``, ``texts``, ``events``,
+    ``sources``, ``industries``, ``runs``, ``leads``."""
     lang = check_lang(lang)
     text = labels(lang)
+    if manifest.get("target") == "won":  # the main model predicts a won deal, not an SQL
+        text = {**text, "probability": text["probability_won"]}
     queue = scored_queue(scores, leads, accounts, owner=owner, top=top)
     manifest_as_of = _manifest_as_of(manifest)
     if "as_of" in queue.columns:
@@ -359,6 +383,7 @@ def report_payload(
     text_index: dict[str, int] = {}
     event_types: dict[str, str] = {}
     sources: dict[str, str] = {}
+    industries: dict[str, str] = {}
     records: list[dict[str, Any]] = []
     rows = queue.to_dict("records")
     for row, run in zip(rows, run_of_lead, strict=True):
@@ -385,6 +410,10 @@ def report_payload(
         source = _text(row.get("source"))
         if source is not None:
             sources.setdefault(source, source_label(source, lang))
+        industry = _text(row.get("industry"))
+        if industry is not None:
+            industries.setdefault(industry, industry_label(industry, lang))
+        seniority = _text(row.get("seniority"))
         name = " ".join(t for t in (_text(row.get("first_name")), _text(row.get("last_name"))) if t)
         probability_won = _clean(row.get("probability_won"))
         employees = _clean(row.get("employees"))
@@ -393,12 +422,14 @@ def report_payload(
             "name": name or None,
             "title": _text(row.get("job_title")),
             "company": _text(row.get("company")),
-            "industry": _text(row.get("industry")),
+            "industry": industry,
+            "seniority": None if seniority is None else seniority_label(seniority, lang),
             "employees": int(employees) if isinstance(employees, int | float) else None,
             "country": _text(row.get("country")),
             "source": source,
             "owner": _text(row.get("owner")),
             "tier": _text(row.get("tier")),
+            "dormant": True if _clean(row.get("dormant")) else None,
             "mql": bool(row["mql"]) if _clean(row.get("mql")) is not None else None,
             "p": round(float(row["probability"]), 4)
             if _clean(row["probability"]) is not None
@@ -428,11 +459,14 @@ def report_payload(
             "scored": int(counts.get("scored", len(scores))),
             "queue": len(records),
             "help": _help_lines(manifest, text, lang),
+            # `leadml report --allow-incomplete`: what is wrong with the scores folder
+            "incomplete": [str(p)[:200] for p in manifest.get("incomplete", [])][:5],
         },
         "labels": text,
         "texts": texts,
         "events": event_types,
         "sources": sources,
+        "industries": industries,
         "runs": runs,
         "leads": records,
     }
@@ -484,6 +518,8 @@ def render_html(payload: dict[str, Any]) -> str:
         subtitle.append(f"{text['as_of']} {meta['as_of']}")
     if meta.get("owner"):
         subtitle.append(f"{text['owner']}{text['colon']}{meta['owner']}")
+    if meta.get("incomplete"):
+        subtitle.append("WARNING: incomplete scoring run (" + "; ".join(meta["incomplete"]) + ")")
     title = " · ".join([text["title"], *subtitle[1:]])
     slots = {
         "lang": html.escape(meta["lang"]),

@@ -12,7 +12,9 @@ from __future__ import annotations
 from leadml.vocabulary import (
     EVENTS,
     FAMILY_LABELS,
+    INDUSTRIES,
     LANGS,
+    SENIORITY,
     SOURCES,
     Lang,
     check_lang,
@@ -20,7 +22,17 @@ from leadml.vocabulary import (
     readable,
 )
 
-__all__ = ["LANGS", "Lang", "check_lang", "event_label", "labels", "source_label"]
+__all__ = [
+    "LANGS",
+    "Lang",
+    "check_lang",
+    "code_label",
+    "event_label",
+    "industry_label",
+    "labels",
+    "seniority_label",
+    "source_label",
+]
 
 _UI: dict[str, dict[str, str]] = {
     "en": {
@@ -35,6 +47,9 @@ _UI: dict[str, dict[str, str]] = {
         "tier": "Tier",
         "source": "Source",
         "all": "All",
+        "show_dormant": "Show dormant leads ({n})",
+        "dormant": "Dormant",
+        "dormant_hint": "No activity for {days} days or more: hidden unless you tick “Show dormant leads”.",
         "leads_shown": "{shown} of {total} leads",
         "no_leads": "No lead matches these filters.",
         "load_more": "Show more",
@@ -45,7 +60,7 @@ _UI: dict[str, dict[str, str]] = {
         "close": "Close",
         "subscores": "Where the points come from",
         "reasons": "Why this score",
-        "base": "Average lead",
+        "base": "Average lead in training",
         "other": "Other factors",
         "total": "Score",
         "activities": "Latest activities",
@@ -66,13 +81,18 @@ _UI: dict[str, dict[str, str]] = {
         ),
         "help_window": " within {days} days",
         "help_points": (
-            "Points: 50 is an average lead; every +20 points doubles the odds, every −20 halves them. "
-            "The reasons show what added or removed points, from the average lead to this lead's score."
+            "Points: 50 is the average open lead (the leads open when the model was trained); every "
+            "+20 points doubles the odds, every −20 halves them. The reasons show what added or "
+            "removed points, from the average lead the model learned from to this lead's score."
         ),
         "help_tiers": "Tiers: hot = call now, warm = worth a touch soon, cold = nurture.",
         "help_tiers_thresholds": (
             "Tiers: hot from {hot} chance of SQL (call now), warm from {warm} (a touch soon), "
             "cold below (nurture)."
+        ),
+        "help_tiers_capacity": (
+            "Tiers: hot = the {n} most likely leads that are not dormant (the team's capacity: call "
+            "now), warm from {warm} chance of SQL (a touch soon), cold below (nurture)."
         ),
         "tier_hot": "Hot",
         "tier_warm": "Warm",
@@ -90,6 +110,9 @@ _UI: dict[str, dict[str, str]] = {
         "tier": "Température",
         "source": "Source",
         "all": "Toutes",
+        "show_dormant": "Afficher les leads dormants ({n})",
+        "dormant": "Dormant",
+        "dormant_hint": "Aucune activité depuis {days} jours ou plus : masqués sauf si vous cochez « Afficher les leads dormants ».",
         "leads_shown": "{shown} leads sur {total}",
         "no_leads": "Aucun lead ne correspond à ces filtres.",
         "load_more": "Afficher plus",
@@ -100,7 +123,7 @@ _UI: dict[str, dict[str, str]] = {
         "close": "Fermer",
         "subscores": "D'où viennent les points",
         "reasons": "Pourquoi ce score",
-        "base": "Lead moyen",
+        "base": "Lead moyen (entraînement)",
         "other": "Autres facteurs",
         "total": "Score",
         "activities": "Dernières activités",
@@ -121,13 +144,20 @@ _UI: dict[str, dict[str, str]] = {
         ),
         "help_window": " dans les {days} jours",
         "help_points": (
-            "Points : 50 correspond à un lead moyen ; chaque +20 points double les chances, chaque −20 les divise "
-            "par deux. Les raisons montrent ce qui a ajouté ou retiré des points, du lead moyen au score du lead."
+            "Points : 50 correspond au lead ouvert moyen (les leads ouverts quand le modèle a été "
+            "entraîné) ; chaque +20 points double les chances, chaque −20 les divise par deux. Les "
+            "raisons montrent ce qui a ajouté ou retiré des points, du lead moyen appris par le "
+            "modèle au score du lead."
         ),
         "help_tiers": "Températures : chaud = à appeler maintenant, tiède = à relancer bientôt, froid = à nourrir.",
         "help_tiers_thresholds": (
             "Températures : chaud à partir de {hot} de chance de SQL (à appeler maintenant), tiède à partir de "
             "{warm} (à relancer bientôt), froid en dessous (à nourrir)."
+        ),
+        "help_tiers_capacity": (
+            "Températures : chaud = les {n} leads non dormants les plus probables (la capacité de "
+            "l'équipe : à appeler maintenant), tiède à partir de {warm} de chance de SQL (à relancer "
+            "bientôt), froid en dessous (à nourrir)."
         ),
         "tier_hot": "Chaud",
         "tier_warm": "Tiède",
@@ -157,3 +187,21 @@ def source_label(source: str, lang: Lang) -> str:
     if pair is None:
         return readable(str(source))
     return in_lang(pair, lang)
+
+
+def code_label(table: dict[str, tuple[str, str]], code: str, lang: Lang) -> str:
+    """Words for a code of ``table`` (:mod:`leadml.vocabulary`); the code made readable if unknown."""
+    pair = table.get(str(code))
+    if pair is None:
+        return readable(str(code))
+    return in_lang(pair, lang)
+
+
+def industry_label(industry: str, lang: Lang) -> str:
+    """Words for an industry, e.g. ``industry_label("public_sector", "fr") == "Secteur public"``."""
+    return code_label(INDUSTRIES, industry, lang)
+
+
+def seniority_label(seniority: str, lang: Lang) -> str:
+    """Words for a seniority, e.g. ``seniority_label("c_level", "en") == "C-level"``."""
+    return code_label(SENIORITY, seniority, lang)

@@ -23,6 +23,8 @@
   const placeholder = $("placeholder");
   const search = $("search");
   const sourceSelect = $("source");
+  const ownerSelect = $("owner");
+  const dormantBox = $("dormant");
   const tiersEl = $("tiers");
   const countEl = $("count");
   const emptyEl = $("empty");
@@ -51,7 +53,7 @@
   const format = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k]);
 
   // --- filters -------------------------------------------------------------
-  const state = { query: "", tier: "", source: "", order: [], shown: 0, active: 0, open: -1 };
+  const state = { query: "", tier: "", source: "", owner: "", dormant: false, order: [], shown: 0, active: 0, open: -1 };
   let haystack = null;
 
   function matches() {
@@ -64,6 +66,8 @@
       const l = leads[i];
       if (state.tier && l.tier !== state.tier) continue;
       if (state.source && l.source !== state.source) continue;
+      if (state.owner && l.owner !== state.owner) continue;
+      if (l.dormant && !state.dormant) continue;
       if (terms.length && !terms.every((t) => haystack[i].includes(t))) continue;
       out.push(i);
     }
@@ -83,9 +87,23 @@
   function buildFilters() {
     const tierCounts = new Map();
     const sourceCounts = new Map();
+    const ownerCounts = new Map();
+    let dormant = 0;
     for (const l of leads) {
       tierCounts.set(l.tier, (tierCounts.get(l.tier) || 0) + 1);
       if (l.source) sourceCounts.set(l.source, (sourceCounts.get(l.source) || 0) + 1);
+      if (l.owner) ownerCounts.set(l.owner, (ownerCounts.get(l.owner) || 0) + 1);
+      if (l.dormant) dormant++;
+    }
+    if (dormant) {
+      $("dormant-label").textContent = format(L.show_dormant, { n: int.format(dormant) });
+      $("dormant-field").hidden = false;
+    }
+    const owners = [...ownerCounts.keys()].sort((a, b) => a.localeCompare(b, lang));
+    for (const o of owners) {
+      const option = el("option", null, o + " (" + int.format(ownerCounts.get(o)) + ")");
+      option.value = o;
+      ownerSelect.append(option);
     }
     const tiers = KNOWN_TIERS.concat([...tierCounts.keys()].filter((t) => t && !KNOWN_TIERS.includes(t)));
     const chips = [["", L.all, leads.length]].concat(tiers.map((t) => [t, tierLabel(t), tierCounts.get(t) || 0]));
@@ -112,6 +130,13 @@
   }
 
   // --- the queue -----------------------------------------------------------
+  // The reason that moved the score most, for the row: what a rep reads before opening the card.
+  function topReason(l) {
+    let best = null;
+    for (const r of l.reasons || []) if (!best || Math.abs(r[1]) > Math.abs(best[1])) best = r;
+    return best;
+  }
+
   function row(pos) {
     const i = state.order[pos];
     const l = leads[i];
@@ -124,8 +149,14 @@
     if (i === state.open) button.setAttribute("aria-current", "true");
     const who = el("span", "who");
     who.append(el("span", "name", displayName(l)), el("span", "sub", [l.title, l.company].filter(Boolean).join(" · ")));
+    const top = topReason(l);
+    if (top) {
+      const why = el("span", "why " + (top[1] < 0 ? "neg" : "pos"), data.texts[top[0]] + " " + signed(top[1]));
+      who.append(why);
+    }
     const figures = el("span", "figures");
     figures.append(el("span", "prob", percent(l.p)), el("span", tierClass(l.tier), tierLabel(l.tier)));
+    if (l.dormant) figures.append(el("span", "badge dormant", L.dormant));
     button.append(el("span", "rank", "#" + (i + 1)), who, figures);
     item.append(button);
     return item;
@@ -258,6 +289,7 @@
     const badges = el("div", "badges");
     badges.append(el("span", tierClass(l.tier), tierLabel(l.tier)));
     if (l.mql) badges.append(el("span", "badge mql", L.mql));
+    if (l.dormant) badges.append(el("span", "badge dormant", L.dormant));
     who.append(badges);
     const close = el("button", "close", "×");
     close.type = "button";
@@ -272,9 +304,10 @@
     figures.append(keyFigure("#" + int.format(i + 1), L.rank + " / " + int.format(leads.length)));
 
     const facts = el("ul", "facts");
-    const company = [l.company || L.unknown_company, l.industry, l.employees !== undefined ? int.format(l.employees) + " " + L.employees : null, l.country];
+    const industry = l.industry ? data.industries[l.industry] || l.industry : null;
+    const company = [l.company || L.unknown_company, industry, l.employees !== undefined ? int.format(l.employees) + " " + L.employees : null, l.country];
     facts.append(el("li", null, company.filter(Boolean).join(" · ")));
-    const origin = [l.source ? L.source + L.colon + (data.sources[l.source] || l.source) : null, l.owner ? L.owner + L.colon + l.owner : null, "id " + l.id];
+    const origin = [l.seniority, l.source ? L.source + L.colon + (data.sources[l.source] || l.source) : null, l.owner ? L.owner + L.colon + l.owner : null, "id " + l.id];
     facts.append(el("li", null, origin.filter(Boolean).join(" · ")));
 
     const model = [L.model + L.colon + [run.model_name, run.model_version ? L.version + " " + run.model_version : null].filter(Boolean).join(" ")];
@@ -381,6 +414,14 @@
     state.source = sourceSelect.value;
     applyFilters();
   });
+  ownerSelect.addEventListener("change", () => {
+    state.owner = ownerSelect.value;
+    applyFilters();
+  });
+  dormantBox.addEventListener("change", () => {
+    state.dormant = dormantBox.checked;
+    applyFilters();
+  });
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   moreEl.addEventListener("click", () => {
     const next = state.shown;
@@ -414,6 +455,10 @@
   const linked = /^#lead=(.+)$/.exec(location.hash);
   if (linked) {
     const wanted = decodeURIComponent(linked[1]);
+    if (leads.some((l) => l.id === wanted && l.dormant)) {
+      dormantBox.checked = state.dormant = true;
+      applyFilters();
+    }
     const pos = state.order.findIndex((i) => leads[i].id === wanted);
     if (pos >= 0) {
       focusRow(pos);

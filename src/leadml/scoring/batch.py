@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,8 +28,9 @@ from leadml.scoring.open_leads import (
     tier_counts,
     write_outputs,
 )
+from leadml.scoring.publish import check_output_folder, output_lock
 
-__all__ = ["CountMismatchError", "run_scoring"]
+__all__ = ["CountMismatchError", "WholeTableError", "build_manifest", "run_scoring", "shorten"]
 
 
 class CountMismatchError(RuntimeError):
@@ -56,6 +58,7 @@ def _load_event_inputs(data: str | Path, config: RunConfig, as_of: pd.Timestamp)
     for issue in report.warnings + [i for i in report.errors if i not in row_level]:
         _eprint(f"warning: {issue.message}")
     rejects = report.rejected_leads()
+    _stop_on_whole_table_failures(report, n_leads=int(report.row_counts.get("leads", 0)))
     bad = set(rejects["lead_id"].tolist())
     if bad:
         keep = ~tables.leads["lead_id"].isin(bad)
@@ -68,6 +71,105 @@ def _load_event_inputs(data: str | Path, config: RunConfig, as_of: pd.Timestamp)
         tables.leads, tables.outcomes, as_of=as_of, closed_stages=config.dataset.closed_stages
     )["lead_id"]
     return tables, rejects, open_ids, report
+
+
+class WholeTableError(ValueError):
+    """A failure of a whole table (empty, or every lead refused by one check): nothing is written."""
+
+
+def _stop_on_whole_table_failures(report: Any, *, n_leads: int) -> None:
+    """Raise when the leads table is empty or one check refuses every lead: a wrong column or
+    format, not bad rows (the validation policy: reject rows, stop on table-level errors)."""
+    if n_leads == 0:
+        raise WholeTableError(
+            "leads: the table has no rows: check --data and tables.leads in the dataset config; "
+            "nothing was written"
+        )
+    for issue in report.errors:
+        if issue.lead_ids and len(set(issue.lead_ids)) >= n_leads:
+            raise WholeTableError(
+                f"{issue.table}.{issue.column}: every one of the {n_leads:,} leads fails "
+                f"({shorten(issue.message, 240)}); the column's format or mapping is wrong, not "
+                "some rows: fix it in the data or the dataset config; nothing was written"
+            )
+
+
+def shorten(text: Any, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def build_manifest(
+    *,
+    as_of: pd.Timestamp,
+    scored_at: pd.Timestamp,
+    scorer: Any,
+    models: dict[str, dict[str, Any]],
+    scores: pd.DataFrame,
+    rejects: pd.DataFrame,
+    n_in: int,
+    unseen: dict[str, Any],
+    drift: dict[str, Any] | None,
+    scheduler: str,
+    mode: str,
+    started: float,
+    dormant: int = 0,
+) -> dict[str, Any]:
+    """The run's manifest, the same for event and flat mode (files are added when published)."""
+    return {
+        "as_of": str(as_of),
+        "scored_at": str(scored_at),
+        "mode": mode,
+        "models": models,
+        "target": scorer.target,
+        "horizon_days": scorer.horizon_days,
+        "tier_thresholds": {
+            "hot": scorer.tiers.hot,
+            "warm": scorer.tiers.warm,
+            "hot_top_n": scorer.tiers.hot_top_n,
+            "hot_top_pct": scorer.tiers.hot_top_pct,
+            "dormant_days": scorer.tiers.dormant_days,
+        },
+        "points_scale": scorer.scale.to_dict(),
+        "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
+        "tiers": tier_counts(scores),
+        "dormant": dormant,
+        "mql": int(scores["mql"].sum()),
+        "expected_conversions": float(scores["probability"].sum()),
+        "unseen_categories": unseen,
+        "drift": drift,
+        "scheduler": scheduler,
+        "duration_seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _models(
+    model_uri: str, meta: dict, also_uri: str | None, also_meta: dict | None
+) -> dict[str, dict[str, Any]]:
+    out = {"main": {"uri": model_uri, **meta}}
+    if also_uri is not None and also_meta is not None:
+        out["also"] = {"uri": also_uri, **also_meta}
+    return out
+
+
+def concat_rejects(parts: list[pd.DataFrame], *, like: pd.Series) -> pd.DataFrame:
+    """Rejects of every step, sorted by lead; ``lead_id`` keeps the leads' dtype.
+
+    Empty parts are left out: concatenated, an empty float column would turn int64 ids
+    above 2**53 into floats that no longer equal the leads'.
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(
+            {"lead_id": like.iloc[:0].to_numpy(), "reason": np.array([], dtype=object)}
+        )
+    rejects = pd.concat(parts, ignore_index=True)
+    if rejects["lead_id"].dtype != like.dtype and like.dtype.kind in "iu":
+        rejects["lead_id"] = rejects["lead_id"].astype(like.dtype)
+    return rejects.sort_values("lead_id", kind="stable", ignore_index=True)
 
 
 def _publish(
@@ -104,10 +206,53 @@ def run_scoring(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Score every open lead as of ``as_of`` and write scores, rejects, manifest, ``_SUCCESS``."""
-    from leadml.tracking import load_scorer, log_scoring_run
-
     started = time.perf_counter()
     data = data_location(data)
+    if is_database(out_dir):
+        lock: Any = nullcontext()
+    else:
+        out_dir = check_output_folder(out_dir)
+        lock = output_lock(out_dir)
+    with lock:
+        return _run_scoring(
+            data,
+            config=config,
+            model_uri=model_uri,
+            as_of=as_of,
+            out_dir=out_dir,
+            also_uri=also_uri,
+            fmt=fmt,
+            top_reasons=top_reasons,
+            chunk_size=chunk_size,
+            scheduler=scheduler,
+            tolerance=tolerance,
+            tracking_uri=tracking_uri,
+            log_to_mlflow=log_to_mlflow,
+            progress=progress,
+            started=started,
+        )
+
+
+def _run_scoring(
+    data: str | Path,
+    *,
+    config: RunConfig,
+    model_uri: str,
+    as_of: pd.Timestamp,
+    out_dir: str | Path,
+    also_uri: str | None,
+    fmt: Literal["parquet", "csv", "both"],
+    top_reasons: int | None,
+    chunk_size: int,
+    scheduler: str | None,
+    tolerance: int,
+    tracking_uri: str | None,
+    log_to_mlflow: bool,
+    progress: bool,
+    started: float,
+) -> dict[str, Any]:
+    from leadml.tracking import load_scorer, log_scoring_run
+
     scorer, meta = load_scorer(model_uri, uri=tracking_uri)
     also, also_meta = (None, None) if also_uri is None else load_scorer(also_uri, uri=tracking_uri)
     if dataset_for(config).scores_every_row:
@@ -127,6 +272,8 @@ def run_scoring(
             tracking_uri=tracking_uri,
             log_to_mlflow=log_to_mlflow,
             model_uri=model_uri,
+            also_uri=also_uri,
+            scheduler=scheduler,
             started=started,
         )
     say(f"reading and validating the tables in {redact(str(data))} …")
@@ -175,9 +322,13 @@ def run_scoring(
     scores = pd.concat([r[0] for r in results], ignore_index=True).sort_values(
         "lead_id", kind="stable", ignore_index=True
     )
-    scores["tier"] = assign_tiers(scores["probability"].to_numpy(), scorer.tiers)
-    rejects = pd.concat([rejects, *[r[1] for r in results]], ignore_index=True)
-    rejects = rejects.sort_values("lead_id", kind="stable", ignore_index=True)
+    dormant = scores["dormant"].to_numpy(bool) if "dormant" in scores else None
+    scores["tier"] = assign_tiers(
+        scores["probability"].to_numpy(),
+        scorer.tiers,
+        eligible=None if dormant is None else ~dormant,
+    )
+    rejects = concat_rejects([rejects, *[r[1] for r in results]], like=pd.Series(open_ids))
     unseen: dict[str, Any] = {}
     for r in results:
         for column, info in r[2].items():
@@ -207,32 +358,21 @@ def run_scoring(
         )
     scored_at = utc_now()
     scores["scored_at"] = scored_at
-    tiers = tier_counts(scores)
-    manifest = {
-        "as_of": str(as_of),
-        "scored_at": str(scored_at),
-        "models": {
-            "main": {"uri": model_uri, **meta},
-            **({"also": {"uri": also_uri, **also_meta}} if also else {}),
-        },
-        "target": scorer.target,
-        "horizon_days": scorer.horizon_days,
-        "tier_thresholds": {
-            "hot": scorer.tiers.hot,
-            "warm": scorer.tiers.warm,
-            "hot_top_n": scorer.tiers.hot_top_n,
-            "hot_top_pct": scorer.tiers.hot_top_pct,
-        },
-        "points_scale": scorer.scale.to_dict(),
-        "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
-        "tiers": tiers,
-        "mql": int(scores["mql"].sum()),
-        "expected_conversions": float(scores["probability"].sum()),
-        "unseen_categories": unseen,
-        "drift": drift,
-        "scheduler": scheduler or "single-process",
-        "duration_seconds": round(time.perf_counter() - started, 3),
-    }
+    manifest = build_manifest(
+        as_of=as_of,
+        scored_at=scored_at,
+        scorer=scorer,
+        models=_models(model_uri, meta, also_uri, also_meta),
+        scores=scores,
+        rejects=rejects,
+        n_in=n_in,
+        unseen=unseen,
+        drift=drift,
+        dormant=0 if dormant is None else int(dormant.sum()),
+        scheduler=scheduler or "single-process",
+        mode="event",
+        started=started,
+    )
     say(f"writing {len(scores):,} scores and {len(rejects):,} rejects to {redact(str(out_dir))} …")
     manifest = _publish(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
     for line in drift_warnings(drift):
@@ -268,6 +408,8 @@ def _run_flat_scoring(
     tracking_uri: str | None,
     log_to_mlflow: bool,
     model_uri: str,
+    also_uri: str | None,
+    scheduler: str | None,
     started: float,
 ) -> dict[str, Any]:
     """Flat mode: every row of the export is a lead to score (the label column may be absent)."""
@@ -278,6 +420,11 @@ def _run_flat_scoring(
     scoring_set = build_scoring_set(config, data, as_of=as_of, spec=scorer.spec)
     features = scoring_set.frame
     n_in = len(features)
+    if n_in == 0:
+        raise WholeTableError(
+            f"{redact(str(data))}: the flat export has no rows: check --data and the dataset "
+            "config's file; nothing was written"
+        )
     kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
     scores = score_features(
         kept,
@@ -300,20 +447,27 @@ def _run_flat_scoring(
             scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
         )
         drift = scorer.reference.compare(X, order)
-    scores["scored_at"] = utc_now()
-    manifest = {
-        "as_of": str(as_of),
-        "mode": "flat",
-        "models": {"main": {"uri": model_uri, **meta}},
-        "target": scorer.target,
-        "counts": {"in": n_in, "scored": int(len(scores)), "rejected": int(len(rejects))},
-        "tiers": tier_counts(scores),
-        "mql": int(scores["mql"].sum()),
-        "expected_conversions": float(scores["probability"].sum()),
-        "unseen_categories": unseen,
-        "drift": drift,
-        "duration_seconds": round(time.perf_counter() - started, 3),
-    }
+    if scheduler:
+        _eprint(
+            f"warning: --scheduler {scheduler}: a flat export is scored in this process "
+            "(its rows are already features; Dask partitions the event tables only)"
+        )
+    scored_at = utc_now()
+    scores["scored_at"] = scored_at
+    manifest = build_manifest(
+        as_of=as_of,
+        scored_at=scored_at,
+        scorer=scorer,
+        models=_models(model_uri, meta, also_uri, also_meta),
+        scores=scores,
+        rejects=rejects,
+        n_in=n_in,
+        unseen=unseen,
+        drift=drift,
+        scheduler="single-process",
+        mode="flat",
+        started=started,
+    )
     manifest = _publish(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
     for line in drift_warnings(drift):
         _eprint(f"warning: {line}")

@@ -5,8 +5,8 @@ rejects rows with too many categories unseen at training, and scores and
 explains the rest; :mod:`leadml.scoring.batch` runs it once (or once per Dask
 partition) and writes the results with :func:`write_outputs`. Guarantees:
 * nothing lost — open leads in = scored + rejected (checked before writing);
-* nothing half-written — every file goes to a temporary name and is renamed;
-  ``_SUCCESS`` is removed first and written last, after ``manifest.json``;
+* nothing half-written or mixed — a run is written into its own staging folder
+  and published as a unit (:mod:`leadml.scoring.publish`);
 * reproducible — the same inputs give the same rows (apart from ``scored_at``).
 """
 
@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import RunConfig, TierSpec
-from leadml.data.io import file_sha256, write_frame_atomic, write_json_atomic, write_text_atomic
+from leadml.data.io import write_frame_atomic
 from leadml.modeling.drift import DRIFT_WARNING
-from leadml.modeling.scorer import LeadScorer, assign_tiers
+from leadml.modeling.scorer import LeadScorer, assign_tiers, dormant_leads
 
 __all__ = [
+    "DERIVED_CATEGORIES",
     "drift_warnings",
     "reject_unseen_categories",
     "score_features",
@@ -32,6 +33,14 @@ __all__ = [
     "tier_counts",
     "write_outputs",
 ]
+
+# Categorical features computed from another one (leadml.features.fit: region of the country).
+DERIVED_CATEGORIES = {"region": "country"}
+
+
+def _no_rejects(lead_ids: pd.Series) -> pd.DataFrame:
+    """An empty rejects frame whose ``lead_id`` keeps the leads' dtype (int64 ids stay int64)."""
+    return pd.DataFrame({"lead_id": lead_ids.iloc[:0].to_numpy(), "reason": np.array([], object)})
 
 
 def reject_unseen_categories(
@@ -49,10 +58,15 @@ def reject_unseen_categories(
     shown = scorer.spec.display_names
     categorical = [c for c in scorer.spec.categorical if c in features.columns]
     if not categorical:
-        return features, pd.DataFrame({"lead_id": [], "reason": []}), {}
+        return features, _no_rejects(features["lead_id"]), {}
     lost = np.column_stack(
         [features[c].notna().to_numpy() & X[c].isna().to_numpy() for c in categorical]
     )
+    # A value derived from another (the region of a country) is one unseen value, not two.
+    for derived, source in DERIVED_CATEGORIES.items():
+        if derived in categorical and source in categorical:
+            d, s = categorical.index(derived), categorical.index(source)
+            lost[:, d] &= ~lost[:, s]
     per_row = lost.sum(axis=1)
     rejected = per_row > tolerance
     reasons = []
@@ -108,7 +122,10 @@ def score_features(
         if also is not None:
             scored["probability_won"] = np.empty(0)
     tiers = tiers or scorer.tiers
-    scored["tier"] = assign_tiers(scored["probability"].to_numpy(), tiers)
+    scored["dormant"] = dormant_leads(scorer.spec.with_internal_names(features), tiers)
+    scored["tier"] = assign_tiers(
+        scored["probability"].to_numpy(), tiers, eligible=~scored["dormant"].to_numpy()
+    )
     # the scored columns move over as they are (no round trip of the text columns via numpy)
     out = scored.reset_index(drop=True)
     out.insert(0, "lead_id", features["lead_id"].to_numpy())
@@ -132,22 +149,24 @@ def write_outputs(
     manifest: dict[str, Any],
     fmt: Literal["parquet", "csv", "both"] = "parquet",
 ) -> dict[str, Any]:
-    """Write scores, rejects, manifest and ``_SUCCESS``, each atomically, in that order."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    success = out_dir / "_SUCCESS"
-    if success.exists():
-        success.unlink()  # a reader never sees _SUCCESS beside files of another run
+    """Publish scores, rejects, the manifest (with each file's SHA-256) and ``_SUCCESS`` as one run.
+
+    The files are written into a staging folder, in that order, and ``out_dir`` is then
+    switched to it in one step (:func:`leadml.scoring.publish.publish_folder`). Returns the
+    manifest written (with ``files`` and ``run_id``).
+    """
+    from leadml.scoring.publish import fault_point, publish_folder
+
     suffixes = {"parquet": [".parquet"], "csv": [".csv"], "both": [".parquet", ".csv"]}[fmt]
-    files: dict[str, str] = {}
-    for stem, frame in (("scores", scores), ("rejects", rejects)):
-        for suffix in suffixes:
-            path = write_frame_atomic(frame, out_dir / f"{stem}{suffix}")
-            files[path.name] = file_sha256(path)
-    manifest = {**manifest, "files": files}
-    write_json_atomic(out_dir / "manifest.json", manifest)
-    write_text_atomic(success, "")
-    return manifest
+
+    def write_files(staging: Path) -> dict[str, Any]:
+        for stem, frame in (("scores", scores), ("rejects", rejects)):
+            for suffix in suffixes:
+                write_frame_atomic(frame, staging / f"{stem}{suffix}")
+            fault_point(f"{stem}_written")
+        return manifest
+
+    return publish_folder(out_dir, write_files)
 
 
 def drift_warnings(drift: dict[str, Any] | None, *, max_features: int = 8) -> list[str]:

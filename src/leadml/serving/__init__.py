@@ -1,1 +1,1 @@
-"""The MLflow "models from code" entry point lives in ``model_code.py`` (loaded by MLflow, not imported)."""
+"""Serving: the MLflow pyfunc loader (:mod:`leadml.serving.pyfunc`); the store holds only data."""

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from leadml.synth.activity import draw_events, draw_signals
-from leadml.synth.funnel import Funnel, draw_funnel, stage_rows
+from leadml.synth.funnel import Funnel, draw_funnel, recycle_dormant, stage_rows
 from leadml.synth.names import company_names, first_names, job_titles, last_names, owner_names
 from leadml.synth.params import (
     COUNTRIES,
@@ -136,11 +136,12 @@ class FunnelCounts:
     expected_won: float = 0.0
     demo_requesters: int = 0
     demo_requesters_sql: int = 0
+    recycled: int = 0
 
     def add(self, other: FunnelCounts) -> FunnelCounts:
         """In place: add another chunk's counts; returns self."""
         for name in ("leads", "accounts", "events", "signals", "sql_5_to_90_days", "demo_requesters",
-                     "demo_requesters_sql", "expected_sql", "expected_won"):  # fmt: skip
+                     "demo_requesters_sql", "expected_sql", "expected_won", "recycled"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for stage in STAGES:
             self.stages[stage] += other.stages[stage]
@@ -168,6 +169,7 @@ def funnel_rates(counts: FunnelCounts) -> dict[str, Any]:
         "demo_requesters_sql_rate": round(rate_demo, 4),
         "others_sql_rate": round(rate_others, 4),
         "demo_request_sql_lift": round(rate_demo / rate_others, 2) if rate_others > 0 else None,
+        "recycled_rate": round(counts.recycled / n, 4),
         "expected_sql_rate_uncensored": round(counts.expected_sql / n, 4),
         "expected_won_rate_uncensored": round(counts.expected_won / n, 4),
     }
@@ -275,6 +277,10 @@ def chunk_tables(rng: np.random.Generator, plan: _ChunkPlan, spec: SynthSpec) ->
     latent = draw_latent(rng, accounts, leads, params)
     funnel = draw_funnel(rng, latent, params)
     event_rows, event_days, event_codes = draw_events(rng, leads, latent, funnel, params)
+    funnel, kept, recycled_days = recycle_dormant(
+        funnel, event_rows, event_days, event_codes, params
+    )
+    event_rows, event_days, event_codes = event_rows[kept], event_days[kept], event_codes[kept]
     sig_accounts, sig_ts, sig_codes, sig_strength = draw_signals(
         rng, accounts, leads, latent, period_s=spec.period_s, params=params
     )
@@ -339,6 +345,12 @@ def chunk_tables(rng: np.random.Generator, plan: _ChunkPlan, spec: SynthSpec) ->
         signals=intent.num_rows,
         expected_sql=float(latent.p_sql.sum()),
         expected_won=float((latent.p_sql * latent.p_won_given_sql).sum()),
+        recycled=int(
+            (
+                leads.created_s + np.nan_to_num(recycled_days, nan=np.inf) * DAY_S
+                < spec.period_s[1]
+            ).sum()
+        ),
     )
     for code, stage in enumerate(STAGES):
         counts.stages[stage] = int(np.unique(out_rows[out_codes == code]).size)
@@ -356,7 +368,7 @@ def chunk_tables(rng: np.random.Generator, plan: _ChunkPlan, spec: SynthSpec) ->
         events=events,
         intent=intent,
         outcomes=outcomes,
-        truth=truth_table(lead_ids, accounts, leads, latent),
+        truth=truth_table(lead_ids, accounts, leads, latent, recycled_days=recycled_days),
         counts=counts,
     )
 

@@ -25,7 +25,7 @@ __all__ = [
     "GeneratorParams",
 ]
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 
 # The vocabularies of training/dataset.yaml, in the same order (a test checks it).
 EVENT_TYPES: tuple[str, ...] = (
@@ -173,6 +173,9 @@ class GeneratorParams:
     mql_interest_slope: float = 1.6
     disqualified_share: float = 0.5
     disqualified_after_mql_days: tuple[float, float] = (60.0, 150.0)
+    # nurture period: a lead with no engagement of its own for this many days (before any
+    # SQL) is recycled (disqualified), as CRMs do; inf keeps every dormant lead open
+    nurture_days: float = 90.0
 
     # --- events -----------------------------------------------------------------
     engagement_half_life_days: float = 21.0

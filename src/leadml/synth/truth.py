@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from leadml.synth.funnel import NURTURE_EVENTS
 from leadml.synth.params import GENERATOR_VERSION, GeneratorParams
 from leadml.synth.population import Accounts, Latent, Leads
 
@@ -34,6 +35,8 @@ TRUTH_COLUMNS: dict[str, str] = {
     "unsubscribe_days": "when the lead unsubscribes (NaN: never), days after creation",
     "demo_request_days": "when the lead requests a demo outside a demo form (NaN: never), days after creation",
     "employees_true": "the account's true size (the accounts table hides about 10 %)",
+    "recycled_days": "when the lead was recycled (disqualified after nurture_days without "
+    "engagement, before any SQL), days after creation (NaN: never; may lie past the data's end)",
 }
 
 NO_EFFECT: dict[str, str] = {
@@ -47,7 +50,14 @@ NO_EFFECT: dict[str, str] = {
 }
 
 
-def truth_table(lead_ids: np.ndarray, accounts: Accounts, leads: Leads, latent: Latent) -> pa.Table:
+def truth_table(
+    lead_ids: np.ndarray,
+    accounts: Accounts,
+    leads: Leads,
+    latent: Latent,
+    *,
+    recycled_days: np.ndarray | None = None,
+) -> pa.Table:
     """One row per lead: the oracle's inputs, the latent state and the parts of logit(p_sql)."""
     columns: dict[str, Any] = {
         "lead_id": pa.array(lead_ids, pa.int64()),
@@ -65,6 +75,9 @@ def truth_table(lead_ids: np.ndarray, accounts: Accounts, leads: Leads, latent: 
         "unsubscribe_days": latent.unsubscribe_days,
         "demo_request_days": latent.demo_request_days,
         "employees_true": accounts.employees[leads.account],
+        "recycled_days": (
+            np.full(lead_ids.size, np.nan) if recycled_days is None else recycled_days
+        ),
     }
     columns |= {f"logit_{name}": part for name, part in latent.logit_parts.items()}
     columns |= {f"factor_{name}": factor for name, factor in latent.factors.items()}
@@ -230,10 +243,21 @@ def describe_truth(
             "sql": "p (F(a+H) - F(a)) / (1 - p F(a)), a = as_of - created_at in days, F the CDF of T",
             "won": "p q P(a <= T + W < a + H, T > a) / (1 - p F(a)), numerically integrated",
             "approximations": [
-                "disqualification is ignored: a lead open at as_of is one without SQL before as_of",
+                "disqualification is ignored: a lead open at as_of is one without SQL before as_of "
+                "(a lead recycled inside the window loses the SQL the oracle still counts)",
                 "MQL is ignored; MQL rows depend on the realised SQL, so the outcomes table must "
                 "never feed features (it does not: features read accounts, leads, events, intent)",
             ],
+        },
+        "nurture": {
+            "nurture_days": params.nurture_days,
+            "engagement_events": list(NURTURE_EVENTS),
+            "rule": "a lead whose own engagement (engagement_events; from creation on) pauses "
+            f"for {params.nurture_days:g} days before any SQL is disqualified (recycled) at the "
+            "end of that pause, as CRMs do after a nurture period; its later stages are dropped "
+            "(and the events of the sales process behind a dropped SQL; tracking goes on) "
+            "(truth.parquet: recycled_days). Blog views, the rep's touches, bounces "
+            "and unsubscribes do not keep a lead alive.",
         },
         "funnel": funnel,
         "params": params.to_dict(),
