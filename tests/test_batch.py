@@ -186,13 +186,13 @@ def _rejects(ids: list[int], reason: str) -> pd.DataFrame:
 
 
 @pytest.fixture
-def event_job(tiny, monkeypatch):
+def event_job(tiny, monkeypatch, sql_config):
     """run_scoring in event mode, with the inputs and the per-partition work stood in for.
 
     By default leads 1..6 are open and lead 9 failed validation: 7 leads in.
     """
     _, scorer = tiny
-    event_config = SimpleNamespace(is_flat=False, dataset=SimpleNamespace(closed_stages=()))
+    event_config = sql_config
     scorer = dataclasses.replace(scorer, reference=None)
     monkeypatch.setattr(tracking, "load_scorer", lambda model_uri, **kw: (scorer, META))
     given: dict = {}
@@ -581,7 +581,7 @@ def test_any_table_level_error_stops_the_job_and_a_lead_with_an_unknown_account_
 
 
 def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named(
-    tiny, monkeypatch, tmp_path
+    tiny, monkeypatch, tmp_path, sql_config
 ):
     """The Dask path's wiring with a stand-in for the cluster: two partitions come back."""
     import leadml.scoring.distributed as distributed
@@ -619,7 +619,7 @@ def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named
             SimpleNamespace(rejected_leads=lambda: _rejects([], "")),
         ),
     )
-    event_config = SimpleNamespace(is_flat=False)
+    event_config = sql_config
     manifest = run_scoring(
         "unused",
         config=event_config,

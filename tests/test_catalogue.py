@@ -8,7 +8,7 @@ import pytest
 
 from leadml.config import load_dataset_config, load_run_config
 from leadml.explain.reasons import render_reason
-from leadml.features import event_catalogue, feature_catalogue, flat_catalogue
+from leadml.features import event_catalogue, flat_catalogue
 from leadml.features.catalogue import FAMILIES, FeatureCatalogue, FeatureInfo
 
 DATASET = load_dataset_config("training/dataset.yaml")
@@ -149,7 +149,7 @@ def test_each_family_module_declares_the_features_it_computes() -> None:
 
 def test_flat_catalogue_groups_are_columns_with_labels() -> None:
     config = load_run_config("training/bank_marketing.yaml")
-    catalogue = feature_catalogue(config.dataset)
+    catalogue = flat_catalogue(config.dataset)
     assert "duration" not in catalogue
     assert catalogue["age"].family == "persona" and catalogue["age"].group == "age"
     assert catalogue["poutcome"].family == "behaviour"

@@ -53,10 +53,10 @@ def test_run_configs_read_their_targets_and_dataset():
     sql = load_run_config(TRAINING / "sql.yaml")
     assert (sql.target.name, sql.target.horizon_days) == ("sql", 90)
     assert sql.target.stages == ("sql", "opportunity", "won")
-    assert isinstance(sql.dataset, EventDataset) and not sql.is_flat
+    assert isinstance(sql.dataset, EventDataset)
     assert sql.source == str(TRAINING / "sql.yaml")
     bank = load_run_config(TRAINING / "bank_marketing.yaml")
-    assert bank.is_flat and isinstance(bank.dataset, FlatDataset)
+    assert isinstance(bank.dataset, FlatDataset)
 
 
 # --- loading files

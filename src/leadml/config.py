@@ -287,7 +287,8 @@ class FlatDataset(ValueRules):
         return tuple(c for c in (*self.numeric, *self.categorical) if c not in excluded)
 
 
-Dataset = Annotated[EventDataset | FlatDataset, Field(discriminator="mode")]
+# The dataset's kind is its `mode:` key; leadml.pointintime.dataset.dataset_for acts on it.
+DatasetConfig = Annotated[EventDataset | FlatDataset, Field(discriminator="mode")]
 
 
 class TargetSpec(_Frozen):
@@ -483,7 +484,7 @@ class AuditSpec(_Frozen):
 
 
 class RunConfig(_Frozen):
-    dataset: Dataset
+    dataset: DatasetConfig
     target: TargetSpec = TargetSpec()
     snapshots: SnapshotSpec = SnapshotSpec()
     split: SplitSpec = SplitSpec()
@@ -517,10 +518,6 @@ class RunConfig(_Frozen):
         return (
             self.split.purge_days if self.split.purge_days is not None else self.target.horizon_days
         )
-
-    @property
-    def is_flat(self) -> bool:
-        return isinstance(self.dataset, FlatDataset)
 
     def resolve(self, relative: str | None) -> Path | None:
         """A path from this config, relative to the config file's folder."""
@@ -587,13 +584,11 @@ def load_dataset_config(path: str | Path) -> EventDataset | FlatDataset:
     """Parse a dataset config (event or flat mode)."""
     path = Path(path)
     data = _read_yaml(path)
+    kind = FlatDataset if data.get("mode", "events") == "flat" else EventDataset
     try:
-        if data.get("mode", "events") == "flat":
-            return FlatDataset.model_validate(data)
-        return EventDataset.model_validate(data)
+        return kind.model_validate(data)
     except ValidationError as exc:
-        flat = data.get("mode") == "flat"
-        raise _explain(path, exc, FlatDataset if flat else EventDataset) from exc
+        raise _explain(path, exc, kind) from exc
 
 
 def load_run_config(path: str | Path) -> RunConfig:

@@ -262,6 +262,8 @@ def run_params(config: Any, booster_params: Mapping[str, Any]) -> dict[str, str]
     target, snapshot ages, split fractions and purge gap, the points scale, tiers,
     seed, feature windows / ICP (event mode) or the declared columns (flat mode).
     """
+    from leadml.pointintime.dataset import dataset_for
+
     settings = config.model_dump(mode="json")
     params = {f"lgbm.{k}": str(v)[:500] for k, v in booster_params.items()}
     params |= {
@@ -275,14 +277,7 @@ def run_params(config: Any, booster_params: Mapping[str, Any]) -> dict[str, str]
     }
     for section in _MODEL_SECTIONS:
         params |= _flat_params(section, settings[section])
-    dataset = settings["dataset"]
-    if dataset.get("mode") == "flat":
-        keep = ("label", "positive", "numeric", "categorical", "exclude", "time")
-        params |= _flat_params("dataset", {k: dataset.get(k) for k in keep})
-    else:
-        params |= _flat_params("dataset", {k: dataset[k] for k in ("icp", "features")})
-        params["dataset.closed_stages"] = ",".join(dataset["closed_stages"])
-    return params
+    return params | _flat_params("dataset", dataset_for(config).tracked_settings())
 
 
 def run_name(config: Any, data_end: str | int | None) -> str:
@@ -290,6 +285,8 @@ def run_name(config: Any, data_end: str | int | None) -> str:
 
     A flat export ordered by row (no time column) ends at a row number: ``data to row 41187``.
     """
+    from leadml.pointintime.dataset import dataset_for
+
     config_name = Path(config.source).name if config.source else "inline config"
     if data_end is None:
         end = "unknown end"
@@ -297,8 +294,7 @@ def run_name(config: Any, data_end: str | int | None) -> str:
         end = f"row {int(data_end)}"
     else:
         end = str(data_end)[:10]
-    horizon = "" if config.is_flat else f" {config.target.horizon_days}d"
-    return f"{config.target.name}{horizon} · data to {end} · {config_name}"
+    return f"{dataset_for(config).target_label} · data to {end} · {config_name}"
 
 
 def git_commit() -> dict[str, str]:

@@ -30,6 +30,7 @@ from leadml.data.io import Tables
 from leadml.explain.explanation import Explanation
 from leadml.modeling.scorer import LeadScorer
 from leadml.modeling.training_run import TrainedModel
+from leadml.pointintime.dataset import dataset_for
 from leadml.pointintime.trainingset import TrainingSet
 
 __all__ = [
@@ -126,11 +127,7 @@ def read_data(data: str | Path, config: RunConfig) -> Tables | pd.DataFrame:
         When the data breaks the contract; the message names the table, the
         column, the offending values and what was expected.
     """
-    from leadml.pointintime.trainingset import _read_flat, load_event_tables
-
-    if config.is_flat:
-        return _read_flat(data, config.dataset)  # type: ignore[arg-type]
-    return load_event_tables(data, config.dataset)  # type: ignore[arg-type]
+    return dataset_for(config).read(data)
 
 
 def train_model(
@@ -175,18 +172,15 @@ def train_model(
     >>> model = leadml.train_model(config, "demo/data")  # doctest: +SKIP
     >>> model.metrics.loc["roc_auc"]  # doctest: +SKIP
     """
-    from leadml.modeling.training_run import fit_and_evaluate, log_trained_model
+    from leadml.modeling.training_run import train_challenger
 
-    trained = fit_and_evaluate(
+    return train_challenger(
         config,
         data,
         training_set=training_set,
+        log_to_mlflow=log_to_mlflow,
         tracking_uri=tracking_uri,
-        compare_with_champion=log_to_mlflow,
     )
-    if log_to_mlflow:
-        log_trained_model(trained, config, data, tracking_uri=tracking_uri)
-    return trained
 
 
 def evaluate_model(
@@ -280,17 +274,7 @@ def explain_features(scorer: LeadScorer, X: pd.DataFrame) -> Explanation:
         ``group_points`` and ``family_points``; each row's feature points add
         up to ``points - base_points``.
     """
-    from leadml.explain.explanation import explain_rows
-
-    matrix, _ = scorer.model_matrix(scorer._checked(X, "explain_features"))
-    return explain_rows(
-        scorer.booster,
-        matrix,
-        calibration=scorer.calibration,
-        scale=scorer.scale,
-        catalogue=scorer.catalogue,
-        keep_feature_points=True,
-    )
+    return scorer.explain(scorer._checked(X, "explain_features"), keep_feature_points=True)
 
 
 def load_model(model_uri: str, *, tracking_uri: str | None = None) -> LeadScorer:
@@ -354,7 +338,8 @@ def score_leads(
         ``.rejects`` (``lead_id``, ``reason``), ``.unseen`` categories and
         ``.drift`` against the training reference.
     """
-    from leadml.pointintime.trainingset import _utc_naive, build_scoring_set
+    from leadml.pointintime.sets import utc_naive
+    from leadml.pointintime.trainingset import build_scoring_set
     from leadml.scoring.batch import _load_event_inputs, concat_rejects
     from leadml.scoring.open_leads import reject_unseen_categories, score_features, score_open_leads
 
@@ -362,8 +347,8 @@ def score_leads(
         model if isinstance(model, LeadScorer) else load_model(model, tracking_uri=tracking_uri)
     )
     meta = {"name": scorer.name, "version": "" if isinstance(model, LeadScorer) else str(model)}
-    when = _utc_naive(as_of)
-    if config.is_flat:
+    when = utc_naive(as_of)
+    if dataset_for(config).scores_every_row:
         features = build_scoring_set(config, data, as_of=when, spec=scorer.spec).frame
         kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
         scores = score_features(kept, scorer, as_of=when, model_meta=meta, top_reasons=top_reasons)

@@ -61,6 +61,7 @@ def audit(
     Always exits 0: the report says what is flagged."""
     from leadml.data.io import write_json_atomic
     from leadml.modeling.audit import audit_features
+    from leadml.pointintime.dataset import dataset_for
     from leadml.pointintime.trainingset import build_training_set
 
     run_config = load_config(config)
@@ -68,11 +69,10 @@ def audit(
         training_set = build_training_set(run_config, data, include=tuple(include or ()))
     except (FileNotFoundError, ValueError) as exc:
         raise exit_for(exc) from exc
-    post_outcome = run_config.dataset.post_outcome if run_config.is_flat else ()
     result = audit_features(
         training_set,
         threshold=run_config.audit.threshold if threshold is None else threshold,
-        post_outcome=post_outcome,
+        post_outcome=dataset_for(run_config).post_outcome,
     )
     result["included"] = list(include or ())
     _print_table(result)

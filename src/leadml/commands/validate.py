@@ -18,20 +18,6 @@ from leadml.commands._common import DataOption, exit_for, fail, load_config, par
 __all__ = ["register"]
 
 
-def _missing_table_files(data: Path, dataset: Any) -> list[Any]:
-    """One error issue per table file that is not in ``data``."""
-    from leadml.data.io import find_table_file
-    from leadml.data.schema import Issue
-
-    issues = []
-    for table, spec in dataset.tables.items():
-        try:
-            find_table_file(data, spec.file)
-        except FileNotFoundError as exc:
-            issues.append(Issue(table, None, "file", "error", 0, [], str(exc)))
-    return issues
-
-
 def _print_summary(report: Any, *, source: str) -> None:
     from rich.console import Console
     from rich.text import Text
@@ -78,42 +64,31 @@ def validate(
 ) -> None:
     """Check the tables against the data contract: columns, types, keys, vocabularies,
     stage order. Exits 1 on errors, 0 when there are only warnings."""
-    from leadml.config import FlatDataset
-    from leadml.data.io import read_flat, read_raw_tables, write_json_atomic
+    from leadml.data.io import write_json_atomic
     from leadml.data.picklists import ValueRuleError
-    from leadml.data.schema import ValidationReport, validate_flat, validate_tables
-    from leadml.data.sources import SourceError, is_database, redact
+    from leadml.data.sources import SourceError, redact
+    from leadml.pointintime.dataset import dataset_for
 
     if future_rows not in ("error", "warning", "ignore"):
         raise fail(f"--future-rows: {future_rows!r}; expected error, warning or ignore")
-    dataset = load_config(config).dataset
+    dataset = dataset_for(load_config(config))
     when = parse_as_of(as_of)
-    # Unreadable files (a bad CSV, a wrong encoding) are reported as such; anything
-    # the contract checks raise past this point is a bug, not bad data.
-    frame = raw = None
+    # Unreadable files (a bad CSV, a wrong encoding) are reported as such; the contract
+    # checks report what is wrong with readable data.
     try:
-        if isinstance(dataset, FlatDataset):
-            frame = read_flat(data, dataset)
-        elif is_database(data) or not (missing := _missing_table_files(data, dataset)):
-            raw = read_raw_tables(data, dataset)
+        result = dataset.validate(
+            data, as_of=when, future_rows=future_rows, config_file=str(config)
+        )
     except (FileNotFoundError, SourceError, ValueRuleError) as exc:
         raise exit_for(exc) from exc
     except ValueError as exc:  # pandas' ParserError, UnicodeDecodeError, ArrowInvalid
         raise fail(f"{redact(str(data))}: could not read the tables: {exc}", code=1) from exc
-    if frame is not None:
-        result = validate_flat(frame, dataset, config_file=str(config))
-    elif raw is None:
-        result = ValidationReport(tuple(missing), {})
-    else:
-        result = validate_tables(
-            raw, dataset, as_of=when, future_rows=future_rows, config_file=str(config)
-        )
 
     _print_summary(result, source=redact(str(data)))
     payload = {
         "data": redact(str(data)),
         "config": str(config),
-        "mode": "flat" if isinstance(dataset, FlatDataset) else "events",
+        "mode": dataset.name,
         "as_of": None if when is None else when.isoformat(),
         **result.to_dict(),
     }

@@ -39,6 +39,7 @@ from leadml.data.io import Tables, read_raw_tables
 from leadml.data.timestamps import naive_utc
 from leadml.data.validation import (
     STRING,
+    Examples,
     Issue,
     KeyIndex,
     ParsedColumn,
@@ -419,6 +420,21 @@ class _Inspection:
             )
         )
 
+    def _add_values(
+        self,
+        table: str,
+        column: str,
+        check: str,
+        severity: Severity,
+        examples: Examples,
+        message: str,
+        *,
+        n_rows: int,
+        rows: np.ndarray | None = None,
+    ) -> None:
+        """An issue about some values of a column, a few of them (``examples``) shown."""
+        self._add(table, column, check, severity, n_rows, examples.to_json(), message, rows=rows)
+
     # -- checks ----------------------------------------------------------------------------
     def report(self) -> ValidationReport:
         """Run every check, in the order a person would fix them."""
@@ -467,33 +483,20 @@ class _Inspection:
                 hint = ISO_HINT
                 if pd.api.types.is_numeric_dtype(raw.dtype):
                     hint = "numbers are not read as timestamps (epoch?): write ISO 8601 text or a datetime type"
-                self._add(
-                    table,
-                    column,
-                    "type",
-                    "error",
-                    n_rows,
-                    ex.to_json(),
-                    (
-                        f"{table}.{column}: {plural(k, 'value')} {_are(k)} not "
-                        f"{'a parseable timestamp' if k == 1 else 'parseable timestamps'}: {ex.text()}; {hint}"
-                        f"{self._origin(table)}"
-                    ),
-                    rows=parsed.invalid,
+                message = (
+                    f"{table}.{column}: {plural(k, 'value')} {_are(k)} not "
+                    f"{'a parseable timestamp' if k == 1 else 'parseable timestamps'}: {ex.text()}; {hint}"
+                    f"{self._origin(table)}"
+                )
+                self._add_values(
+                    table, column, "type", "error", ex, message, n_rows=n_rows, rows=parsed.invalid
                 )
             else:
-                self._add(
-                    table,
-                    column,
-                    "type",
-                    "warning",
-                    n_rows,
-                    ex.to_json(),
-                    (
-                        f"{table}.{column}: {plural(k, 'value')} {_are(k)} not {'a number' if k == 1 else 'numbers'}: "
-                        f"{ex.text()}; {'it is' if k == 1 else 'they are'} read as missing{self._origin(table)}"
-                    ),
+                message = (
+                    f"{table}.{column}: {plural(k, 'value')} {_are(k)} not {'a number' if k == 1 else 'numbers'}: "
+                    f"{ex.text()}; {'it is' if k == 1 else 'they are'} read as missing{self._origin(table)}"
                 )
+                self._add_values(table, column, "type", "warning", ex, message, n_rows=n_rows)
 
     def _check_unique_keys(self) -> None:
         for table, key in KEYS.items():
@@ -508,19 +511,11 @@ class _Inspection:
             rows[present[repeated]] = True
             ex = value_examples(parsed.values[rows])
             k, n_rows = ex.n_distinct, int(rows.sum())
-            self._add(
-                table,
-                key,
-                "unique",
-                "error",
-                n_rows,
-                ex.to_json(),
-                (
-                    f"{table}.{key}: {plural(k, key)} {'appears' if k == 1 else 'appear'} more than once "
-                    f"({plural(n_rows, 'row')}): {ex.text()}; each {key} must be unique"
-                ),
-                rows=rows,
+            message = (
+                f"{table}.{key}: {plural(k, key)} {'appears' if k == 1 else 'appear'} more than once "
+                f"({plural(n_rows, 'row')}): {ex.text()}; each {key} must be unique"
             )
+            self._add_values(table, key, "unique", "error", ex, message, n_rows=n_rows, rows=rows)
 
     def _check_references(self) -> None:
         for table, column, target in REFERENCES:
@@ -536,18 +531,12 @@ class _Inspection:
             if parsed.kind == "int" and parsed.missing[unknown].any():
                 shown = shown.astype("Int64").mask(parsed.missing[unknown])
             ex = value_examples(shown)
-            self._add(
-                table,
-                column,
-                "foreign_key",
-                "error",
-                n_rows,
-                ex.to_json(),
-                (
-                    f"{table}.{column}: {plural(n_rows, 'row')} {'references' if n_rows == 1 else 'reference'} "
-                    f"{plural(ex.n_distinct, KEYS[target])} not in {target}: {ex.text()}"
-                ),
-                rows=unknown,
+            message = (
+                f"{table}.{column}: {plural(n_rows, 'row')} {'references' if n_rows == 1 else 'reference'} "
+                f"{plural(ex.n_distinct, KEYS[target])} not in {target}: {ex.text()}"
+            )
+            self._add_values(
+                table, column, "foreign_key", "error", ex, message, n_rows=n_rows, rows=unknown
             )
 
     def _check_vocabularies(self) -> None:
@@ -573,19 +562,20 @@ class _Inspection:
                 where = f"tables.{table}.values.{col.name} in {self.config_file}"
                 fix = f"; map {'them' if ex.n_distinct > 1 else 'it'} under {where}"
                 severity: Severity = "error" if col.vocabulary in STRICT_VOCABULARIES else "warning"
-                self._add(
+                message = (
+                    f"{table}.{col.name}: {plural(ex.n_distinct, 'value')} not in the vocabulary: {ex.text()}; "
+                    f"expected one of: {', '.join(vocabulary)}"
+                    + (f"; did you mean {', '.join(hints)}?" if hints else "")
+                    + (fix if mapped or col.vocabulary in STRICT_VOCABULARIES else "")
+                )
+                self._add_values(
                     table,
                     col.name,
                     "vocabulary",
                     severity,
-                    int(unknown.sum()),
-                    ex.to_json(),
-                    (
-                        f"{table}.{col.name}: {plural(ex.n_distinct, 'value')} not in the vocabulary: {ex.text()}; "
-                        f"expected one of: {', '.join(vocabulary)}"
-                        + (f"; did you mean {', '.join(hints)}?" if hints else "")
-                        + (fix if mapped or col.vocabulary in STRICT_VOCABULARIES else "")
-                    ),
+                    ex,
+                    message,
+                    n_rows=int(unknown.sum()),
                     rows=unknown,
                 )
 
@@ -608,17 +598,9 @@ class _Inspection:
                     continue
                 ex = value_examples(parsed.values[rows])
                 k = ex.n_distinct
-                self._add(
-                    table,
-                    column,
-                    "range",
-                    severity,
-                    int(rows.sum()),
-                    ex.to_json(),
-                    (
-                        f"{table}.{column}: {plural(k, 'value')} {_are(k)} {what}: {ex.text()}; {expected}"
-                    ),
-                    rows=rows,
+                message = f"{table}.{column}: {plural(k, 'value')} {_are(k)} {what}: {ex.text()}; {expected}"
+                self._add_values(
+                    table, column, "range", severity, ex, message, n_rows=int(rows.sum()), rows=rows
                 )
 
     def _check_future_rows(self) -> None:
@@ -634,17 +616,12 @@ class _Inspection:
                 n_rows = int(after.sum())
                 if n_rows:
                     ex = value_examples(parsed.values[after].dt.normalize())
-                    self._add(
-                        table,
-                        col.name,
-                        "future",
-                        self.future_rows,
-                        n_rows,
-                        ex.to_json(),
-                        (
-                            f"{table}.{col.name}: {plural(n_rows, 'row')} {_are(n_rows)} after as_of "
-                            f"{format_timestamp(self.as_of)}: {ex.text()}"
-                        ),
+                    message = (
+                        f"{table}.{col.name}: {plural(n_rows, 'row')} {_are(n_rows)} after as_of "
+                        f"{format_timestamp(self.as_of)}: {ex.text()}"
+                    )
+                    self._add_values(
+                        table, col.name, "future", self.future_rows, ex, message, n_rows=n_rows
                     )
 
     def _check_stage_order(self) -> None:

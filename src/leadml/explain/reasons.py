@@ -626,7 +626,7 @@ def render_reason(
     ("1 234,5" in French). A freshly trained scorer and one loaded from its
     artifacts hold the same catalogue, so both say the same words.
     """
-    if catalogue.mode == "flat":
+    if catalogue.labelled_groups:
         return reason_text(
             group,
             values,

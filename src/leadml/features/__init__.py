@@ -11,7 +11,6 @@ from leadml.features.build import (
     KEY_COLUMNS,
     build_features,
     event_catalogue,
-    feature_catalogue,
     included_columns,
 )
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
@@ -27,7 +26,6 @@ __all__ = [
     "SpecError",
     "build_features",
     "event_catalogue",
-    "feature_catalogue",
     "flat_catalogue",
     "flat_features",
     "flat_labels",

@@ -305,6 +305,46 @@ def _first_at_or_after(ts: np.ndarray, lo: int, hi: int, t: np.int64) -> int:
     return lo
 
 
+# Shared steps of the per-type kernels (events of a lead, signals of an account), inlined
+# into each at compile time.
+@njit(cache=True, inline="always")
+def _rows_before(
+    offsets: np.ndarray, ts: np.ndarray, g: int, a: np.int64, local: np.ndarray, recent: np.ndarray
+) -> tuple[int, int]:
+    """Group ``g``'s rows before ``a`` (``lo``, ``end``), with the snapshot's counts cleared."""
+    local[:] = 0
+    recent[:] = np.nan
+    lo = offsets[g]
+    return lo, _first_at_or_after(ts, lo, offsets[g + 1], a)
+
+
+@njit(cache=True, inline="always")
+def _count_type(
+    local: np.ndarray, recent: np.ndarray, c: int, age: np.int64, windows_us: np.ndarray
+) -> None:
+    """A row of type ``c``, ``age`` µs old, walked most recent first: the type's recency
+    (the first one seen) and its count in every window that holds it."""
+    if np.isnan(recent[c]):
+        recent[c] = age / DAY_US
+    n_windows = windows_us.size
+    if n_windows > 0 and age <= windows_us[n_windows - 1]:
+        base = c * n_windows
+        for w in range(n_windows):
+            if age <= windows_us[w]:
+                local[base + w] += 1
+
+
+@njit(cache=True, inline="always")
+def _store_types(
+    counts: np.ndarray, days_since: np.ndarray, local: np.ndarray, recent: np.ndarray, s: int
+) -> None:
+    """Snapshot ``s``'s counts per type x window and recency per type, into the outputs."""
+    for j in range(local.size):
+        counts[j, s] = local[j]
+    for j in range(recent.size):
+        days_since[j, s] = recent[j]
+
+
 # --- kernels ----------------------------------------------------------------------
 @_parallel(4)
 def event_kernel(
@@ -333,9 +373,7 @@ def event_kernel(
     4 days since the last engaging event.
     ``engaging[type]`` says which types count as the lead's own engagement.
     """
-    n_windows = windows_us.size
-    n_counts = n_types * n_windows
-    widest = windows_us[n_windows - 1] if n_windows > 0 else 0
+    n_counts = n_types * windows_us.size
     week = 7 * DAY_US
     month = 30 * DAY_US
     quarter = 90 * DAY_US
@@ -348,11 +386,8 @@ def event_kernel(
             g = snap_group[s]
             if g < 0:
                 continue
-            local[:] = 0
-            recent[:] = np.nan
             a = snap_asof[s]
-            lo = offsets[g]
-            end = _first_at_or_after(ev_ts, lo, offsets[g + 1], a)
+            lo, end = _rows_before(offsets, ev_ts, g, a, local, recent)
             active_days = 0
             last_day = np.int64(_NAT)
             decayed = 0.0
@@ -366,13 +401,7 @@ def event_kernel(
                 c = ev_type[i]
                 if c < 0:
                     continue
-                if np.isnan(recent[c]):
-                    recent[c] = age / DAY_US
-                if age <= widest:
-                    base = c * n_windows
-                    for w in range(n_windows):
-                        if age <= windows_us[w]:
-                            local[base + w] += 1
+                _count_type(local, recent, c, age, windows_us)
                 if c == touch_code:
                     first_touch = t
                 if engaging[c]:
@@ -389,10 +418,7 @@ def event_kernel(
                         if day != last_day:
                             active_days += 1
                             last_day = day
-            for j in range(n_counts):
-                counts[j, s] = local[j]
-            for j in range(n_types):
-                days_since[j, s] = recent[j]
+            _store_types(counts, days_since, local, recent, s)
             extra[0, s] = active_days
             extra[1, s] = decayed
             extra[2, s] = n7 - n23 * 7.0 / 23.0
@@ -417,23 +443,18 @@ def signal_kernel(
     Feature-major outputs like :func:`event_kernel`: ``counts[type * n_windows + w, s]``,
     ``days_since[type, s]``, ``days_since_any[s]``.
     """
-    n_windows = windows_us.size
     n_types = days_since.shape[0]
-    widest = windows_us[n_windows - 1] if n_windows > 0 else 0
     n = snap_asof.size
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     for chunk in prange(n_chunks):
-        local = np.zeros(n_types * n_windows, dtype=np.int32)
+        local = np.zeros(n_types * windows_us.size, dtype=np.int32)
         recent = np.empty(n_types)
         for s in range(chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)):
             g = snap_group[s]
             if g < 0:
                 continue
-            local[:] = 0
-            recent[:] = np.nan
             a = snap_asof[s]
-            lo = offsets[g]
-            end = _first_at_or_after(sig_ts, lo, offsets[g + 1], a)
+            lo, end = _rows_before(offsets, sig_ts, g, a, local, recent)
             if end > lo:
                 days_since_any[s] = (a - sig_ts[end - 1]) / DAY_US
             for i in range(end - 1, lo - 1, -1):
@@ -441,17 +462,8 @@ def signal_kernel(
                 c = sig_type[i]
                 if c < 0:
                     continue
-                if np.isnan(recent[c]):
-                    recent[c] = age / DAY_US
-                if age <= widest:
-                    base = c * n_windows
-                    for w in range(n_windows):
-                        if age <= windows_us[w]:
-                            local[base + w] += 1
-            for j in range(n_types * n_windows):
-                counts[j, s] = local[j]
-            for j in range(n_types):
-                days_since[j, s] = recent[j]
+                _count_type(local, recent, c, age, windows_us)
+            _store_types(counts, days_since, local, recent, s)
 
 
 @_parallel(1)

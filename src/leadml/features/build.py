@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from leadml.config import EventDataset, FlatDataset
+from leadml.config import EventDataset
 from leadml.data.io import Tables
 from leadml.features._kernels import (
     as_category,
@@ -35,7 +35,6 @@ from leadml.features.behaviour import (
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 from leadml.features.column_names import safe_names
 from leadml.features.fit import fit_catalogue, fit_features
-from leadml.features.flat import flat_catalogue
 from leadml.features.intent import intent_catalogue, intent_features
 from leadml.features.persona import persona_catalogue, persona_features
 from leadml.vocabulary import GROUP_LABELS, readable
@@ -44,7 +43,6 @@ __all__ = [
     "KEY_COLUMNS",
     "build_features",
     "event_catalogue",
-    "feature_catalogue",
     "included_columns",
 ]
 
@@ -68,17 +66,14 @@ def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     return replace(catalogue, group_label=labels)
 
 
-def feature_catalogue(
-    dataset: EventDataset | FlatDataset, *, include: Sequence[str] = ()
-) -> FeatureCatalogue:
-    """The catalogue for either mode (``include`` re-admits flat columns by name)."""
-    if isinstance(dataset, FlatDataset):
-        return flat_catalogue(dataset, include=include)
-    return event_catalogue(dataset)
-
-
 def _examples(values: pd.Series | np.ndarray, k: int = 5) -> list:
     return pd.Series(values).drop_duplicates().head(k).tolist()
+
+
+def _refuse(bad: np.ndarray | pd.Series, ids: pd.Series, problem: str) -> None:
+    """Raise when any row is ``bad``: ``problem`` (``{n}``: how many) and a few of their ``ids``."""
+    if bad.any():
+        raise ValueError(f"{problem.format(n=int(bad.sum()))}, e.g. {_examples(ids[bad])}")
 
 
 def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
@@ -92,12 +87,11 @@ def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
 def _snapshot_arrays(snapshots: pd.DataFrame, leads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     _require(snapshots, "snapshots", KEY_COLUMNS)
     snap_lead = codes_for(snapshots["lead_id"], leads["lead_id"])
-    unknown = snap_lead < 0
-    if unknown.any():
-        raise ValueError(
-            f"snapshots: {int(unknown.sum())} lead_id values are not in the leads table, "
-            f"e.g. {_examples(snapshots['lead_id'][unknown])}"
-        )
+    _refuse(
+        snap_lead < 0,
+        snapshots["lead_id"],
+        "snapshots: {n} lead_id values are not in the leads table",
+    )
     snap_asof = timestamps_us(snapshots["as_of"], what="snapshots.as_of")
     if (snap_asof == _NAT).any():
         raise ValueError(f"snapshots: {int((snap_asof == _NAT).sum())} rows have no as_of")
@@ -153,18 +147,13 @@ def build_features(
     _require(accounts, "accounts", ("account_id",))
     _require(events, "events", ("lead_id", "ts", "event_type"))
     _require(intent, "intent", ("account_id", "ts", "signal_type"))
-    duplicated = leads["lead_id"].duplicated()
-    if duplicated.any():
-        raise ValueError(
-            f"leads: lead_id must be unique; {int(duplicated.sum())} duplicates, "
-            f"e.g. {_examples(leads['lead_id'][duplicated])}"
-        )
+    _refuse(
+        leads["lead_id"].duplicated(),
+        leads["lead_id"],
+        "leads: lead_id must be unique; {n} duplicates",
+    )
     created_us = timestamps_us(leads["created_at"], what="leads.created_at")
-    if (created_us == _NAT).any():
-        missing = leads["lead_id"][created_us == _NAT]
-        raise ValueError(
-            f"leads: created_at is missing for {len(missing)} leads, e.g. {_examples(missing)}"
-        )
+    _refuse(created_us == _NAT, leads["lead_id"], "leads: created_at is missing for {n} leads")
     snap_lead, snap_asof = _snapshot_arrays(snapshots, leads)
     lead_account = codes_for(leads["account_id"], accounts["account_id"])
     snap_account = lead_account[snap_lead]

@@ -163,6 +163,12 @@ class FeatureCatalogue:
         main = self.group_main.get(group)
         return main if main in members else members[0]
 
+    @property
+    def labelled_groups(self) -> bool:
+        """Groups read "{label}: {value}" (the columns of a flat export) rather than in
+        sentences of their own (event features)."""
+        return self.mode == "flat"
+
     def select(self, names: Sequence[str]) -> FeatureCatalogue:
         """The catalogue restricted to ``names``, in that order."""
         unknown = [n for n in names if n not in self]

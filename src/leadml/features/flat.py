@@ -20,6 +20,7 @@ from leadml.config import FlatDataset
 from leadml.data.timestamps import naive_utc_series
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, Kind
 from leadml.features.column_names import safe_names
+from leadml.features.spec import float_values
 from leadml.vocabulary import readable
 
 __all__ = ["flat_catalogue", "flat_features", "flat_labels"]
@@ -95,20 +96,6 @@ def _as_of(raw: pd.DataFrame, dataset: FlatDataset) -> np.ndarray:
     return parsed.to_numpy(dtype="datetime64[us]")
 
 
-def _numeric(raw: pd.DataFrame, name: str) -> np.ndarray:
-    values = raw[name]
-    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    converted = pd.to_numeric(values, errors="coerce")
-    bad = converted.isna() & values.notna()
-    if bad.any():
-        raise ValueError(
-            f"flat dataset: column {name!r} is declared numeric but {int(bad.sum())} values are not "
-            f"numbers, e.g. {values[bad].drop_duplicates().head(5).tolist()}"
-        )
-    return converted.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
 def flat_features(
     raw: pd.DataFrame, dataset: FlatDataset, *, include: Sequence[str] = ()
 ) -> pd.DataFrame:
@@ -132,7 +119,12 @@ def flat_features(
         _require(raw, [dataset.id], "id")
     for info in catalogue:
         if info.kind == "numeric":
-            out[info.name] = _numeric(raw, info.column)
+            out[info.name] = float_values(
+                raw[info.column],
+                info.column,
+                refused="flat dataset: column {name!r} is declared numeric but {n} values are not "
+                "numbers, e.g. {examples}",
+            )
         else:
             out[info.name] = pd.Categorical(raw[info.column].astype("str"))
     return pd.DataFrame(out)

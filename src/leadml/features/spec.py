@@ -20,7 +20,7 @@ import pandas as pd
 
 from leadml.features.catalogue import FeatureCatalogue
 
-__all__ = ["FeatureColumn", "FeatureSpec", "SpecError"]
+__all__ = ["FeatureColumn", "FeatureSpec", "SpecError", "float_values"]
 
 SPEC_VERSION = 1
 # Columns that travel with feature rows but are never model inputs.
@@ -66,6 +66,23 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 def _examples(values: pd.Series, k: int = 5) -> list[Any]:
     return [v.item() if isinstance(v, np.generic) else v for v in pd.unique(values.dropna())[:k]]
+
+
+def float_values(
+    values: pd.Series, name: str, *, refused: str, error: type[ValueError] = ValueError
+) -> np.ndarray:
+    """``values`` as float64, missing as NaN, numbers written as text read as numbers.
+
+    A present value that is not a number raises ``error`` with ``refused`` formatted with
+    ``name``, ``n`` (how many values) and ``examples`` (a few of them).
+    """
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    converted = pd.to_numeric(values, errors="coerce")
+    bad = converted.isna() & values.notna()
+    if bad.any():
+        raise error(refused.format(name=name, n=int(bad.sum()), examples=_examples(values[bad])))
+    return converted.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 @dataclass(frozen=True)
@@ -200,7 +217,15 @@ class FeatureSpec:
         typed = [n for n in numeric if n not in set(textual)]
         pieces = [frame[typed].astype(np.float64)]
         if textual:
-            converted = {n: self._numeric(n, frame[n]) for n in textual}
+            converted = {
+                n: float_values(
+                    frame[n],
+                    n,
+                    refused="feature {name!r} must be numeric; {n} values are not, e.g. {examples}",
+                    error=SpecError,
+                )
+                for n in textual
+            }
             pieces.append(pd.DataFrame(converted, index=frame.index))
         categoricals: dict[str, pd.Categorical] = {}
         unseen: dict[str, dict[str, Any]] = {}
@@ -238,19 +263,6 @@ class FeatureSpec:
         if categoricals:
             pieces.append(pd.DataFrame(categoricals, index=frame.index))
         return pd.concat(pieces, axis=1)[list(self.names)], unseen
-
-    @staticmethod
-    def _numeric(name: str, values: pd.Series) -> np.ndarray:
-        if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
-            return values.to_numpy(dtype=np.float64, na_value=np.nan)
-        converted = pd.to_numeric(values, errors="coerce")
-        bad = converted.isna() & values.notna()
-        if bad.any():
-            raise SpecError(
-                f"feature {name!r} must be numeric; {int(bad.sum())} values are not, "
-                f"e.g. {_examples(values[bad])}"
-            )
-        return converted.to_numpy(dtype=np.float64, na_value=np.nan)
 
     # --- persistence -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

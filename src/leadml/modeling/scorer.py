@@ -331,8 +331,14 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         X, _ = self.model_matrix(features)
         return self.calibration.probability(raw_scores(self.booster, X))
 
-    def explain(self, features: pd.DataFrame, *, chunk_size: int = 100_000) -> Explanation:
-        """Probabilities, points, feature/group/family points for every row."""
+    def explain(
+        self,
+        features: pd.DataFrame,
+        *,
+        chunk_size: int = 100_000,
+        keep_feature_points: bool = False,
+    ) -> Explanation:
+        """Probabilities and points of every row, by group and family (and feature, when kept)."""
         X, _ = self.model_matrix(features)
         return explain_rows(
             self.booster,
@@ -341,6 +347,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             scale=self.scale,
             catalogue=self.catalogue,
             chunk_size=chunk_size,
+            keep_feature_points=keep_feature_points,
         )
 
     def score_frame(

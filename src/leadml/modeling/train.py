@@ -25,7 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml.config import RunConfig
+from leadml.config import ModelSpec, RunConfig
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale, fit_platt
 from leadml.modeling.crossfit import cross_fit, require_increasing, scaled_rounds
@@ -154,23 +154,24 @@ def fit_booster(
     y_valid: np.ndarray,
     *,
     params: dict[str, Any],
-    num_boost_round: int,
-    early_stopping_rounds: int,
+    limits: ModelSpec,
     callbacks: list[Any] | None = None,
 ) -> lgb.Booster:
-    """Boost with early stopping on the valid part. Categoricals come from pandas dtypes.
+    """Boost with early stopping on the valid part, within ``limits`` (``num_boost_round``,
+    ``early_stopping_rounds``). Categoricals come from pandas dtypes.
 
     ``callbacks`` run after early stopping's (e.g. a tuning study's pruner).
     """
     train_set = lgb.Dataset(X_train, label=y_train, categorical_feature="auto", free_raw_data=True)
     valid_set = lgb.Dataset(X_valid, label=y_valid, reference=train_set)
+    stop = lgb.early_stopping(limits.early_stopping_rounds, verbose=False)
     return lgb.train(
         dict(params),
         train_set,
-        num_boost_round=num_boost_round,
+        num_boost_round=limits.num_boost_round,
         valid_sets=[valid_set],
         valid_names=["valid"],
-        callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False), *(callbacks or [])],
+        callbacks=[stop, *(callbacks or [])],
     )
 
 
@@ -206,15 +207,7 @@ def _holdout_fit(
     (X_train, y_train), (X_valid, y_valid), (X_calib, y_calib) = (
         parts["train"], parts["valid"], parts["calib"]
     )  # fmt: skip
-    booster = fit_booster(
-        X_train,
-        y_train,
-        X_valid,
-        y_valid,
-        params=params,
-        num_boost_round=config.model.num_boost_round,
-        early_stopping_rounds=config.model.early_stopping_rounds,
-    )
+    booster = fit_booster(X_train, y_train, X_valid, y_valid, params=params, limits=config.model)
     valid_auc = float(booster.best_score.get("valid", {}).get("auc", np.nan))
     # Keep only the trees early stopping chose: the text model is then the whole truth.
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))

@@ -27,12 +27,12 @@ import pandas as pd
 from leadml.config import RunConfig
 from leadml.data.io import write_json_atomic
 from leadml.data.sources import data_location, is_database, redact
-from leadml.explain.explanation import explain_rows
 from leadml.explain.fidelity import explanation_fidelity, fidelity_metrics
 from leadml.modeling.evaluate import conversion_by_tier, evaluate_scores
 from leadml.modeling.model_card import model_card
 from leadml.modeling.scorer import LeadScorer
 from leadml.modeling.train import RefitResult, TrainResult, refit_scorer, train_scorer
+from leadml.pointintime.dataset import dataset_for
 from leadml.progress import say, warn
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ __all__ = [
     "log_trained_model",
     "run_baseline",
     "run_training",
+    "train_challenger",
 ]
 
 KEY_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile")
@@ -85,10 +86,7 @@ def data_fingerprint(
 
 
 def _segments(test: pd.DataFrame, config: RunConfig) -> dict[str, np.ndarray]:
-    if config.is_flat:
-        candidates = [c for c in config.dataset.categorical if c in test.columns][:2]
-    else:
-        candidates = [c for c in ("source", "industry") if c in test.columns]
+    candidates = dataset_for(config).segment_columns(test.columns)
     return {
         c: test[c].astype(object).where(test[c].notna(), "missing").astype(str).to_numpy()
         for c in candidates
@@ -97,10 +95,8 @@ def _segments(test: pd.DataFrame, config: RunConfig) -> dict[str, np.ndarray]:
 
 def _oracle(config: RunConfig, data: str | Path, test: pd.DataFrame) -> np.ndarray | None:
     """True probabilities from the generator's truth, when the data is synthetic."""
-    if not isinstance(data, Path):
-        return None  # a database holds no generator truth
-    truth_path = (data if data.is_dir() else data.parent) / "truth.parquet"
-    if config.is_flat or not truth_path.is_file() or config.target.name not in ("sql", "won"):
+    truth_path = dataset_for(config).truth_file(data)
+    if truth_path is None or config.target.name not in ("sql", "won"):
         return None
     from leadml.data.io import find_table_file
     from leadml.synth.oracle import oracle_probability
@@ -122,14 +118,10 @@ def _oracle(config: RunConfig, data: str | Path, test: pd.DataFrame) -> np.ndarr
 
 def _truth(config: RunConfig, data: str | Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     """The generator's ``truth.parquet`` and ``truth.json`` beside the data, when synthetic."""
-    if not isinstance(data, Path) or config.is_flat:
+    truth = dataset_for(config).truth_file(data)
+    if truth is None or not (truth.parent / "truth.json").is_file():
         return None
-    folder = data if data.is_dir() else data.parent
-    if not (folder / "truth.parquet").is_file() or not (folder / "truth.json").is_file():
-        return None
-    return pd.read_parquet(folder / "truth.parquet"), json.loads(
-        (folder / "truth.json").read_text()
-    )
+    return pd.read_parquet(truth), json.loads((truth.parent / "truth.json").read_text())
 
 
 def evaluate_test_part(
@@ -463,14 +455,7 @@ def fit_and_evaluate(
     rng = np.random.default_rng(config.seed)
     sample = np.sort(rng.choice(len(X_test), size=min(EXPLAIN_SAMPLE, len(X_test)), replace=False))
     X_sample = X_test.iloc[sample]
-    explanation = explain_rows(
-        scorer.booster,
-        X_sample,
-        calibration=scorer.calibration,
-        scale=scorer.scale,
-        catalogue=scorer.catalogue,
-        keep_feature_points=True,
-    )
+    explanation = scorer.explain(X_sample, keep_feature_points=True)
     hand_points = None if baseline is None else baseline.decision_function(X_sample)
     grid = learn_grid(
         explanation.group_points,
@@ -648,17 +633,17 @@ def interval_metrics(report: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def run_training(
+def train_challenger(
     config: RunConfig,
     data: str | Path,
     *,
-    tracking_uri: str | None = None,
-    report_path: str | Path | None = None,
-    log_to_mlflow: bool = True,
     training_set: Any = None,
+    log_to_mlflow: bool = True,
+    tracking_uri: str | None = None,
     cache_dir: str | Path | None = None,
-) -> dict[str, Any]:
-    """Train, evaluate and (unless disabled) log and register a challenger. Returns the report.
+) -> TrainedModel:
+    """Train and evaluate (beside the champion when logging), then log and register the
+    model as ``challenger`` unless ``log_to_mlflow`` is off.
 
     ``training_set`` skips the build when one is already at hand (notebooks, benchmarks);
     ``cache_dir`` keeps built training sets (see :mod:`leadml.pointintime.trainingset_cache`).
@@ -673,6 +658,28 @@ def run_training(
     )
     if log_to_mlflow:
         log_trained_model(trained, config, data, tracking_uri=tracking_uri)
+    return trained
+
+
+def run_training(
+    config: RunConfig,
+    data: str | Path,
+    *,
+    tracking_uri: str | None = None,
+    report_path: str | Path | None = None,
+    log_to_mlflow: bool = True,
+    training_set: Any = None,
+    cache_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """:func:`train_challenger`, with its report written to ``report_path``. Returns the report."""
+    trained = train_challenger(
+        config,
+        data,
+        training_set=training_set,
+        log_to_mlflow=log_to_mlflow,
+        tracking_uri=tracking_uri,
+        cache_dir=cache_dir,
+    )
     if report_path is not None:
         write_json_atomic(report_path, trained.report)
     return trained.report

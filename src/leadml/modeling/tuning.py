@@ -168,8 +168,7 @@ def search_parameters(
                 X_valid,
                 y_valid,
                 params=params,
-                num_boost_round=config.model.num_boost_round,
-                early_stopping_rounds=config.model.early_stopping_rounds,
+                limits=config.model,
                 callbacks=[_pruning_callback(trial, last)],
             )
             auc = float(booster.best_score["valid"]["auc"])

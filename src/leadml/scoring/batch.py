@@ -20,6 +20,7 @@ from leadml.config import RunConfig
 from leadml.data.sources import data_location, is_database, redact
 from leadml.data.timestamps import utc_now
 from leadml.modeling.scorer import assign_tiers
+from leadml.pointintime.dataset import dataset_for
 from leadml.progress import counter, say
 from leadml.scoring.open_leads import (
     drift_warnings,
@@ -254,7 +255,7 @@ def _run_scoring(
 
     scorer, meta = load_scorer(model_uri, uri=tracking_uri)
     also, also_meta = (None, None) if also_uri is None else load_scorer(also_uri, uri=tracking_uri)
-    if config.is_flat:
+    if dataset_for(config).scores_every_row:
         return _run_flat_scoring(
             data,
             config=config,
