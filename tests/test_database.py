@@ -152,7 +152,8 @@ def test_validate_train_and_score_from_a_database_match_the_parquet_folder(
 
     stored = _read_back(out, "select * from lead_scores order by lead_id")
     expected = pd.read_parquet(tmp_path / "scores" / "scores.parquet")
-    assert len(stored) == len(expected) == files["counts"]["scored"] > 1000
+    # the demo CRM recycles leads dormant for 90 days: a few hundred stay open at the end
+    assert len(stored) == len(expected) == files["counts"]["scored"] > 300
     assert stored["lead_id"].tolist() == expected["lead_id"].tolist()
     np.testing.assert_allclose(stored["probability"], expected["probability"], rtol=0, atol=0)
     assert stored["reasons"].tolist() == expected["reasons"].tolist()
@@ -176,7 +177,7 @@ def test_score_command_writes_to_a_database_table(database, champion_uri, tmp_pa
     assert result.exit_code == 0, result.output
     counts = json.loads(result.stdout.strip().splitlines()[-1])["counts"]
     stored = _read_back(out, "select count(*) as n, count(distinct lead_id) as d from cli_scores")
-    assert stored["n"].iloc[0] == stored["d"].iloc[0] == counts["scored"] > 1000
+    assert stored["n"].iloc[0] == stored["d"].iloc[0] == counts["scored"] > 300
 
 
 # --- errors name the table, the query and the column ---------------------------------------
