@@ -92,8 +92,15 @@ def test_bad_rows_are_rejected_with_their_reason_and_no_lead_is_lost(
         shutil.copy(demo_data / f"{name}.parquet", data)
     leads = pd.read_parquet(demo_data / "leads.parquet")
     events = pd.read_parquet(demo_data / "events.parquet")
-    open_leads = leads[leads["created_at"] < AS_OF - pd.Timedelta(days=400)]["lead_id"].to_numpy()
-    bad_date, bad_event, unseen = int(open_leads[0]), int(open_leads[1]), int(open_leads[2])
+    from leadml.pointintime.snapshots import scoring_snapshots
+
+    outcomes = pd.read_parquet(demo_data / "outcomes.parquet")
+    still_open = scoring_snapshots(
+        leads, outcomes, as_of=AS_OF, closed_stages=dataset_config.dataset.closed_stages
+    )["lead_id"].to_numpy()  # the unseen values only matter on a lead that is scored
+    old = leads[leads["created_at"] < AS_OF - pd.Timedelta(days=400)]["lead_id"].to_numpy()
+    bad_date, bad_event = int(old[0]), int(old[1])
+    unseen = int(next(i for i in still_open if i not in (bad_date, bad_event)))
     leads = leads.astype({"created_at": object, "source": object, "seniority": object})
     leads.loc[leads["lead_id"] == bad_date, "created_at"] = "not a date"
     leads.loc[leads["lead_id"] == unseen, ["source", "seniority"]] = [
