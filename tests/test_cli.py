@@ -209,7 +209,7 @@ def test_an_unexpected_error_is_one_line_with_exit_70_and_a_traceback_on_demand(
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(validate, "_missing_table_files", broken)
+    monkeypatch.setattr(validate, "_print_summary", broken)
     result = CliRunner().invoke(app, ["validate", "--data", str(TRAINING)])
     assert result.exit_code == 70
     assert "unexpected ZeroDivisionError: a bug (a bug in leadml" in result.output
