@@ -39,6 +39,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from leadml.scoring.publish import WRITE_STEPS
+
 ROOT = Path(__file__).resolve().parents[1]
 LEADML = str(Path(sys.executable).parent / "leadml")
 TABLES = ("accounts", "leads", "events", "intent", "outcomes")
@@ -59,19 +61,6 @@ TEXT = {
 }
 AS_OF = "2026-01-01"
 OLD_AS_OF = "2025-12-01"
-WRITE_STEPS = (
-    "lock_taken",
-    "staging_created",
-    "scores_written",
-    "rejects_written",
-    "files_hashed",
-    "manifest_written",
-    "success_written",
-    "staging_renamed",
-    "link_created",
-    "link_swapped",
-    "old_runs_removed",
-)
 
 
 @dataclass
