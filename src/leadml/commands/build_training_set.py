@@ -19,7 +19,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     """A few human lines: sizes, date ranges, censored and purged counts."""
     lines = [
         f"mode {summary.get('mode')} · target {summary.get('target')}"
-        + (f" within {summary['horizon_days']} days" if summary.get("mode") == "events" else ""),
+        + (f" within {summary['horizon_days']} days" if "horizon_days" in summary else ""),
         f"snapshots {summary.get('n_snapshots', 0):,} · censored {summary.get('censored', 0):,} · "
         f"purged {summary.get('purged', 0):,} · kept {summary.get('n_rows', 0):,} "
         f"({summary.get('positives', 0):,} positives) · data end {summary.get('data_end')}",

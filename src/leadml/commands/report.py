@@ -49,23 +49,6 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_lead_tables(
-    data: Path, config_path: Path
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Leads, accounts and events with contract column names (flat mode: the flat file as leads)."""
-    from leadml.config import FlatDataset
-    from leadml.data import io
-
-    dataset = load_config(config_path).dataset
-    if isinstance(dataset, FlatDataset):
-        flat = io.read_flat(data, dataset)
-        if dataset.id is not None:
-            flat = flat.rename(columns={dataset.id: "lead_id"})
-        return flat, pd.DataFrame(), pd.DataFrame()
-    tables = io.read_raw_tables(data, dataset)
-    return tables.leads, tables.accounts, tables.events
-
-
 def report(
     scores: Annotated[Path, typer.Option("--scores", help="Folder written by `leadml score`.")],
     data: DataOption,
@@ -96,6 +79,7 @@ def report(
 ) -> None:
     """Write the scored queue as lead cards: one HTML file that opens anywhere, with no network."""
     from leadml.data.io import write_text_atomic
+    from leadml.pointintime.dataset import dataset_for
     from leadml.report import build_report
     from leadml.scoring.publish import IncompleteOutputError, verify_output_folder
 
@@ -115,7 +99,7 @@ def report(
         manifest = _read_manifest(scores)
         if problems:
             manifest = {**manifest, "incomplete": problems}
-        leads, accounts, events = _read_lead_tables(data, config)
+        leads, accounts, events = dataset_for(load_config(config)).report_tables(data)
         page = build_report(
             frame,
             leads,

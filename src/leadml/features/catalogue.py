@@ -246,13 +246,11 @@ class FeatureCatalogue:
         """LightGBM's ``monotone_constraints``, in feature order: +1, -1 or 0 per feature.
 
         ``counts_only`` keeps the constraints of the counts of actions (``presence``
-        features) and of flat columns, and drops those of recencies and aggregates.
+        features) and drops those of recencies and aggregates (the dataset says whether
+        ``model.monotone: counts`` means that: :attr:`leadml.pointintime.dataset.Dataset.counts_only_monotone`).
         """
         sign = {"+": 1, "-": -1, None: 0}
-        return [
-            sign[e.direction] if not counts_only or e.presence or self.mode == "flat" else 0
-            for e in self.entries
-        ]
+        return [sign[e.direction] if not counts_only or e.presence else 0 for e in self.entries]
 
     def expected_signs(self, values: Any, *, recent_days: int = RECENT_DAYS) -> np.ndarray:
         """(n rows, n groups) sign each group's reason must have for each row: +1, -1 or 0 (any).

@@ -32,6 +32,7 @@ from leadml.modeling.crossfit import cross_fit, require_increasing, scaled_round
 from leadml.modeling.drift import REFERENCE_ROWS, DriftProfile
 from leadml.modeling.evaluate import expected_calibration_error, roc_auc
 from leadml.modeling.scorer import LeadScorer
+from leadml.pointintime.dataset import dataset_for
 from leadml.trees.fastpredict import raw_scores
 
 __all__ = [
@@ -131,8 +132,9 @@ def booster_params(config: RunConfig, catalogue: FeatureCatalogue | None = None)
     params.update(seed=config.seed, deterministic=True, force_col_wise=True)
     params.setdefault("metric", "auc")
     if config.model.monotone and catalogue is not None:
+        counts_only = config.model.monotone == "counts" and dataset_for(config).counts_only_monotone
         constraints = model_catalogue(catalogue, config).monotone_constraints(
-            counts_only=config.model.monotone == "counts"
+            counts_only=counts_only
         )
         if any(constraints):
             params["monotone_constraints"] = constraints

@@ -70,6 +70,9 @@ class Dataset(ABC):
     config_type: ClassVar[type[EventDataset] | type[FlatDataset]]
     #: every row of the source is a lead to score (no open-lead selection, no partitions)
     scores_every_row: ClassVar[bool]
+    #: ``model.monotone: counts`` constrains the counts of actions only (event features); a
+    #: flat export's columns are neither counts nor recencies, so each keeps its direction
+    counts_only_monotone: ClassVar[bool]
 
     def __init__(self, config: RunConfig) -> None:
         if not isinstance(config.dataset, self.config_type):
@@ -156,6 +159,11 @@ class Dataset(ABC):
         """The generator's ``truth.parquet`` beside synthetic data (None for real data)."""
         return None
 
+    @abstractmethod
+    def report_tables(self, data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Leads, accounts and events as exported, with contract column names, for the lead
+        cards of ``leadml report`` (read as they are: the scores were already validated)."""
+
 
 def load_event_tables(
     data: str | Path, dataset: EventDataset, *, as_of: pd.Timestamp | None = None
@@ -180,6 +188,7 @@ class EventTables(Dataset):
     name = "events"
     config_type = EventDataset
     scores_every_row = False
+    counts_only_monotone = True
 
     def __init__(self, config: RunConfig) -> None:
         super().__init__(config)
@@ -328,6 +337,10 @@ class EventTables(Dataset):
     def segment_columns(self, columns: Sequence[str]) -> list[str]:
         return [c for c in ("source", "industry") if c in columns]
 
+    def report_tables(self, data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        tables = read_raw_tables(data, self.dataset)
+        return tables.leads, tables.accounts, tables.events
+
     def truth_file(self, data: Any) -> Path | None:
         if not isinstance(data, Path):
             return None  # a database holds no generator truth
@@ -352,6 +365,7 @@ class FlatExport(Dataset):
     name = "flat"
     config_type = FlatDataset
     scores_every_row = True
+    counts_only_monotone = False
 
     def __init__(self, config: RunConfig) -> None:
         super().__init__(config)
@@ -450,6 +464,13 @@ class FlatExport(Dataset):
 
     def segment_columns(self, columns: Sequence[str]) -> list[str]:
         return [c for c in self.dataset.categorical if c in columns][:2]
+
+    def report_tables(self, data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The flat file as the leads (its id column as ``lead_id``); no accounts, no events."""
+        flat = read_flat(data, self.dataset)
+        if self.dataset.id is not None:
+            flat = flat.rename(columns={self.dataset.id: "lead_id"})
+        return flat, pd.DataFrame(), pd.DataFrame()
 
 
 def dataset_for(config: RunConfig) -> Dataset:

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -188,6 +189,26 @@ def _publish(
     return write_outputs(out, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One ``leadml score`` call: what every step of the run reads, named once."""
+
+    config: RunConfig
+    model_uri: str
+    also_uri: str | None
+    as_of: pd.Timestamp
+    out_dir: str | Path
+    fmt: Literal["parquet", "csv", "both"]
+    top_reasons: int | None
+    chunk_size: int
+    scheduler: str | None
+    tolerance: int
+    tracking_uri: str | None
+    log_to_mlflow: bool
+    progress: bool
+    started: float
+
+
 def run_scoring(
     data: str | Path,
     *,
@@ -216,68 +237,60 @@ def run_scoring(
     with lock:
         return _run_scoring(
             data,
-            config=config,
-            model_uri=model_uri,
-            as_of=as_of,
-            out_dir=out_dir,
-            also_uri=also_uri,
-            fmt=fmt,
-            top_reasons=top_reasons,
-            chunk_size=chunk_size,
-            scheduler=scheduler,
-            tolerance=tolerance,
-            tracking_uri=tracking_uri,
-            log_to_mlflow=log_to_mlflow,
-            progress=progress,
-            started=started,
+            _Job(
+                config=config,
+                model_uri=model_uri,
+                also_uri=also_uri,
+                as_of=as_of,
+                out_dir=out_dir,
+                fmt=fmt,
+                top_reasons=top_reasons,
+                chunk_size=chunk_size,
+                scheduler=scheduler,
+                tolerance=tolerance,
+                tracking_uri=tracking_uri,
+                log_to_mlflow=log_to_mlflow,
+                progress=progress,
+                started=started,
+            ),
         )
 
 
-def _run_scoring(
-    data: str | Path,
-    *,
-    config: RunConfig,
-    model_uri: str,
-    as_of: pd.Timestamp,
-    out_dir: str | Path,
-    also_uri: str | None,
-    fmt: Literal["parquet", "csv", "both"],
-    top_reasons: int | None,
-    chunk_size: int,
-    scheduler: str | None,
-    tolerance: int,
-    tracking_uri: str | None,
-    log_to_mlflow: bool,
-    progress: bool,
-    started: float,
-) -> dict[str, Any]:
-    from leadml.tracking import load_scorer, log_scoring_run
+def _run_scoring(data: str | Path, job: _Job) -> dict[str, Any]:
+    from leadml.tracking import load_scorer
 
-    scorer, meta = load_scorer(model_uri, uri=tracking_uri)
-    also, also_meta = (None, None) if also_uri is None else load_scorer(also_uri, uri=tracking_uri)
-    if dataset_for(config).scores_every_row:
-        return _run_flat_scoring(
-            data,
-            config=config,
-            scorer=scorer,
-            meta=meta,
-            also=also,
-            also_meta=also_meta,
-            as_of=as_of,
-            out_dir=out_dir,
-            fmt=fmt,
-            top_reasons=top_reasons,
-            chunk_size=chunk_size,
-            tolerance=tolerance,
-            tracking_uri=tracking_uri,
-            log_to_mlflow=log_to_mlflow,
-            model_uri=model_uri,
-            also_uri=also_uri,
-            scheduler=scheduler,
-            started=started,
-        )
+    scorer, meta = load_scorer(job.model_uri, uri=job.tracking_uri)
+    also, also_meta = (
+        (None, None) if job.also_uri is None else load_scorer(job.also_uri, uri=job.tracking_uri)
+    )
+    dataset = dataset_for(job.config)
+    score = _score_flat_export if dataset.scores_every_row else _score_event_tables
+    scored = score(data, job, scorer=scorer, meta=meta, also=also, also_meta=also_meta)
+    return _publish_run(
+        job, scored, mode=dataset.name, scorer=scorer, meta=meta, also_meta=also_meta
+    )
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """What a mode's scoring hands to :func:`_publish_run`."""
+
+    scores: pd.DataFrame
+    rejects: pd.DataFrame
+    n_in: int
+    unseen: dict[str, Any]
+    drift: dict[str, Any] | None
+    scheduler: str
+    dormant: int = 0
+
+
+def _score_event_tables(
+    data: str | Path, job: _Job, *, scorer: Any, meta: dict, also: Any, also_meta: dict | None
+) -> _Scored:
+    """Event mode: the open leads at ``as_of``, single-process or on Dask partitions."""
+    as_of = job.as_of
     say(f"reading and validating the tables in {redact(str(data))} …")
-    tables, rejects, open_ids, report = _load_event_inputs(data, config, as_of)
+    tables, rejects, open_ids, report = _load_event_inputs(data, job.config, as_of)
     n_in = int(len(open_ids)) + int(len(rejects))
     say(
         f"{len(open_ids):,} open leads as of {as_of:%Y-%m-%d} ({len(rejects):,} rejected by "
@@ -286,11 +299,11 @@ def _run_scoring(
     options = dict(
         model_meta=meta,
         also_meta=also_meta,
-        top_reasons=top_reasons,
-        chunk_size=chunk_size,
-        tolerance=tolerance,
+        top_reasons=job.top_reasons,
+        chunk_size=job.chunk_size,
+        tolerance=job.tolerance,
     )
-    if scheduler:
+    if job.scheduler:
         from leadml.scoring.distributed import score_partitions_on_dask
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -302,19 +315,19 @@ def _run_scoring(
                 also.save(also_dir)
             results = score_partitions_on_dask(
                 tables,
-                config,
+                job.config,
                 scorer_dir=scorer_dir,
                 also_dir=also_dir,
                 as_of=as_of,
-                scheduler=scheduler,
+                scheduler=job.scheduler,
                 options=options,
             )
     else:
-        advance, close = counter(len(open_ids), label="scoring") if progress else _silent()
+        advance, close = counter(len(open_ids), label="scoring") if job.progress else _silent()
         try:
             results = [
                 score_open_leads(
-                    tables, config, scorer, also=also, as_of=as_of, progress=advance, **options
+                    tables, job.config, scorer, also=also, as_of=as_of, progress=advance, **options
                 )
             ]
         finally:
@@ -356,68 +369,29 @@ def _run_scoring(
             f"missing {sorted(expected - scored_ids - rejected_ids)[:5]}, "
             f"unexpected {sorted((scored_ids | rejected_ids) - expected)[:5]}; nothing was written"
         )
-    scored_at = utc_now()
-    scores["scored_at"] = scored_at
-    manifest = build_manifest(
-        as_of=as_of,
-        scored_at=scored_at,
-        scorer=scorer,
-        models=_models(model_uri, meta, also_uri, also_meta),
+    return _Scored(
         scores=scores,
         rejects=rejects,
         n_in=n_in,
         unseen=unseen,
         drift=drift,
+        scheduler=job.scheduler or "single-process",
         dormant=0 if dormant is None else int(dormant.sum()),
-        scheduler=scheduler or "single-process",
-        mode="event",
-        started=started,
     )
-    say(f"writing {len(scores):,} scores and {len(rejects):,} rejects to {redact(str(out_dir))} …")
-    manifest = _publish(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
-    for line in drift_warnings(drift):
-        _eprint(f"warning: {line}")
-    if log_to_mlflow:
-        log_scoring_run(
-            model_name=meta.get("name", scorer.name),
-            model_version=str(meta.get("version", "")),
-            manifest=manifest,
-            uri=tracking_uri,
-        )
-    return manifest
 
 
 def _silent():
     return (lambda n: None), (lambda: None)
 
 
-def _run_flat_scoring(
-    data: str | Path,
-    *,
-    config: RunConfig,
-    scorer: Any,
-    meta: dict,
-    also: Any,
-    also_meta: dict | None,
-    as_of: pd.Timestamp,
-    out_dir: str | Path,
-    fmt: str,
-    top_reasons: int | None,
-    chunk_size: int,
-    tolerance: int,
-    tracking_uri: str | None,
-    log_to_mlflow: bool,
-    model_uri: str,
-    also_uri: str | None,
-    scheduler: str | None,
-    started: float,
-) -> dict[str, Any]:
+def _score_flat_export(
+    data: str | Path, job: _Job, *, scorer: Any, meta: dict, also: Any, also_meta: dict | None
+) -> _Scored:
     """Flat mode: every row of the export is a lead to score (the label column may be absent)."""
     from leadml.pointintime.trainingset import build_scoring_set
     from leadml.scoring.open_leads import reject_unseen_categories, score_features
-    from leadml.tracking import log_scoring_run
 
-    scoring_set = build_scoring_set(config, data, as_of=as_of, spec=scorer.spec)
+    scoring_set = build_scoring_set(job.config, data, as_of=job.as_of, spec=scorer.spec)
     features = scoring_set.frame
     n_in = len(features)
     if n_in == 0:
@@ -425,16 +399,16 @@ def _run_flat_scoring(
             f"{redact(str(data))}: the flat export has no rows: check --data and the dataset "
             "config's file; nothing was written"
         )
-    kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
+    kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=job.tolerance)
     scores = score_features(
         kept,
         scorer,
-        as_of=as_of,
+        as_of=job.as_of,
         also=also,
         model_meta=meta,
         also_meta=also_meta,
-        top_reasons=top_reasons,
-        chunk_size=chunk_size,
+        top_reasons=job.top_reasons,
+        chunk_size=job.chunk_size,
     )
     if len(scores) + len(rejects) != n_in:
         raise CountMismatchError(
@@ -447,35 +421,59 @@ def _run_flat_scoring(
             scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
         )
         drift = scorer.reference.compare(X, order)
-    if scheduler:
+    if job.scheduler:
         _eprint(
-            f"warning: --scheduler {scheduler}: a flat export is scored in this process "
+            f"warning: --scheduler {job.scheduler}: a flat export is scored in this process "
             "(its rows are already features; Dask partitions the event tables only)"
         )
-    scored_at = utc_now()
-    scores["scored_at"] = scored_at
-    manifest = build_manifest(
-        as_of=as_of,
-        scored_at=scored_at,
-        scorer=scorer,
-        models=_models(model_uri, meta, also_uri, also_meta),
+    return _Scored(
         scores=scores,
         rejects=rejects,
         n_in=n_in,
         unseen=unseen,
         drift=drift,
         scheduler="single-process",
-        mode="flat",
-        started=started,
     )
-    manifest = _publish(out_dir, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
-    for line in drift_warnings(drift):
+
+
+def _publish_run(
+    job: _Job, scored: _Scored, *, mode: str, scorer: Any, meta: dict, also_meta: dict | None
+) -> dict[str, Any]:
+    """Stamp the scores, build the manifest, publish, warn of drift and log the run."""
+    from leadml.tracking import log_scoring_run
+
+    scores = scored.scores
+    scored_at = utc_now()
+    scores["scored_at"] = scored_at
+    manifest = build_manifest(
+        as_of=job.as_of,
+        scored_at=scored_at,
+        scorer=scorer,
+        models=_models(job.model_uri, meta, job.also_uri, also_meta),
+        scores=scores,
+        rejects=scored.rejects,
+        n_in=scored.n_in,
+        unseen=scored.unseen,
+        drift=scored.drift,
+        dormant=scored.dormant,
+        scheduler=scored.scheduler,
+        mode=mode,
+        started=job.started,
+    )
+    say(
+        f"writing {len(scores):,} scores and {len(scored.rejects):,} rejects to "
+        f"{redact(str(job.out_dir))} …"
+    )
+    manifest = _publish(
+        job.out_dir, scores=scores, rejects=scored.rejects, manifest=manifest, fmt=job.fmt
+    )
+    for line in drift_warnings(scored.drift):
         _eprint(f"warning: {line}")
-    if log_to_mlflow:
+    if job.log_to_mlflow:
         log_scoring_run(
             model_name=meta.get("name", scorer.name),
             model_version=str(meta.get("version", "")),
             manifest=manifest,
-            uri=tracking_uri,
+            uri=job.tracking_uri,
         )
     return manifest
