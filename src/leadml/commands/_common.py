@@ -85,23 +85,26 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def exit_code_of(exc: BaseException) -> int | None:
-    """The exit code for an error leadml foresees, or None for an unexpected one."""
+def _foreseen_errors() -> tuple[tuple[type[BaseException], int], ...]:
+    """leadml's own errors and their exit codes, the first that matches winning."""
     from leadml.modeling.scorer import ModelArtifactError, ModelNotFoundError
     from leadml.scoring.publish import IncompleteOutputError, OutputLockedError, OutputWriteError
 
-    if isinstance(exc, ModelArtifactError):
-        return 7
-    if isinstance(exc, ModelNotFoundError):
-        return 4
-    if isinstance(exc, OutputLockedError):
-        return 5
-    if isinstance(exc, IncompleteOutputError):
-        return 6
-    if isinstance(exc, OutputWriteError):
-        return 8
-    if isinstance(exc, ConfigError):
-        return 2
+    return (
+        (ModelArtifactError, 7),
+        (ModelNotFoundError, 4),
+        (OutputLockedError, 5),
+        (IncompleteOutputError, 6),
+        (OutputWriteError, 8),
+        (ConfigError, 2),
+    )
+
+
+def exit_code_of(exc: BaseException) -> int | None:
+    """The exit code for an error leadml foresees, or None for an unexpected one."""
+    for kind, code in _foreseen_errors():
+        if isinstance(exc, kind):
+            return code
     if (
         isinstance(exc, OSError)
         and exc.errno in _WRITE_ERRNOS

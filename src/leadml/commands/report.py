@@ -109,7 +109,7 @@ def report(
             owner=owner,
             top=top,
             lang=lang.value,
-            latest_activities=activities,
+            latest_activities_n=activities,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise exit_for(exc) from exc

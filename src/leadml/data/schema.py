@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,7 @@ __all__ = [
     "ColumnContract",
     "DataValidationError",
     "Issue",
+    "TableChecks",
     "ValidationReport",
     "coerce_tables",
     "load_tables",
@@ -73,6 +74,20 @@ __all__ = [
 
 ColumnKind = Literal["id", "timestamp", "number", "category", "text"]
 FutureRows = Literal["error", "warning", "ignore"]
+
+
+class TableChecks(TypedDict, total=False):
+    """How :func:`validate_tables` and :func:`load_tables` judge the event tables.
+
+    ``as_of``: timestamps after it are reported with severity ``future_rows`` (``"error"``
+    by default, ``"warning"`` or ``"ignore"``). ``config_file`` (default
+    ``training/dataset.yaml``) is only named in messages ("map it in … under
+    tables.leads.columns").
+    """
+
+    as_of: pd.Timestamp | None
+    future_rows: FutureRows
+    config_file: str
 
 
 @dataclass(frozen=True)
@@ -819,21 +834,10 @@ def _are(n: int) -> str:
 
 
 def validate_tables(
-    raw: Tables,
-    dataset: EventDataset,
-    *,
-    as_of: pd.Timestamp | None = None,
-    future_rows: FutureRows = "error",
-    config_file: str = "training/dataset.yaml",
+    raw: Tables, dataset: EventDataset, **checks: Unpack[TableChecks]
 ) -> ValidationReport:
-    """Check the raw tables (contract column names) against the contract.
-
-    ``as_of``: timestamps after it are reported with severity ``future_rows``.
-    ``config_file`` is only named in messages ("map it in … under tables.leads.columns").
-    """
-    return _Inspection(
-        raw, dataset, as_of=as_of, future_rows=future_rows, config_file=config_file
-    ).report()
+    """Check the raw tables (contract column names) against the contract (see :class:`TableChecks`)."""
+    return _Inspection(raw, dataset, **checks).report()
 
 
 def coerce_tables(raw: Tables, dataset: EventDataset) -> Tables:
@@ -842,24 +846,17 @@ def coerce_tables(raw: Tables, dataset: EventDataset) -> Tables:
 
 
 def load_tables(
-    data_dir: str | Path,
-    dataset: EventDataset,
-    *,
-    as_of: pd.Timestamp | None = None,
-    future_rows: FutureRows = "error",
-    config_file: str = "training/dataset.yaml",
+    data_dir: str | Path, dataset: EventDataset, **checks: Unpack[TableChecks]
 ) -> tuple[Tables, ValidationReport]:
-    """Read, check and type the tables in one pass; the caller decides what errors mean.
+    """Read, check (see :class:`TableChecks`) and type the tables in one pass; the caller
+    decides what errors mean.
 
     Example::
 
         tables, report = load_tables("demo/data", dataset, as_of=as_of)
         report.raise_for_errors()
     """
-    raw = read_raw_tables(data_dir, dataset)
-    inspection = _Inspection(
-        raw, dataset, as_of=as_of, future_rows=future_rows, config_file=config_file
-    )
+    inspection = _Inspection(read_raw_tables(data_dir, dataset), dataset, **checks)
     report = inspection.report()
     return inspection.typed(), report
 

@@ -545,29 +545,14 @@ def build_report(
     leads: pd.DataFrame,
     accounts: pd.DataFrame,
     events: pd.DataFrame,
-    *,
-    manifest: dict[str, Any],
-    owner: str | None = None,
-    top: int | None = None,
-    lang: Lang = "en",
-    latest_activities: int = 5,
+    **options: Any,
 ) -> str:
-    """One self-contained HTML page of the scored queue, with a card per lead.
+    """One self-contained HTML page of the scored queue, with a card per lead:
+    :func:`render_html` of :func:`report_payload` (``options`` are the latter's).
 
     Example::
 
         page = build_report(scores, tables.leads, tables.accounts, tables.events,
                             manifest=manifest, owner="Alice Martin", top=200, lang="fr")
     """
-    payload = report_payload(
-        scores,
-        leads,
-        accounts,
-        events,
-        manifest=manifest,
-        owner=owner,
-        top=top,
-        lang=lang,
-        latest_activities_n=latest_activities,
-    )
-    return render_html(payload)
+    return render_html(report_payload(scores, leads, accounts, events, **options))

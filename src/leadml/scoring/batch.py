@@ -173,22 +173,6 @@ def concat_rejects(parts: list[pd.DataFrame], *, like: pd.Series) -> pd.DataFram
     return rejects.sort_values("lead_id", kind="stable", ignore_index=True)
 
 
-def _publish(
-    out: str | Path,
-    *,
-    scores: pd.DataFrame,
-    rejects: pd.DataFrame,
-    manifest: dict[str, Any],
-    fmt: Any,
-) -> dict[str, Any]:
-    """A folder of files (each atomic, then ``_SUCCESS``), or database tables in one transaction."""
-    if is_database(out):
-        from leadml.scoring.scores_table import publish_to_database
-
-        return publish_to_database(str(out), scores=scores, rejects=rejects, manifest=manifest)
-    return write_outputs(out, scores=scores, rejects=rejects, manifest=manifest, fmt=fmt)
-
-
 @dataclass(frozen=True)
 class _Job:
     """One ``leadml score`` call: what every step of the run reads, named once."""
@@ -369,14 +353,9 @@ def _score_event_tables(
             f"missing {sorted(expected - scored_ids - rejected_ids)[:5]}, "
             f"unexpected {sorted((scored_ids | rejected_ids) - expected)[:5]}; nothing was written"
         )
+    n_dormant = 0 if dormant is None else int(dormant.sum())
     return _Scored(
-        scores=scores,
-        rejects=rejects,
-        n_in=n_in,
-        unseen=unseen,
-        drift=drift,
-        scheduler=job.scheduler or "single-process",
-        dormant=0 if dormant is None else int(dormant.sum()),
+        scores, rejects, n_in, unseen, drift, job.scheduler or "single-process", n_dormant
     )
 
 
@@ -426,14 +405,7 @@ def _score_flat_export(
             f"warning: --scheduler {job.scheduler}: a flat export is scored in this process "
             "(its rows are already features; Dask partitions the event tables only)"
         )
-    return _Scored(
-        scores=scores,
-        rejects=rejects,
-        n_in=n_in,
-        unseen=unseen,
-        drift=drift,
-        scheduler="single-process",
-    )
+    return _Scored(scores, rejects, n_in, unseen, drift, scheduler="single-process")
 
 
 def _publish_run(
@@ -464,9 +436,17 @@ def _publish_run(
         f"writing {len(scores):,} scores and {len(scored.rejects):,} rejects to "
         f"{redact(str(job.out_dir))} …"
     )
-    manifest = _publish(
-        job.out_dir, scores=scores, rejects=scored.rejects, manifest=manifest, fmt=job.fmt
-    )
+    # a folder of files (each atomic, then ``_SUCCESS``), or database tables in one transaction
+    if is_database(job.out_dir):
+        from leadml.scoring.scores_table import publish_to_database
+
+        manifest = publish_to_database(
+            str(job.out_dir), scores=scores, rejects=scored.rejects, manifest=manifest
+        )
+    else:
+        manifest = write_outputs(
+            job.out_dir, scores=scores, rejects=scored.rejects, manifest=manifest, fmt=job.fmt
+        )
     for line in drift_warnings(scored.drift):
         _eprint(f"warning: {line}")
     if job.log_to_mlflow:
