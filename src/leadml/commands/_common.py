@@ -21,6 +21,11 @@ from leadml.data.timestamps import utc_now
 __all__ = [
     "EXIT_CODES",
     "DataOption",
+    "DatasetConfigOption",
+    "NoCacheOption",
+    "NoMlflowOption",
+    "ReportOption",
+    "RunConfigOption",
     "TrackingUriOption",
     "exit_for",
     "fail",
@@ -62,6 +67,20 @@ DataOption = Annotated[
 TrackingUriOption = Annotated[
     str | None,
     typer.Option("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
+]
+RunConfigOption = Annotated[
+    Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")
+]
+DatasetConfigOption = Annotated[Path, typer.Option("--config", help="Dataset or run config.")]
+ReportOption = Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.")]
+NoMlflowOption = Annotated[bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Build the training set even when the cache holds it for the same data and "
+        "settings (cache: LEADML_CACHE_DIR, default .leadml-cache).",
+    ),
 ]
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, exit_for, load_config
+from leadml.commands._common import DataOption, ReportOption, RunConfigOption, exit_for, load_config
 
 __all__ = ["register"]
 
@@ -39,10 +38,8 @@ def _print_table(report: dict[str, Any]) -> None:
 
 def audit(
     data: DataOption,
-    config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")],
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the JSON report here.")
-    ] = None,
+    config: RunConfigOption,
+    report: ReportOption = None,
     include: Annotated[
         list[str] | None,
         typer.Option(

@@ -9,7 +9,15 @@ from typing import Annotated, Literal
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, exit_for, load_config
+from leadml.commands._common import (
+    DataOption,
+    NoMlflowOption,
+    ReportOption,
+    RunConfigOption,
+    TrackingUriOption,
+    exit_for,
+    load_config,
+)
 
 __all__ = ["register"]
 
@@ -18,9 +26,7 @@ SHOWN = ("roc_auc", "pr_auc", "ece", "lift_top_decile")
 
 def backtest(
     data: DataOption,
-    config: Annotated[
-        Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")
-    ] = Path("training/sql.yaml"),
+    config: RunConfigOption = Path("training/sql.yaml"),
     folds: Annotated[
         int | None, typer.Option("--folds", min=1, help="Test folds (default: backtest.folds).")
     ] = None,
@@ -28,16 +34,12 @@ def backtest(
         Literal["expanding", "sliding"] | None,
         typer.Option("--window", help="expanding or sliding (default: backtest.window)."),
     ] = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the backtest JSON here.")
-    ] = None,
+    report: ReportOption = None,
     figure: Annotated[
         Path | None, typer.Option("--figure", help="Write the per-fold figure (PNG) here.")
     ] = None,
     tracking_uri: TrackingUriOption = None,
-    no_mlflow: Annotated[
-        bool, typer.Option("--no-mlflow", help="Do not log an MLflow run.")
-    ] = False,
+    no_mlflow: NoMlflowOption = False,
 ) -> None:
     """Train forward in time over rolling origins (purged) and report, per fold and pooled,
     ROC-AUC, PR-AUC, ECE and lift of the model refit on the whole window, the model trained on

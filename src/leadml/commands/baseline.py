@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from leadml.commands._common import DataOption, exit_for, load_config
+from leadml.commands._common import DataOption, ReportOption, RunConfigOption, exit_for, load_config
 
 __all__ = ["register"]
 
@@ -18,12 +17,8 @@ SHOWN = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile")
 
 def baseline(
     data: DataOption,
-    config: Annotated[
-        Path, typer.Option("--config", help="Run config naming the point grid.")
-    ] = Path("training/sql.yaml"),
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the metrics JSON here.")
-    ] = None,
+    config: RunConfigOption = Path("training/sql.yaml"),
+    report: ReportOption = None,
 ) -> None:
     """Score the point grid beside the oracle (synthetic data) with the shared evaluation."""
     from leadml.data.schema import DataValidationError

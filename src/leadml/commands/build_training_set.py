@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, exit_for, fail, load_config
+from leadml.commands._common import DataOption, RunConfigOption, exit_for, fail, load_config
 
 __all__ = ["format_summary", "register"]
 
@@ -42,7 +42,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def build_training_set_command(
     data: DataOption,
-    config: Annotated[Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")],
+    config: RunConfigOption,
     out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
 ) -> None:
     """Snapshots, labels, out-of-time split and features, written as one file (keys, split, label, features)."""

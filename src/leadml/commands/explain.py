@@ -9,7 +9,13 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import TrackingUriOption, fail, load_config, parse_as_of
+from leadml.commands._common import (
+    DatasetConfigOption,
+    TrackingUriOption,
+    fail,
+    load_config,
+    parse_as_of,
+)
 from leadml.data.sources import data_location
 from leadml.vocabulary import FAMILIES
 
@@ -46,9 +52,7 @@ def explain(
     model: Annotated[
         str, typer.Option("--model", help="Model URI.")
     ] = "models:/leadml-sql@champion",
-    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path(
-        "training/dataset.yaml"
-    ),
+    config: DatasetConfigOption = Path("training/dataset.yaml"),
     activities: Annotated[int, typer.Option("--activities", help="Latest activities to show.")] = 8,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the card as JSON on stdout.")

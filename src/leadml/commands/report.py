@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import DataOption, exit_for, load_config
+from leadml.commands._common import DataOption, DatasetConfigOption, exit_for, load_config
 from leadml.vocabulary import LANGS
 
 __all__ = ["register"]
@@ -62,9 +62,7 @@ def report(
     lang: Annotated[
         ReportLang, typer.Option("--lang", help="Language of the page: en or fr.")
     ] = ReportLang.en,
-    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path(
-        "training/dataset.yaml"
-    ),
+    config: DatasetConfigOption = Path("training/dataset.yaml"),
     activities: Annotated[
         int, typer.Option("--activities", min=0, help="Latest activities per card.")
     ] = 5,

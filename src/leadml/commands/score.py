@@ -12,6 +12,8 @@ import typer
 
 from leadml.commands._common import (
     DataOption,
+    DatasetConfigOption,
+    NoMlflowOption,
     TrackingUriOption,
     exit_for,
     load_config,
@@ -62,9 +64,7 @@ def score(
     also: Annotated[
         str | None, typer.Option("--also", help="A second model, e.g. models:/leadml-won@champion.")
     ] = None,
-    config: Annotated[Path, typer.Option("--config", help="Dataset or run config.")] = Path(
-        "training/dataset.yaml"
-    ),
+    config: DatasetConfigOption = Path("training/dataset.yaml"),
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="parquet, csv or both.")
     ] = OutputFormat.parquet,
@@ -90,9 +90,7 @@ def score(
         ),
     ] = 1,
     tracking_uri: TrackingUriOption = None,
-    no_mlflow: Annotated[
-        bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")
-    ] = False,
+    no_mlflow: NoMlflowOption = False,
     fail_on_drift: Annotated[
         bool,
         typer.Option(

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, exit_for, load_config
+from leadml.commands._common import (
+    DataOption,
+    NoCacheOption,
+    NoMlflowOption,
+    ReportOption,
+    RunConfigOption,
+    TrackingUriOption,
+    exit_for,
+    load_config,
+)
 from leadml.progress import say
 
 __all__ = ["register"]
@@ -16,24 +24,11 @@ __all__ = ["register"]
 
 def train(
     data: DataOption,
-    config: Annotated[
-        Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")
-    ] = Path("training/sql.yaml"),
+    config: RunConfigOption = Path("training/sql.yaml"),
     tracking_uri: TrackingUriOption = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the metrics JSON here.")
-    ] = None,
-    no_mlflow: Annotated[
-        bool, typer.Option("--no-mlflow", help="Train and evaluate without logging.")
-    ] = False,
-    no_cache: Annotated[
-        bool,
-        typer.Option(
-            "--no-cache",
-            help="Build the training set even when the cache holds it for the same data and "
-            "settings (cache: LEADML_CACHE_DIR, default .leadml-cache).",
-        ),
-    ] = False,
+    report: ReportOption = None,
+    no_mlflow: NoMlflowOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Train LightGBM + Platt on the out-of-time training set; compare with the rule
     baseline, the champion and (on synthetic data) the oracle; log and register it as

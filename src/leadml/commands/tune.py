@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import DataOption, TrackingUriOption, exit_for, load_config
+from leadml.commands._common import (
+    DataOption,
+    NoCacheOption,
+    NoMlflowOption,
+    ReportOption,
+    RunConfigOption,
+    TrackingUriOption,
+    exit_for,
+    load_config,
+)
 from leadml.progress import say
 
 __all__ = ["register"]
@@ -16,9 +25,7 @@ __all__ = ["register"]
 
 def tune(
     data: DataOption,
-    config: Annotated[
-        Path, typer.Option("--config", help="Run config to start from, e.g. training/sql.yaml.")
-    ] = Path("training/sql.yaml"),
+    config: RunConfigOption = Path("training/sql.yaml"),
     trials: Annotated[int, typer.Option("--trials", min=1, help="Trials in the study.")] = 40,
     out_config: Annotated[
         Path | None,
@@ -30,15 +37,9 @@ def tune(
         float | None, typer.Option("--timeout", help="Stop the study after this many seconds.")
     ] = None,
     tracking_uri: TrackingUriOption = None,
-    no_mlflow: Annotated[
-        bool, typer.Option("--no-mlflow", help="Search and evaluate without logging.")
-    ] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Build the training set even when cached.")
-    ] = False,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the tuning report JSON here.")
-    ] = None,
+    no_mlflow: NoMlflowOption = False,
+    no_cache: NoCacheOption = False,
+    report: ReportOption = None,
 ) -> None:
     """Search LightGBM's parameters with Optuna (TPE; trials pruned on the valid part, the
     test part never read while searching), write the best to a config, train it as the

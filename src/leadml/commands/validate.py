@@ -13,7 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, exit_for, fail, load_config, parse_as_of
+from leadml.commands._common import (
+    DataOption,
+    ReportOption,
+    exit_for,
+    fail,
+    load_config,
+    parse_as_of,
+)
 
 __all__ = ["register"]
 
@@ -58,9 +65,7 @@ def validate(
             "--future-rows", help="Severity of rows after --as-of: error, warning or ignore."
         ),
     ] = "error",
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the JSON report here.")
-    ] = None,
+    report: ReportOption = None,
 ) -> None:
     """Check the tables against the data contract: columns, types, keys, vocabularies,
     stage order. Exits 1 on errors, 0 when there are only warnings."""
