@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import click
 import pandas as pd
@@ -15,18 +15,10 @@ import typer
 
 from leadml import config
 from leadml.config import ConfigError, RunConfig
-from leadml.data.sources import data_location
 from leadml.data.timestamps import utc_now
 
 __all__ = [
     "EXIT_CODES",
-    "DataOption",
-    "DatasetConfigOption",
-    "NoCacheOption",
-    "NoMlflowOption",
-    "ReportOption",
-    "RunConfigOption",
-    "TrackingUriOption",
     "exit_for",
     "fail",
     "load_config",
@@ -50,38 +42,6 @@ EXIT_CODES: dict[int, str] = {
 }
 MAX_LINE = 300
 MAX_LINES = 12
-
-# Options several commands share, worded once.
-# A path, or a database URL kept as text (a Path would fold its '//').
-DataOption = Annotated[
-    Any,
-    typer.Option(
-        "--data",
-        parser=data_location,
-        help=(
-            "Data folder (event mode) or file (flat mode), or a database: duckdb:///crm.duckdb, "
-            "duckdb:///folder (SQL over its files), postgresql://user@host/db."
-        ),
-    ),
-]
-TrackingUriOption = Annotated[
-    str | None,
-    typer.Option("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
-]
-RunConfigOption = Annotated[
-    Path, typer.Option("--config", help="Run config, e.g. training/sql.yaml.")
-]
-DatasetConfigOption = Annotated[Path, typer.Option("--config", help="Dataset or run config.")]
-ReportOption = Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.")]
-NoMlflowOption = Annotated[bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")]
-NoCacheOption = Annotated[
-    bool,
-    typer.Option(
-        "--no-cache",
-        help="Build the training set even when the cache holds it for the same data and "
-        "settings (cache: LEADML_CACHE_DIR, default .leadml-cache).",
-    ),
-]
 
 
 def _capped(message: str) -> str:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, ReportOption, RunConfigOption, exit_for, load_config
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config
 
 __all__ = ["register"]
 
@@ -37,9 +38,9 @@ def _print_table(report: dict[str, Any]) -> None:
 
 
 def audit(
-    data: DataOption,
-    config: RunConfigOption,
-    report: ReportOption = None,
+    data: options.Data,
+    config: options.Config,
+    report: options.Report = None,
     include: Annotated[
         list[str] | None,
         typer.Option(

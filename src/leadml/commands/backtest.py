@@ -9,15 +9,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from leadml.commands._common import (
-    DataOption,
-    NoMlflowOption,
-    ReportOption,
-    RunConfigOption,
-    TrackingUriOption,
-    exit_for,
-    load_config,
-)
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config
 
 __all__ = ["register"]
 
@@ -25,8 +18,8 @@ SHOWN = ("roc_auc", "pr_auc", "ece", "lift_top_decile")
 
 
 def backtest(
-    data: DataOption,
-    config: RunConfigOption = Path("training/sql.yaml"),
+    data: options.Data,
+    config: options.Config = Path("training/sql.yaml"),
     folds: Annotated[
         int | None, typer.Option("--folds", min=1, help="Test folds (default: backtest.folds).")
     ] = None,
@@ -34,12 +27,12 @@ def backtest(
         Literal["expanding", "sliding"] | None,
         typer.Option("--window", help="expanding or sliding (default: backtest.window)."),
     ] = None,
-    report: ReportOption = None,
+    report: options.Report = None,
     figure: Annotated[
         Path | None, typer.Option("--figure", help="Write the per-fold figure (PNG) here.")
     ] = None,
-    tracking_uri: TrackingUriOption = None,
-    no_mlflow: NoMlflowOption = False,
+    tracking_uri: options.TrackingUri = None,
+    no_mlflow: options.NoMlflow = False,
 ) -> None:
     """Train forward in time over rolling origins (purged) and report, per fold and pooled,
     ROC-AUC, PR-AUC, ECE and lift of the model refit on the whole window, the model trained on

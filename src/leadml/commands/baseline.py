@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from leadml.commands._common import DataOption, ReportOption, RunConfigOption, exit_for, load_config
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config
 
 __all__ = ["register"]
 
@@ -16,9 +17,9 @@ SHOWN = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile")
 
 
 def baseline(
-    data: DataOption,
-    config: RunConfigOption = Path("training/sql.yaml"),
-    report: ReportOption = None,
+    data: options.Data,
+    config: options.Config = Path("training/sql.yaml"),
+    report: options.Report = None,
 ) -> None:
     """Score the point grid beside the oracle (synthetic data) with the shared evaluation."""
     from leadml.data.schema import DataValidationError

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import DataOption, RunConfigOption, exit_for, fail, load_config
+from leadml.commands import options
+from leadml.commands._common import exit_for, fail, load_config
 
 __all__ = ["format_summary", "register"]
 
@@ -41,8 +42,8 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 
 def build_training_set_command(
-    data: DataOption,
-    config: RunConfigOption,
+    data: options.Data,
+    config: options.Config,
     out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
 ) -> None:
     """Snapshots, labels, out-of-time split and features, written as one file (keys, split, label, features)."""

@@ -9,13 +9,8 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import (
-    DatasetConfigOption,
-    TrackingUriOption,
-    fail,
-    load_config,
-    parse_as_of,
-)
+from leadml.commands import options
+from leadml.commands._common import fail, load_config, parse_as_of
 from leadml.data.sources import data_location
 from leadml.vocabulary import FAMILIES
 
@@ -52,12 +47,12 @@ def explain(
     model: Annotated[
         str, typer.Option("--model", help="Model URI.")
     ] = "models:/leadml-sql@champion",
-    config: DatasetConfigOption = Path("training/dataset.yaml"),
+    config: options.DatasetConfig = Path("training/dataset.yaml"),
     activities: Annotated[int, typer.Option("--activities", help="Latest activities to show.")] = 8,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the card as JSON on stdout.")
     ] = False,
-    tracking_uri: TrackingUriOption = None,
+    tracking_uri: options.TrackingUri = None,
 ) -> None:
     """Probability, points, tier, sub-scores, reasons with points and latest activities of one lead."""
     from rich.console import Console

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import TrackingUriOption, exit_for, load_config
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config
 
 __all__ = ["register"]
 
@@ -25,7 +26,7 @@ def promote(
     config: Annotated[
         Path | None, typer.Option("--config", help="Run config holding the promotion margins.")
     ] = None,
-    tracking_uri: TrackingUriOption = None,
+    tracking_uri: options.TrackingUri = None,
 ) -> None:
     """Promote the challenger to champion if it beats the champion and the rule baseline
     on its out-of-time test part by the configured margins (each gain > 0) and is

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from leadml.commands._common import DataOption, DatasetConfigOption, exit_for, load_config
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config
 from leadml.vocabulary import LANGS
 
 __all__ = ["register"]
@@ -51,7 +52,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
 
 def report(
     scores: Annotated[Path, typer.Option("--scores", help="Folder written by `leadml score`.")],
-    data: DataOption,
+    data: options.Data,
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     owner: Annotated[
         str | None, typer.Option("--owner", help="Only the leads of this sales rep.")
@@ -62,7 +63,7 @@ def report(
     lang: Annotated[
         ReportLang, typer.Option("--lang", help="Language of the page: en or fr.")
     ] = ReportLang.en,
-    config: DatasetConfigOption = Path("training/dataset.yaml"),
+    config: options.DatasetConfig = Path("training/dataset.yaml"),
     activities: Annotated[
         int, typer.Option("--activities", min=0, help="Latest activities per card.")
     ] = 5,

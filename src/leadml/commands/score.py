@@ -10,15 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import (
-    DataOption,
-    DatasetConfigOption,
-    NoMlflowOption,
-    TrackingUriOption,
-    exit_for,
-    load_config,
-    parse_as_of,
-)
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config, parse_as_of
 from leadml.data.sources import data_location, redact
 from leadml.modeling.drift import DRIFT_WARNING
 from leadml.progress import say
@@ -43,7 +36,7 @@ class OutputFormat(StrEnum):
 
 
 def score(
-    data: DataOption,
+    data: options.Data,
     model: Annotated[
         str, typer.Option("--model", help="Model URI, e.g. models:/leadml-sql@champion.")
     ] = "models:/leadml-sql@champion",
@@ -64,7 +57,7 @@ def score(
     also: Annotated[
         str | None, typer.Option("--also", help="A second model, e.g. models:/leadml-won@champion.")
     ] = None,
-    config: DatasetConfigOption = Path("training/dataset.yaml"),
+    config: options.DatasetConfig = Path("training/dataset.yaml"),
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="parquet, csv or both.")
     ] = OutputFormat.parquet,
@@ -89,8 +82,8 @@ def score(
             help="Unseen category values a lead may have before it is rejected.",
         ),
     ] = 1,
-    tracking_uri: TrackingUriOption = None,
-    no_mlflow: NoMlflowOption = False,
+    tracking_uri: options.TrackingUri = None,
+    no_mlflow: options.NoMlflow = False,
     fail_on_drift: Annotated[
         bool,
         typer.Option(

@@ -7,28 +7,20 @@ from pathlib import Path
 
 import typer
 
-from leadml.commands._common import (
-    DataOption,
-    NoCacheOption,
-    NoMlflowOption,
-    ReportOption,
-    RunConfigOption,
-    TrackingUriOption,
-    exit_for,
-    load_config,
-)
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config
 from leadml.progress import say
 
 __all__ = ["register"]
 
 
 def train(
-    data: DataOption,
-    config: RunConfigOption = Path("training/sql.yaml"),
-    tracking_uri: TrackingUriOption = None,
-    report: ReportOption = None,
-    no_mlflow: NoMlflowOption = False,
-    no_cache: NoCacheOption = False,
+    data: options.Data,
+    config: options.Config = Path("training/sql.yaml"),
+    tracking_uri: options.TrackingUri = None,
+    report: options.Report = None,
+    no_mlflow: options.NoMlflow = False,
+    no_cache: options.NoCache = False,
 ) -> None:
     """Train LightGBM + Platt on the out-of-time training set; compare with the rule
     baseline, the champion and (on synthetic data) the oracle; log and register it as

@@ -8,24 +8,16 @@ from typing import Annotated
 
 import typer
 
-from leadml.commands._common import (
-    DataOption,
-    NoCacheOption,
-    NoMlflowOption,
-    ReportOption,
-    RunConfigOption,
-    TrackingUriOption,
-    exit_for,
-    load_config,
-)
+from leadml.commands import options
+from leadml.commands._common import exit_for, load_config
 from leadml.progress import say
 
 __all__ = ["register"]
 
 
 def tune(
-    data: DataOption,
-    config: RunConfigOption = Path("training/sql.yaml"),
+    data: options.Data,
+    config: options.Config = Path("training/sql.yaml"),
     trials: Annotated[int, typer.Option("--trials", min=1, help="Trials in the study.")] = 40,
     out_config: Annotated[
         Path | None,
@@ -36,10 +28,10 @@ def tune(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Stop the study after this many seconds.")
     ] = None,
-    tracking_uri: TrackingUriOption = None,
-    no_mlflow: NoMlflowOption = False,
-    no_cache: NoCacheOption = False,
-    report: ReportOption = None,
+    tracking_uri: options.TrackingUri = None,
+    no_mlflow: options.NoMlflow = False,
+    no_cache: options.NoCache = False,
+    report: options.Report = None,
 ) -> None:
     """Search LightGBM's parameters with Optuna (TPE; trials pruned on the valid part, the
     test part never read while searching), write the best to a config, train it as the

@@ -13,14 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from leadml.commands._common import (
-    DataOption,
-    ReportOption,
-    exit_for,
-    fail,
-    load_config,
-    parse_as_of,
-)
+from leadml.commands import options
+from leadml.commands._common import exit_for, fail, load_config, parse_as_of
 
 __all__ = ["register"]
 
@@ -50,7 +44,7 @@ def _print_summary(report: Any, *, source: str) -> None:
 
 
 def validate(
-    data: DataOption,
+    data: options.Data,
     config: Annotated[
         Path,
         typer.Option("--config", help="Dataset config, or a run config such as training/sql.yaml."),
@@ -65,7 +59,7 @@ def validate(
             "--future-rows", help="Severity of rows after --as-of: error, warning or ignore."
         ),
     ] = "error",
-    report: ReportOption = None,
+    report: options.Report = None,
 ) -> None:
     """Check the tables against the data contract: columns, types, keys, vocabularies,
     stage order. Exits 1 on errors, 0 when there are only warnings."""
