@@ -104,6 +104,11 @@ def _colon(lang: Lang) -> str:
     return ": " if lang == "en" else " : "
 
 
+def _then(lang: Lang, en: str, fr: str, rest: str) -> str:
+    """``en`` or ``fr`` followed by ``rest``, the part both languages share."""
+    return f"{en if lang == 'en' else fr}{rest}"
+
+
 def _number(values: Mapping[str, Any], key: str) -> float | None:
     value = values.get(key)
     if is_missing(value):
@@ -331,9 +336,7 @@ def _revenue(values: Mapping[str, Any], lang: Lang) -> str:
             words = en if lang == "en" else fr
             amount = f"{format_number(x, lang, decimals=1)} {words[0] if x < 2 else words[1]}"
             break
-    return (
-        f"Annual revenue of {amount}" if lang == "en" else f"Chiffre d'affaires annuel de {amount}"
-    )
+    return _then(lang, "Annual revenue of ", "Chiffre d'affaires annuel de ", amount)
 
 
 def _geography(values: Mapping[str, Any], lang: Lang) -> str:
@@ -409,11 +412,7 @@ def _email_validity(values: Mapping[str, Any], lang: Lang) -> str:
     key = "unknown" if is_missing(status) else str(status).lower()
     if key in known:
         return known[key][lang == "fr"]
-    return (
-        f"Email status{_colon(lang)}{plain_words(status)}"
-        if lang == "en"
-        else f"Statut de l'e-mail{_colon(lang)}{plain_words(status)}"
-    )
+    return _then(lang, "Email status", "Statut de l'e-mail", _colon(lang) + plain_words(status))
 
 
 def _engagement(values: Mapping[str, Any], lang: Lang) -> str:
@@ -447,18 +446,14 @@ def _inactivity(values: Mapping[str, Any], lang: Lang) -> str:
         return "Active today" if lang == "en" else "Actif aujourd'hui"
     if days < 2:
         return "Last active yesterday" if lang == "en" else "Dernière activité hier"
-    return (
-        f"No activity for {_days(math.floor(days), lang)}"
-        if lang == "en"
-        else f"Aucune activité depuis {_days(math.floor(days), lang)}"
-    )
+    return _then(lang, "No activity for ", "Aucune activité depuis ", _days(math.floor(days), lang))
 
 
 def _lead_age(values: Mapping[str, Any], lang: Lang) -> str:
     days = _number(values, "lead_age_days")
     if days is None:
         return "Lead age unknown" if lang == "en" else "Ancienneté du lead inconnue"
-    return f"Lead created {_ago(days, lang)}" if lang == "en" else f"Lead créé {_ago(days, lang)}"
+    return _then(lang, "Lead created ", "Lead créé ", _ago(days, lang))
 
 
 def _source(values: Mapping[str, Any], lang: Lang) -> str:
@@ -495,11 +490,7 @@ def _speed_to_lead(values: Mapping[str, Any], lang: Lang) -> str:
         )
     else:
         span = _days(math.floor(hours / 24), lang)
-    return (
-        f"First sales contact after {span}"
-        if lang == "en"
-        else f"Premier contact commercial après {span}"
-    )
+    return _then(lang, "First sales contact after ", "Premier contact commercial après ", span)
 
 
 def _account_activity(values: Mapping[str, Any], lang: Lang) -> str:
@@ -538,16 +529,8 @@ def _intent_recency(values: Mapping[str, Any], lang: Lang) -> str:
         return "No company signal on record" if lang == "en" else "Aucun signal entreprise connu"
     if days >= QUIET_SIGNAL_AFTER_DAYS:
         span = _span(days, lang)
-        return (
-            f"No company signal for {span}"
-            if lang == "en"
-            else f"Aucun signal entreprise depuis {span}"
-        )
-    return (
-        f"Latest company signal {_ago(days, lang)}"
-        if lang == "en"
-        else f"Dernier signal entreprise {_ago(days, lang)}"
-    )
+        return _then(lang, "No company signal for ", "Aucun signal entreprise depuis ", span)
+    return _then(lang, "Latest company signal ", "Dernier signal entreprise ", _ago(days, lang))
 
 
 _GROUPS = {
