@@ -17,7 +17,7 @@ import pandas as pd
 
 from leadml.config import EventDataset
 from leadml.features._kernels import DAY_US, HOUR_US, Csr, as_category, csr_by, event_kernel
-from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, type_entries
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, vocabulary_entries
 from leadml.vocabulary import EVENTS, event_group
 
 __all__ = [
@@ -136,26 +136,21 @@ def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     """
     fs = dataset.features
     windows = sorted(fs.event_windows_days)
-    entries: list[FeatureInfo] = []
-    main: dict[str, str] = {}
-    for event_type in dataset.vocabularies.event_types:
-        group = event_group(event_type)
-        entries += type_entries(
-            event_type,
-            family="behaviour",
-            group=group,
-            windows=windows,
-            counted="events",
-            one="event",
-            direction=EVENTS[event_type].direction if event_type in EVENTS else None,
-        )
-        recency_first = event_type in EVENTS and EVENTS[event_type].recency_first
-        if group not in main:
-            main[group] = (
-                f"days_since_{event_type}"
-                if recency_first or not windows
-                else f"n_{event_type}_{windows[len(windows) // 2]}d"
-            )
+    entries, first = vocabulary_entries(
+        dataset.vocabularies.event_types,
+        EVENTS,
+        event_group,
+        family="behaviour",
+        windows=windows,
+        counted="events",
+        one="event",
+    )
+    main = {
+        group: f"days_since_{code}"
+        if (code in EVENTS and EVENTS[code].recency_first) or not windows
+        else f"n_{code}_{windows[len(windows) // 2]}d"
+        for group, code in first.items()
+    }
     entries += [
         FeatureInfo(
             "active_days_90d",

@@ -18,7 +18,7 @@ same way before and after a save.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -26,7 +26,14 @@ import numpy as np
 
 from leadml.vocabulary import FAMILIES, Direction, readable
 
-__all__ = ["FAMILIES", "FeatureCatalogue", "FeatureInfo", "Kind", "type_entries"]
+__all__ = [
+    "FAMILIES",
+    "FeatureCatalogue",
+    "FeatureInfo",
+    "Kind",
+    "type_entries",
+    "vocabulary_entries",
+]
 
 Kind = Literal["numeric", "categorical"]
 # A presence feature's window ("n_pricing_view_30d", "active_days_90d"); a reason about
@@ -373,3 +380,33 @@ def type_entries(
         direction="-" if direction == "+" else None,
     )
     return [*counts, recency]
+
+
+def vocabulary_entries(
+    codes: Iterable[str],
+    words: Mapping[str, Any],
+    group_of: Callable[[str], str],
+    *,
+    family: str,
+    windows: Sequence[int],
+    counted: str,
+    one: str,
+) -> tuple[list[FeatureInfo], dict[str, str]]:
+    """The :func:`type_entries` of each code, with the direction its ``words`` entry declares
+    (:data:`leadml.vocabulary.EVENTS`, :data:`leadml.vocabulary.SIGNALS`), and the first code
+    of each group (whose features tell the group: its main feature is chosen from them)."""
+    entries: list[FeatureInfo] = []
+    first: dict[str, str] = {}
+    for code in codes:
+        group = group_of(code)
+        entries += type_entries(
+            code,
+            family=family,
+            group=group,
+            windows=windows,
+            counted=counted,
+            one=one,
+            direction=words[code].direction if code in words else None,
+        )
+        first.setdefault(group, code)
+    return entries, first

@@ -20,7 +20,7 @@ from leadml.features._kernels import (
     timestamps_us,
     vocab_codes,
 )
-from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, type_entries
+from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, vocabulary_entries
 from leadml.vocabulary import SIGNALS, signal_group
 
 __all__ = ["intent_catalogue", "intent_features"]
@@ -78,20 +78,16 @@ def intent_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     Each signal type's counts and recency feed its signal group (see
     :data:`leadml.vocabulary.SIGNALS`), told by the recency of its first type.
     """
-    entries: list[FeatureInfo] = []
-    main: dict[str, str] = {}
-    for signal_type in dataset.vocabularies.signal_types:
-        group = signal_group(signal_type)
-        entries += type_entries(
-            signal_type,
-            family="intent",
-            group=group,
-            windows=sorted(dataset.features.intent_windows_days),
-            counted="signals at the account",
-            one="signal",
-            direction=SIGNALS[signal_type].direction if signal_type in SIGNALS else None,
-        )
-        main.setdefault(group, f"days_since_{signal_type}")
+    entries, first = vocabulary_entries(
+        dataset.vocabularies.signal_types,
+        SIGNALS,
+        signal_group,
+        family="intent",
+        windows=sorted(dataset.features.intent_windows_days),
+        counted="signals at the account",
+        one="signal",
+    )
+    main = {group: f"days_since_{code}" for group, code in first.items()}
     entries.append(
         FeatureInfo(
             "days_since_intent",
