@@ -654,7 +654,8 @@ def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named
         "chunk_size": 500,
         "tolerance": 3,
     }
-    assert manifest["scheduler"] == "tcp://scheduler:8786"
+    # the mode as the dataset names it (``leadml validate`` and the training summary too)
+    assert manifest["mode"] == "events" and manifest["scheduler"] == "tcp://scheduler:8786"
     assert manifest["counts"] == {"in": 62, "scored": 60, "rejected": 2}
     assert manifest["models"]["also"] == {"uri": "models:/won@champion", **META}
     assert manifest["unseen_categories"] == {

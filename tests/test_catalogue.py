@@ -185,6 +185,28 @@ def test_declared_directions_become_monotone_constraints_in_feature_order() -> N
     assert constraints[catalogue.names.index("country")] == 0
 
 
+def test_monotone_counts_keeps_event_counts_and_every_flat_direction() -> None:
+    """The dataset says what ``monotone: counts`` constrains: the counts of actions of event
+    features (not their recencies), every declared direction of a flat export's columns."""
+    from leadml.modeling.train import booster_params
+
+    events = load_run_config("training/sql.yaml")
+    assert events.model.monotone == "counts"
+    catalogue = event_catalogue(events.dataset)
+    constraints = dict(
+        zip(catalogue.names, booster_params(events, catalogue)["monotone_constraints"], strict=True)
+    )
+    assert constraints["n_pricing_view_7d"] == 1 and constraints["days_since_pricing_view"] == 0
+    flat = load_run_config("training/bank_marketing.yaml")
+    flat = flat.model_copy(update={"model": flat.model.model_copy(update={"monotone": "counts"})})
+    columns = flat_catalogue(flat.dataset)
+    constraints = dict(
+        zip(columns.names, booster_params(flat, columns)["monotone_constraints"], strict=True)
+    )
+    assert constraints["campaign"] == -1 and constraints["previous"] == 1
+    assert constraints["age"] == 0
+
+
 def test_directions_are_overridden_per_feature_and_saved_with_the_model() -> None:
     catalogue = event_catalogue(DATASET)
     changed = catalogue.with_directions({"n_blog_view_30d": "+", "n_pricing_view_7d": "none"})
