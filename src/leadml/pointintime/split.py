@@ -107,6 +107,17 @@ def _gap_units(gap: pd.Timedelta | int, unit: str) -> int:
     return units
 
 
+def _sorted(
+    order: pd.Series | np.ndarray, gap: pd.Timedelta | int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows' positions in order (stable), their order values so sorted, and ``gap`` in
+    the ordering's units (see :func:`_gap_units`)."""
+    values, unit = _order_values(order)
+    gap_units = _gap_units(gap, unit)
+    sorter = np.argsort(values, kind="stable")
+    return sorter, values[sorter], gap_units
+
+
 def split_by_order(
     order: pd.Series | np.ndarray,
     *,
@@ -120,12 +131,9 @@ def split_by_order(
 
     >>> split_by_order(snapshots["as_of"], fractions=config.split, gap=pd.Timedelta(days=90))
     """
-    values, unit = _order_values(order)
-    gap_units = _gap_units(gap, unit)
+    sorter, t, gap_units = _sorted(order, gap)
     share = _fractions(fractions)
-    n = values.size
-    sorter = np.argsort(values, kind="stable")
-    t = values[sorter]
+    n = t.size
 
     # Fractions apply to the kept rows; how many are purged depends on where the
     # boundaries fall, so iterate to a fixed point (a few rounds at most).
@@ -264,10 +272,7 @@ def rolling_origin_folds(
         raise ValueError(f"backtest: initial_fraction must be in (0, 1); got {initial_fraction}")
     if window not in ("expanding", "sliding"):
         raise ValueError(f"backtest: window must be 'expanding' or 'sliding'; got {window!r}")
-    values, unit = _order_values(order)
-    gap_units = _gap_units(gap, unit)
-    sorter = np.argsort(values, kind="stable")
-    t = values[sorter]
+    sorter, t, gap_units = _sorted(order, gap)
     n = t.size
     first = int(round(initial_fraction * n))
     if n == 0 or first >= n:
@@ -321,10 +326,7 @@ def cross_fitting_folds(
     """
     if folds < 2:
         raise ValueError(f"cross-fitting: folds must be >= 2; got {folds}")
-    values, unit = _order_values(order)
-    gap_units = _gap_units(gap, unit)
-    sorter = np.argsort(values, kind="stable")
-    t = values[sorter]
+    sorter, t, gap_units = _sorted(order, gap)
     n = t.size
     if n < folds:
         raise ValueError(f"cross-fitting: {n} rows cannot make {folds} folds")
