@@ -65,6 +65,7 @@ __all__ = [
     "DataValidationError",
     "Issue",
     "ValidationReport",
+    "check_tables",
     "coerce_tables",
     "load_tables",
     "validate_flat",
@@ -856,7 +857,28 @@ def load_tables(
         tables, report = load_tables("demo/data", dataset, as_of=as_of)
         report.raise_for_errors()
     """
-    raw = read_raw_tables(data_dir, dataset)
+    return check_tables(
+        read_raw_tables(data_dir, dataset),
+        dataset,
+        as_of=as_of,
+        future_rows=future_rows,
+        config_file=config_file,
+    )
+
+
+def check_tables(
+    raw: Tables,
+    dataset: EventDataset,
+    *,
+    as_of: pd.Timestamp | None = None,
+    future_rows: FutureRows = "error",
+    config_file: str = "training/dataset.yaml",
+) -> tuple[Tables, ValidationReport]:
+    """:func:`load_tables` for tables already in memory (contract column names, value rules
+    applied: :func:`leadml.data.io.contract_columns`): the typed tables and the report.
+
+    The served model checks a posted lead with it, as the batch job checks its files.
+    """
     inspection = _Inspection(
         raw, dataset, as_of=as_of, future_rows=future_rows, config_file=config_file
     )

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from leadml.config import TierSpec
+from leadml.config import EventDataset, FlatDataset, TierSpec
 from leadml.explain.explanation import Explanation, explain_rows, format_reasons
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale
@@ -33,6 +33,7 @@ __all__ = [
     "LeadScorer",
     "ModelArtifactError",
     "ModelNotFoundError",
+    "OPTIONAL_ARTIFACTS",
     "assign_tiers",
     "dormant_leads",
     "verify_artifacts",
@@ -44,7 +45,11 @@ ARTIFACT_FILES = {
     "calibration": "calibration.json",
     "catalogue": "reason_catalogue.json",
     "reference": "drift_reference.json",
+    "dataset": "dataset_config.json",
 }
+# Files a model saved by an older leadml may lack: no drift reference, no dataset config
+# (such a model scores feature rows only, not raw leads).
+OPTIONAL_ARTIFACTS = frozenset({"reference", "dataset"})
 # The SHA-256 of every artifact file, written last by `LeadScorer.save`, checked on load.
 CHECKSUMS_FILE = "checksums.json"
 
@@ -134,7 +139,7 @@ def verify_artifacts(folder: str | Path, *, required: bool = False) -> bool:
             f"{listing}: unreadable ({str(exc)[:80]}); retrain or re-register the model"
         ) from exc
     for role, name in ARTIFACT_FILES.items():
-        if role != "reference" and name not in expected:
+        if role not in OPTIONAL_ARTIFACTS and name not in expected:
             raise ModelArtifactError(f"{listing}: lists no checksum for {name}; retrain the model")
     for name, digest in expected.items():
         path = folder / Path(name).name
@@ -157,6 +162,13 @@ def _read_json(path: Path) -> Any:
         raise ModelArtifactError(
             f"{path}: not valid JSON ({str(exc)[:80]}); restore the artifact or retrain"
         ) from exc
+
+
+def _dataset_config(data: Any) -> EventDataset | FlatDataset:
+    """The dataset config saved beside a model, parsed by its ``mode`` key."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object, got {type(data).__name__}")
+    return (FlatDataset if data.get("mode") == "flat" else EventDataset).model_validate(data)
 
 
 def _read_booster(path: Path) -> lgb.Booster:
@@ -212,6 +224,10 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         The registered model name, the target and its window, for records.
     reference : DriftProfile or None
         The population drift is measured against.
+    dataset : EventDataset, FlatDataset or None
+        The dataset config the features were built with (column mapping,
+        vocabularies, ICP, windows): what the served model needs to build the
+        features of a raw lead. None for models saved before leadml kept it.
 
     Examples
     --------
@@ -230,6 +246,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     target: str = "sql"
     horizon_days: int = 90
     reference: DriftProfile | None = None
+    dataset: EventDataset | FlatDataset | None = None
 
     # --- scikit-learn's contract --------------------------------------------
     def __repr__(self) -> str:
@@ -385,7 +402,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     # --- persistence (no pickle) -------------------------------------------
     def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write the four artifacts; returns their paths by role."""
+        """Write the artifacts (``ARTIFACT_FILES``) and their checksums; returns their paths by role."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {role: folder / name for role, name in ARTIFACT_FILES.items()}
@@ -410,6 +427,12 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             del paths["reference"]
         else:
             paths["reference"].write_text(json.dumps(self.reference.to_dict()))
+        if self.dataset is None:
+            del paths["dataset"]
+        else:
+            paths["dataset"].write_text(
+                json.dumps(self.dataset.model_dump(mode="json"), indent=2, sort_keys=True)
+            )
         (folder / CHECKSUMS_FILE).write_text(
             json.dumps({p.name: _sha256(p) for p in paths.values()}, indent=2, sort_keys=True)
         )
@@ -422,12 +445,14 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
         if folder is not None:
             paths = {role: Path(folder) / name for role, name in ARTIFACT_FILES.items()} | paths
-        if "reference" in paths and not Path(paths["reference"]).is_file():
-            del paths["reference"]
+        for role in OPTIONAL_ARTIFACTS:
+            if role in paths and not Path(paths[role]).is_file():
+                del paths[role]
         missing = [
             f"{role} ({ARTIFACT_FILES[role]})"
             for role in ARTIFACT_FILES
-            if role != "reference" and (role not in paths or not Path(paths[role]).is_file())
+            if role not in OPTIONAL_ARTIFACTS
+            and (role not in paths or not Path(paths[role]).is_file())
         ]
         if missing:
             where = f" in {folder}" if folder is not None else ""
@@ -454,6 +479,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
                     DriftProfile.from_dict(_read_json(paths["reference"]))
                     if "reference" in paths
                     else None
+                ),
+                dataset=(
+                    _dataset_config(_read_json(paths["dataset"])) if "dataset" in paths else None
                 ),
             )
         except ModelArtifactError:

@@ -382,6 +382,7 @@ def _scorer(
             calibration,
             seed=config.seed,
         ),
+        dataset=config.dataset,
     )
 
 

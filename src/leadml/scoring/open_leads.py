@@ -215,11 +215,14 @@ def score_open_leads(
     chunk_size: int = 100_000,
     tolerance: int = 1,
     progress: Callable[[int], None] | None = None,
+    tiers: TierSpec | None = None,
+    drift: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, np.ndarray]]:
     """Features for every open lead as of ``as_of``, then scores and reasons.
 
     The per-partition unit of work: the single-process job calls it once, the
-    Dask job once per partition. Returns scores, rejects, unseen-category
+    Dask job once per partition, the served model once per request (with its own
+    ``tiers`` and no ``drift`` counts). Returns scores, rejects, unseen-category
     details and drift bin counts (which add up across partitions).
     """
     from leadml.pointintime.trainingset import build_scoring_set
@@ -236,10 +239,11 @@ def score_open_leads(
         also_meta=also_meta,
         top_reasons=top_reasons,
         chunk_size=chunk_size,
+        tiers=tiers,
         progress=progress,
     )
     counts: dict[str, np.ndarray] = {}
-    if scorer.reference is not None and len(kept):
+    if drift and scorer.reference is not None and len(kept):
         X, _ = scorer.model_matrix(kept)
         probability = (
             scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
