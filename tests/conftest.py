@@ -33,6 +33,16 @@ def demo_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_demo_data(tmp_path_factory) -> Path:
+    """A small demo CRM for tests that need raw leads, not a good model: 2,500 leads, seed 7."""
+    from leadml.synth import SynthSpec, write_demo_data
+
+    out = tmp_path_factory.mktemp("small_demo") / "data"
+    write_demo_data(out, SynthSpec(n_leads=2_500, seed=7))
+    return out
+
+
+@pytest.fixture(scope="session")
 def sql_config():
     from leadml.config import load_run_config
 
@@ -67,7 +77,7 @@ def champion(demo_data, sql_config, sql_training_set, tracking_uri):
 
 # Fixtures that build the demo CRM or train a model: the tests that use them are marked
 # `demo`, so `make mutate` can leave them out of its per-mutant runs (-m "not demo").
-_DEMO_FIXTURES = frozenset({"demo_data", "sql_training_set", "champion"})
+_DEMO_FIXTURES = frozenset({"demo_data", "small_demo_data", "sql_training_set", "champion"})
 
 
 def pytest_collection_modifyitems(config, items):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from leadml.config import EventDataset
 from leadml.modeling.scorer import LeadScorer, verify_artifacts
 from leadml.serving.raw_leads import RawLeadScorer
 
@@ -46,11 +47,14 @@ class LeadScorerModel:
 
     def _takes_raw(self, model_input: Any) -> bool:
         """Raw leads: a mapping of tables, flat rows, or rows with the lead's ``created_at``."""
-        if self.raw is None:
-            return False
-        if isinstance(model_input, dict) or self.raw.flat:
+        if isinstance(model_input, dict) or (self.raw is not None and self.raw.flat):
             return True
-        created = self.scorer.dataset.tables["leads"].source_column("created_at")
+        dataset = self.scorer.dataset
+        created = (
+            dataset.tables["leads"].source_column("created_at")
+            if isinstance(dataset, EventDataset)
+            else "created_at"
+        )
         columns = getattr(model_input, "columns", None)
         if columns is None and isinstance(model_input, list) and model_input:
             columns = model_input[0]
@@ -67,8 +71,9 @@ class LeadScorerModel:
             if top_reasons is not None and top_reasons < 0:
                 raise ValueError(f"params.top_reasons={top!r}: expected 0 or more")
             if self._takes_raw(model_input):
-                assert self.raw is not None
-                return self.raw.score(
+                # a model saved without its dataset config says so (RawLeadScorer raises)
+                raw = self.raw or RawLeadScorer(self.scorer)
+                return raw.score(
                     model_input, as_of=params.get("as_of") or None, top_reasons=top_reasons
                 )
             if not isinstance(model_input, pd.DataFrame):
