@@ -262,7 +262,8 @@ def serving_signature(scorer: Any, *, id_type: str = "long"):
     Event mode: one row per lead, the lead's and its account's fields named as
     the export names them (``lead_id``, ``account_id``, ``created_at`` required)
     and the lists ``events``, ``intent`` and ``outcomes``; flat mode: the flat
-    export's feature columns (all required; the id column too when declared).
+    export's feature columns (all required) and its id column (optional: rows
+    without it are answered by position).
     Params: ``as_of`` (ISO date, the time the leads are looked at) and
     ``top_reasons``. ``id_type`` is ``"long"`` or ``"string"``, as the lead ids are.
     """
@@ -281,7 +282,8 @@ def serving_signature(scorer: Any, *, id_type: str = "long"):
         return id_type if column.kind == "id" else _MLFLOW_TYPES[column.kind]
 
     if isinstance(dataset, FlatDataset):
-        columns = [ColSpec(id_type, dataset.id)] if dataset.id else []
+        # without its id a row is answered by its position
+        columns = [ColSpec(id_type, dataset.id, required=False)] if dataset.id else []
         columns += [
             ColSpec("double", name) for name in dataset.numeric if name not in dataset.exclude
         ]

@@ -297,17 +297,19 @@ class RawLeadScorer:
         dataset = self.scorer.dataset
         assert isinstance(dataset, FlatDataset)
         frame = frame.reset_index(drop=True)
-        ids = frame[dataset.id] if dataset.id and dataset.id in frame.columns else frame.index
-        asked = list(ids)
+        config = self.config
+        if dataset.id and dataset.id not in frame.columns:
+            # rows sent without their id are answered by position
+            dataset = dataset.model_copy(update={"id": None})
+            config = RunConfig(dataset=dataset)
+        asked = list(frame[dataset.id] if dataset.id else frame.index)
         refused = self._refused_flat_rows(frame, dataset)
         kept_rows = frame.drop(index=refused.index)
         invalid = pd.DataFrame(
             {"lead_id": [asked[i] for i in refused.index], "reason": refused.to_list()}
         )
         stamp = as_of if not pd.isna(as_of) else pd.Timestamp(0)
-        features = build_scoring_set(
-            self.config, kept_rows, as_of=stamp, spec=self.scorer.spec
-        ).frame
+        features = build_scoring_set(config, kept_rows, as_of=stamp, spec=self.scorer.spec).frame
         if not dataset.id:
             # row numbers of the request, not of the rows left after the refused ones
             features["lead_id"] = kept_rows.index.to_numpy()
