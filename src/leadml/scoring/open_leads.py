@@ -23,6 +23,7 @@ from leadml.config import RunConfig, TierSpec
 from leadml.data.io import write_frame_atomic
 from leadml.modeling.drift import DRIFT_WARNING
 from leadml.modeling.scorer import LeadScorer, assign_tiers, dormant_leads
+from leadml.pointintime.sets import utc_naive
 
 __all__ = [
     "DERIVED_CATEGORIES",
@@ -225,10 +226,10 @@ def score_open_leads(
     ``tiers`` and no ``drift`` counts). Returns scores, rejects, unseen-category
     details and drift bin counts (which add up across partitions).
     """
-    from leadml.pointintime.trainingset import build_scoring_set
+    from leadml.pointintime.dataset import dataset_for
 
-    scoring_set = build_scoring_set(config, None, as_of=as_of, spec=scorer.spec, tables=tables)
-    features = scoring_set.frame
+    # the features only: the model matrix is built once, by reject_unseen_categories
+    features, _ = dataset_for(config).scoring_rows(tables, as_of=utc_naive(as_of))
     kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
     scores = score_features(
         kept,
