@@ -119,6 +119,7 @@ def test_lead_rows_through_the_pyfunc_score_as_leadml_score_does(served, small_d
     answer = model.predict(rows, params={"as_of": "2026-01-01"})
 
     assert answer["lead_id"].tolist() == rows["lead_id"].tolist()  # every lead, in order
+    assert answer["lead_id"].dtype == np.int64
     scored = _assert_same_as_batch(answer, batch)
     open_here = sorted(set(leads["lead_id"]) & set(batch.index))
     assert sorted(scored.index) == open_here and len(open_here) >= 12
@@ -154,6 +155,8 @@ def test_tables_of_dataframes_score_as_leadml_score_does(served, small_demo_data
     }
     answer = LeadScorerModel(scorer).predict(payload)
     scored = _assert_same_as_batch(answer, batch)
+    one = LeadScorerModel(scorer).predict({**payload, "leads": leads.head(1)})
+    assert one["lead_id"].dtype == np.int64 and len(one) == 1
     assert sorted(scored.index) == sorted(set(ids) & set(batch.index))
     assert len(scored) >= 20
     # records (JSON) instead of DataFrames: the same answer

@@ -352,9 +352,9 @@ class RawLeadScorer:
     ) -> pd.DataFrame:
         """Scores and rejects in the order the leads were asked about (each lead once)."""
         scores = scores.drop(columns=["model_version"], errors="ignore").assign(reject_reason=None)
-        refused = pd.concat([r for r in rejects if len(r)] or [rejects[0]], ignore_index=True)
-        refused = refused.drop_duplicates("lead_id").rename(columns={"reason": "reject_reason"})
-        answer = pd.concat([scores, refused], ignore_index=True)
+        refused = [r.rename(columns={"reason": "reject_reason"}) for r in rejects if len(r)]
+        # (an empty frame in the concatenation would turn integer ids into floats)
+        answer = pd.concat([scores, *refused], ignore_index=True).drop_duplicates("lead_id")
         answer["as_of"] = None if pd.isna(as_of) else as_of.isoformat()
         position = {lead_id: i for i, lead_id in reversed(list(enumerate(asked)))}
         order = answer["lead_id"].map(lambda v: position.get(v, len(asked)))
