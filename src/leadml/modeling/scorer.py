@@ -354,9 +354,13 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         *,
         chunk_size: int = 100_000,
         keep_feature_points: bool = False,
+        matrix: pd.DataFrame | None = None,
     ) -> Explanation:
-        """Probabilities and points of every row, by group and family (and feature, when kept)."""
-        X, _ = self.model_matrix(features)
+        """Probabilities and points of every row, by group and family (and feature, when kept).
+
+        ``matrix``: the rows' model matrix when the caller already built it (``model_matrix``).
+        """
+        X = self.model_matrix(features)[0] if matrix is None else matrix
         return explain_rows(
             self.booster,
             X,
@@ -374,13 +378,15 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         top_reasons: int | None = None,
         chunk_size: int = 100_000,
         tiers: TierSpec | None = None,
+        matrix: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """One row per input row: probability, points, tier, mql, sub-scores, reasons.
 
-        Columns may be named as the user wrote them or by their internal names.
+        Columns may be named as the user wrote them or by their internal names; ``matrix``
+        is their model matrix when the caller already built it.
         """
         features = self.spec.with_internal_names(features)
-        explanation = self.explain(features, chunk_size=chunk_size)
+        explanation = self.explain(features, chunk_size=chunk_size, matrix=matrix)
         tiers = tiers or self.tiers
         k = self.top_reasons if top_reasons is None else top_reasons
         reasons, other = format_reasons(explanation, features, self.catalogue, k=k)
