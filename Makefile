@@ -51,8 +51,10 @@ demo: install ## Synthetic CRM → validate → train sql & won → promote → 
 serve: install ## Serve the sql champion over REST (mlflow models serve, port 5001)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/mlflow models serve -m models:/leadml-sql@champion --env-manager local --host 127.0.0.1 --port $(or $(PORT),5001)
 
+# Two workers (TEST_JOBS=1 for one): the tests that share the session's demo CRM and
+# champion run on one worker, every other test file stays whole on one worker.
 test: install chromium postgresql ## Run the test suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(or $(TEST_JOBS),2) --dist loadgroup
 
 lint: install ## Ruff lint and format check
 	$(BIN)/ruff check src tests bench

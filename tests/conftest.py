@@ -81,6 +81,12 @@ _DEMO_FIXTURES = frozenset({"demo_data", "small_demo_data", "sql_training_set", 
 
 
 def pytest_collection_modifyitems(config, items):
+    # With pytest-xdist's `--dist loadgroup` (make test), each group runs on one worker: the
+    # demo tests share the session's CRM and champion (built once), and every other file
+    # keeps its module fixtures (a small trained model, a PostgreSQL cluster) on one worker.
     for item in items:
         if _DEMO_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.demo)
+            item.add_marker(pytest.mark.xdist_group("demo"))
+        else:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -20,7 +20,7 @@ from leadml.data.schema import (
     validate_flat,
     validate_tables,
 )
-from leadml.data.validation import KeyIndex, parse_ids
+from leadml.data.validation import KeyIndex, parse_ids, text_column
 
 DATASET = load_dataset_config(Path(__file__).resolve().parents[1] / "training" / "dataset.yaml")
 
@@ -614,3 +614,13 @@ def test_flat_label_without_a_positive_value_is_an_error():
 def test_flat_scoring_file_may_lack_the_label():
     assert validate_flat(flat_frame().drop(columns=["y"]), FLAT, require_label=False).ok
     assert not validate_flat(flat_frame().drop(columns=["y"]), FLAT).ok
+
+
+def test_whole_float_codes_read_as_integers_and_huge_ones_keep_their_float_text():
+    # a CSV column of integer ids picks up a gap (floats) and one cell of 3.3e22 (beyond
+    # int64, found by the fuzz test): the others still read '12', not '12.0'
+    column = text_column(pd.Series([1000000308.0, np.nan, 3.3172660172583856e22, 12.0]))
+    assert column.iloc[[0, 2, 3]].tolist() == ["1000000308", "3.3172660172583856e+22", "12"]
+    assert pd.isna(column.iloc[1])
+    ids = parse_ids(pd.Series([7.0, 3.3172660172583856e22]))
+    assert ids.values.tolist() == ["7", "3.3172660172583856e+22"]

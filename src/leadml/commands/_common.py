@@ -43,7 +43,7 @@ EXIT_CODES: dict[int, str] = {
     70: "internal error (a bug: please report it with LEADML_DEBUG=1's traceback)",
     130: "interrupted (Ctrl-C)",
 }
-MAX_LINE = 300
+MAX_LINE = 1000
 MAX_LINES = 12
 
 # Options several commands share, worded once.

@@ -238,7 +238,14 @@ def text_column(values: pd.Series) -> pd.Series:
         # 3.0 reads as '3' not '3.0' when a CSV column of codes picked up a gap.
         whole = values.dropna()
         if len(whole) and (whole == np.floor(whole)).all():
-            return values.astype("Int64").astype(STRING)
+            # Beyond 2**53 a float is no exact integer (1e22 overflows int64): those
+            # cells keep their float text, the others read as integers.
+            exact = values.isna() | (values.abs() < 2**53)
+            if exact.all():
+                return values.astype("Int64").astype(STRING)
+            text = values.astype(STRING)
+            text[exact] = values[exact].astype("Int64").astype(STRING)
+            return text
     return values.astype(STRING)
 
 
