@@ -25,6 +25,7 @@ from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale
 from leadml.modeling.drift import DriftProfile
 from leadml.trees.fastpredict import raw_scores
+from leadml.trees.fastshap import freeze_booster
 from leadml.vocabulary import FAMILIES
 
 __all__ = [
@@ -187,7 +188,8 @@ def _read_booster(path: Path) -> lgb.Booster:
             "artifact or retrain"
         )
     try:
-        return lgb.Booster(model_str=text)
+        # a LeadScorer's booster never changes: its text keys the fast kernels' cache
+        return freeze_booster(lgb.Booster(model_str=text), text)
     except lgb.basic.LightGBMError as exc:
         raise ModelArtifactError(f"{path}: LightGBM cannot read it ({str(exc)[:80]})") from exc
 
