@@ -310,3 +310,19 @@ def test_passive_events_must_be_event_types(tmp_path):
         ConfigError, match=r"passive_events \['blog_visit'\] are not in vocabularies"
     ):
         load_dataset_config(path)
+
+
+def test_passive_signals_must_be_signal_types(tmp_path):
+    from leadml.config import load_dataset_config
+
+    text = (
+        (TRAINING / "dataset.yaml")
+        .read_text()
+        .replace("passive_events: [blog_view]", "passive_events: [blog_view]\n  passive_signals: [tech_install]")
+    )
+    path = tmp_path / "dataset.yaml"
+    path.write_text(text)
+    with pytest.raises(
+        ConfigError, match=r"passive_signals \['tech_install'\] are not in vocabularies.signal_types"
+    ):
+        load_dataset_config(path)

@@ -175,7 +175,8 @@ def reference_features(
             for w in fs.intent_windows_days:
                 row[f"n_{t}_{w}d"] = int((a <= w).sum())
             row[f"days_since_{t}"] = a.min() if len(a) else np.nan
-        row["days_since_intent"] = s_age.min() if len(s_age) else np.nan
+        buying = s_age[~signals["signal_type"].isin(fs.passive_signals)]
+        row["days_since_intent"] = buying.min() if len(buying) else np.nan
         if account in set(accounts["account_id"]):
             others = leads[
                 (leads["account_id"] == account)
@@ -230,6 +231,24 @@ def test_kernels_equal_the_reference_with_other_windows_and_half_life() -> None:
     mine = build_features(tables, snapshots, dataset)
     assert "n_pricing_view_14d" in mine and "n_funding_round_365d" in mine
     _assert_same(mine, reference_features(tables, snapshots, dataset))
+
+
+def test_passive_signals_keep_their_counts_but_not_the_days_since_a_buying_signal() -> None:
+    dataset = make_dataset(passive_signals=("hiring_surge",))
+    tables = random_tables(5, n_leads=20, n_events=400)
+    snapshots = random_snapshots(tables, 5, n=40)
+    mine = build_features(tables, snapshots, dataset)
+    _assert_same(mine, reference_features(tables, snapshots, dataset))
+    everything = build_features(tables, snapshots, DATASET)
+    # the passive type's own features are untouched ...
+    passive = [c for c in mine if "hiring_surge" in c]
+    assert len(passive) == 4
+    pd.testing.assert_frame_equal(mine[passive], everything[passive])
+    # ... and the days since a buying signal are those of the one buying type
+    np.testing.assert_array_equal(mine["days_since_intent"], mine["days_since_funding_round"])
+    later = mine["days_since_intent"].fillna(np.inf)  # no buying signal yet: never
+    assert (later >= everything["days_since_intent"].fillna(np.inf)).all()
+    assert (later > everything["days_since_intent"].fillna(np.inf)).any()
 
 
 def test_parallel_kernels_equal_the_serial_ones(monkeypatch: pytest.MonkeyPatch) -> None:

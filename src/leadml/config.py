@@ -197,6 +197,9 @@ class FeatureSettings(_Frozen):
     # keep their own counts and recency but feed neither the activity, decay, trend and
     # inactivity features nor the dormant status.
     passive_events: tuple[str, ...] = ()
+    # Intent signal types tracked but not buying signals: they keep their own counts and
+    # recency but do not feed ``days_since_intent`` (the days since the last buying signal).
+    passive_signals: tuple[str, ...] = ()
 
 
 class EventDataset(_Frozen):
@@ -230,6 +233,14 @@ class EventDataset(_Frozen):
             raise ValueError(
                 f"features.passive_events {passive} are not in vocabularies.event_types "
                 f"{list(self.vocabularies.event_types)}"
+            )
+        passive = [
+            s for s in self.features.passive_signals if s not in self.vocabularies.signal_types
+        ]
+        if passive:
+            raise ValueError(
+                f"features.passive_signals {passive} are not in vocabularies.signal_types "
+                f"{list(self.vocabularies.signal_types)}"
             )
         return self
 

@@ -59,6 +59,13 @@ def intent_features(
         days_since,
         days_since_any,
     )
+    passive = set(dataset.features.passive_signals)
+    if passive:
+        # the last buying signal: the most recent of the types that are not passive
+        buying = [i for i, t in enumerate(types) if t not in passive]
+        days_since_any = (
+            np.fmin.reduce(days_since[buying], axis=0) if buying else np.full(n, np.nan)
+        )
     # 2-D blocks go in as they are (no copy); column order is the catalogue's job
     return pd.concat(
         [
