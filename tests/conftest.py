@@ -33,6 +33,16 @@ def demo_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_demo_data(tmp_path_factory) -> Path:
+    """A small demo CRM for tests that need raw leads, not a good model: 2,500 leads, seed 7."""
+    from leadml.synth import SynthSpec, write_demo_data
+
+    out = tmp_path_factory.mktemp("small_demo") / "data"
+    write_demo_data(out, SynthSpec(n_leads=2_500, seed=7))
+    return out
+
+
+@pytest.fixture(scope="session")
 def sql_config():
     from leadml.config import load_run_config
 
@@ -67,7 +77,9 @@ def champion(demo_data, sql_config, sql_training_set, tracking_uri):
 
 # Fixtures that build the demo CRM or train a model: the tests that use them are marked
 # `demo`, so `make mutate` can leave them out of its per-mutant runs (-m "not demo").
-_DEMO_FIXTURES = frozenset({"demo_data", "sql_training_set", "champion"})
+_DEMO_FIXTURES = frozenset({"demo_data", "small_demo_data", "sql_training_set", "champion"})
+# The session fixtures worth building once: their tests share one xdist worker.
+_SHARED_FIXTURES = frozenset({"demo_data", "sql_training_set", "champion"})
 
 
 def pytest_collection_modifyitems(config, items):
@@ -75,8 +87,10 @@ def pytest_collection_modifyitems(config, items):
     # demo tests share the session's CRM and champion (built once), and every other file
     # keeps its module fixtures (a small trained model, a PostgreSQL cluster) on one worker.
     for item in items:
-        if _DEMO_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if _DEMO_FIXTURES & fixtures:
             item.add_marker(pytest.mark.demo)
+        if _SHARED_FIXTURES & fixtures:
             item.add_marker(pytest.mark.xdist_group("demo"))
         else:
             item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -641,6 +641,7 @@ def test_partitions_are_merged_drift_counts_add_up_and_the_second_model_is_named
         == [
             "calibration.json",
             "checksums.json",
+            "dataset_config.json",
             "drift_reference.json",
             "feature_spec.json",
             "model.txt",

@@ -318,11 +318,15 @@ def test_passive_signals_must_be_signal_types(tmp_path):
     text = (
         (TRAINING / "dataset.yaml")
         .read_text()
-        .replace("passive_events: [blog_view]", "passive_events: [blog_view]\n  passive_signals: [tech_install]")
+        .replace(
+            "passive_events: [blog_view]",
+            "passive_events: [blog_view]\n  passive_signals: [tech_install]",
+        )
     )
     path = tmp_path / "dataset.yaml"
     path.write_text(text)
     with pytest.raises(
-        ConfigError, match=r"passive_signals \['tech_install'\] are not in vocabularies.signal_types"
+        ConfigError,
+        match=r"passive_signals \['tech_install'\] are not in vocabularies.signal_types",
     ):
         load_dataset_config(path)

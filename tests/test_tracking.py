@@ -14,23 +14,34 @@ from leadml.tracking import ensure_store, load_scorer, promote
 
 
 def test_loading_by_alias_needs_no_pickle_and_matches_in_process(
-    champion, sql_training_set, tracking_uri, monkeypatch
+    champion, demo_data, sql_config, tracking_uri, monkeypatch
 ):
+    from leadml.data.io import read_raw_tables
+    from leadml.data.schema import coerce_tables
+    from leadml.pointintime.trainingset import build_scoring_set
+    from leadml.serving.raw_leads import lead_records
+
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
     ensure_store(tracking_uri)
     served = mlflow.pyfunc.load_model("models:/leadml-sql@champion")
-    X, _ = sql_training_set.part("test")
-    rows = X.head(300)
-    # REST clients send strings for categoricals: the served model gets plain values
-    payload = rows.astype(
-        {c: object for c in rows.columns if isinstance(rows[c].dtype, pd.CategoricalDtype)}
-    )
-    remote = served.predict(payload)
     scorer, meta = load_scorer("models:/leadml-sql@champion", uri=tracking_uri)
-    local = scorer.score_frame(rows).reset_index(drop=True)
     assert meta["version"] == champion["mlflow"]["version"]
+    open_leads = build_scoring_set(
+        sql_config, demo_data, as_of=pd.Timestamp("2026-01-01"), spec=scorer.spec
+    ).frame
+    # raw leads, as a REST client sends them: every lead of the accounts of 100 open ones
+    tables = coerce_tables(read_raw_tables(demo_data, sql_config.dataset), sql_config.dataset)
+    accounts = tables.leads.loc[
+        tables.leads["lead_id"].isin(open_leads["lead_id"].head(100)), "account_id"
+    ]
+    ids = tables.leads.loc[tables.leads["account_id"].isin(accounts), "lead_id"]
+    rows = pd.DataFrame(lead_records(tables, ids, sql_config.dataset))
+    remote = served.predict(rows, params={"as_of": "2026-01-01"})
+    remote = remote[remote["reject_reason"].isna()].set_index("lead_id")
+    local = scorer.score_frame(open_leads).set_index(open_leads["lead_id"]).loc[remote.index]
+    assert len(remote) >= 100
     np.testing.assert_allclose(remote["probability"], local["probability"], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(remote["points"], local["points"], atol=1e-9)
+    np.testing.assert_allclose(remote["points"], local["points"], rtol=0, atol=1e-12)
     assert remote["reasons"].tolist() == local["reasons"].tolist()
     assert set(remote.columns) >= {
         "probability",

@@ -34,6 +34,9 @@ __all__ = [
     "resolve_version",
     "log_backtest_run",
     "log_scoring_run",
+    "log_servable_model",
+    "pinned_requirements",
+    "serving_signature",
     "log_training_run",
     "promote",
     "resolve_tracking_uri",
@@ -205,7 +208,36 @@ class RegisteredModel:
     model_uri: str
 
 
-def _signature(spec: Any):
+_SCORE_COLUMNS = (
+    ("double", "probability"),
+    ("double", "points"),
+    ("string", "tier"),
+    ("boolean", "mql"),
+    ("double", "base_points"),
+    ("double", "score_fit"),
+    ("double", "score_persona"),
+    ("double", "score_behaviour"),
+    ("double", "score_intent"),
+    ("string", "reasons"),
+    ("double", "other_points"),
+)
+# The contract's column kinds as a JSON client sends them (timestamps as ISO 8601 text).
+_MLFLOW_TYPES = {"timestamp": "string", "number": "double", "category": "string", "text": "string"}
+# The installed versions the served model is pinned to (`leadml==` too).
+PINNED_PACKAGES = (
+    "lightgbm",
+    "pandas",
+    "numpy",
+    "shap",
+    "scikit-learn",
+    "scipy",
+    "numba",
+    "mlflow",
+)
+
+
+def _feature_signature(spec: Any):
+    """Models saved without their dataset config: feature rows in (every feature optional)."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
@@ -220,22 +252,123 @@ def _signature(spec: Any):
             for column in spec.columns
         ]
     )
+    outputs = Schema([ColSpec(kind, name) for kind, name in _SCORE_COLUMNS])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def serving_signature(scorer: Any, *, id_type: str = "long"):
+    """The served model's signature: raw leads in (required columns marked), scores out.
+
+    Event mode: one row per lead, the lead's and its account's fields named as
+    the export names them (``lead_id``, ``account_id``, ``created_at`` required)
+    and the lists ``events``, ``intent`` and ``outcomes``; flat mode: the flat
+    export's feature columns (all required) and its id column (optional: rows
+    without it are answered by position).
+    Params: ``as_of`` (ISO date, the time the leads are looked at) and
+    ``top_reasons``. ``id_type`` is ``"long"`` or ``"string"``, as the lead ids are.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+    from mlflow.types.schema import AnyType, Array
+
+    from leadml.config import FlatDataset
+    from leadml.data.schema import CONTRACT
+
+    dataset = scorer.dataset
+    if dataset is None:
+        return _feature_signature(scorer.spec)
+
+    def kind(column: Any) -> str:
+        return id_type if column.kind == "id" else _MLFLOW_TYPES[column.kind]
+
+    if isinstance(dataset, FlatDataset):
+        # without its id a row is answered by its position
+        columns = [ColSpec(id_type, dataset.id, required=False)] if dataset.id else []
+        columns += [
+            ColSpec("double", name) for name in dataset.numeric if name not in dataset.exclude
+        ]
+        columns += [
+            ColSpec("string", name) for name in dataset.categorical if name not in dataset.exclude
+        ]
+        lead_id = ColSpec(id_type if dataset.id else "long", "lead_id")
+    else:
+        tables = dataset.tables
+        columns = [
+            ColSpec(kind(c), tables["leads"].source_column(c.name), required=c.required)
+            for c in CONTRACT["leads"]
+        ]
+        columns += [
+            ColSpec(kind(c), tables["accounts"].source_column(c.name), required=False)
+            for c in CONTRACT["accounts"]
+            if c.name != "account_id"
+        ]
+        # Lists of objects (events: ts, event_type; intent: ts, signal_type, strength;
+        # outcomes: stage, ts), checked by leadml's contract: MLflow's own check of every
+        # object's properties costs ~50 ms of CPU for a lead with 140 events.
+        columns += [
+            ColSpec(Array(AnyType()), table, required=False)
+            for table in ("events", "intent", "outcomes")
+        ]
+        lead_id = ColSpec(id_type, "lead_id")
     outputs = Schema(
         [
-            ColSpec("double", "probability"),
-            ColSpec("double", "points"),
-            ColSpec("string", "tier"),
-            ColSpec("boolean", "mql"),
-            ColSpec("double", "base_points"),
-            ColSpec("double", "score_fit"),
-            ColSpec("double", "score_persona"),
-            ColSpec("double", "score_behaviour"),
-            ColSpec("double", "score_intent"),
-            ColSpec("string", "reasons"),
-            ColSpec("double", "other_points"),
+            lead_id,
+            ColSpec("string", "as_of", required=False),
+            *(ColSpec(kind, name, required=False) for kind, name in _SCORE_COLUMNS),
+            ColSpec("boolean", "dormant", required=False),
+            ColSpec("string", "model_name"),
+            ColSpec("string", "reject_reason", required=False),
         ]
     )
-    return ModelSignature(inputs=inputs, outputs=outputs)
+    params = ParamSchema(
+        [ParamSpec("as_of", "string", None), ParamSpec("top_reasons", "long", None)]
+    )
+    return ModelSignature(inputs=Schema(columns), outputs=outputs, params=params)
+
+
+def pinned_requirements() -> list[str]:
+    """``leadml==<version>`` and the installed versions of what scoring imports."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = [f"leadml=={_leadml_version()}"]
+    for package in PINNED_PACKAGES:
+        try:
+            pins.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return pins
+
+
+def log_servable_model(
+    scorer: Any,
+    *,
+    input_example: Any,
+    registered_model_name: str | None = None,
+    id_type: str = "long",
+) -> Any:
+    """Log ``scorer`` into the active run as the servable pyfunc model (data only) and
+    return MLflow's ``ModelInfo``.
+
+    The artifact holds the scorer's files (:meth:`LeadScorer.save`, checksummed) under
+    ``data/``; ``loader_module`` names :mod:`leadml.serving.pyfunc`, imported from the
+    installed leadml. ``input_example`` is ``(lead rows, {"as_of": ...})`` for a raw-lead
+    model, or feature rows.
+    """
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # data only: MLflow imports the loader from the installed leadml (no code in the store)
+        data_path = Path(tmp) / DATA_FOLDER
+        scorer.save(data_path)
+        return mlflow.pyfunc.log_model(
+            name="model",
+            loader_module="leadml.serving.pyfunc",
+            data_path=str(data_path),
+            signature=serving_signature(scorer, id_type=id_type),
+            input_example=input_example,
+            registered_model_name=registered_model_name,
+            pip_requirements=pinned_requirements(),
+        )
 
 
 def _flat_params(prefix: str, values: Any) -> dict[str, str]:
@@ -384,8 +517,9 @@ def log_training_run(
     report: Mapping[str, Any],
     fingerprint: Mapping[str, Any],
     artifacts: list[tuple[str, Path]],
-    input_example: pd.DataFrame,
+    input_example: Any,
     training_frame: pd.DataFrame | None = None,
+    id_type: str = "long",
     settings: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     uri: str | None = None,
@@ -405,10 +539,7 @@ def log_training_run(
     experiment_id = _experiment(TRAINING_EXPERIMENT)
     name = scorer.name
     data_end = (report.get("sizes") or {}).get("data_end")
-    with (
-        mlflow.start_run(experiment_id=experiment_id, run_name=run_name(config, data_end)) as run,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name(config, data_end)) as run:
         mlflow.set_tags(
             {
                 "leadml.target": scorer.target,
@@ -434,17 +565,8 @@ def log_training_run(
         mlflow.log_dict(dict(report), "metrics.json")
         for folder, path in artifacts:
             mlflow.log_artifact(str(path), artifact_path=folder or None)
-        # data only: MLflow imports the loader from the installed leadml (no code in the store)
-        data_path = Path(tmp) / DATA_FOLDER
-        scorer.save(data_path)
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            loader_module="leadml.serving.pyfunc",
-            data_path=str(data_path),
-            signature=_signature(scorer.spec),
-            input_example=input_example,
-            registered_model_name=name,
-            pip_requirements=["leadml"],
+        info = log_servable_model(
+            scorer, input_example=input_example, registered_model_name=name, id_type=id_type
         )
         run_id = run.info.run_id
     version = str(info.registered_model_version)

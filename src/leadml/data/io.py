@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -55,6 +55,22 @@ class Tables:
     def replace(self, **frames: pd.DataFrame) -> Tables:
         """A copy with some tables swapped."""
         return Tables(**{**dict(self.items()), **frames})
+
+    def without_leads(self, lead_ids: Iterable[Any]) -> Tables:
+        """A copy without these leads and their events and outcomes (accounts and intent kept)."""
+        bad = set(lead_ids)
+        if not bad:
+            return self
+        return self.replace(
+            **{
+                name: frame[~frame["lead_id"].isin(bad)].reset_index(drop=True)
+                for name, frame in (
+                    ("leads", self.leads),
+                    ("events", self.events),
+                    ("outcomes", self.outcomes),
+                )
+            }
+        )
 
 
 def find_table_file(data_dir: Path, stem: str) -> Path:

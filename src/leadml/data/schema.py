@@ -66,6 +66,7 @@ __all__ = [
     "Issue",
     "TableChecks",
     "ValidationReport",
+    "check_tables",
     "coerce_tables",
     "load_tables",
     "validate_flat",
@@ -856,7 +857,18 @@ def load_tables(
         tables, report = load_tables("demo/data", dataset, as_of=as_of)
         report.raise_for_errors()
     """
-    inspection = _Inspection(read_raw_tables(data_dir, dataset), dataset, **checks)
+    return check_tables(read_raw_tables(data_dir, dataset), dataset, **checks)
+
+
+def check_tables(
+    raw: Tables, dataset: EventDataset, **checks: Unpack[TableChecks]
+) -> tuple[Tables, ValidationReport]:
+    """:func:`load_tables` for tables already in memory (contract column names, value rules
+    applied: :func:`leadml.data.io.contract_columns`): the typed tables and the report.
+
+    The served model checks a posted lead with it, as the batch job checks its files.
+    """
+    inspection = _Inspection(raw, dataset, **checks)
     report = inspection.report()
     return inspection.typed(), report
 

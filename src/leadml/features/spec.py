@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -47,6 +48,12 @@ class FeatureColumn:
     def column(self) -> str:
         """The input column as the user wrote it."""
         return self.source or self.name
+
+    @cached_property
+    def category_dtype(self) -> pd.CategoricalDtype:
+        """The training categories as a pandas dtype, built once (pandas checks them each time
+        one is built: a served lead paid it for every categorical feature)."""
+        return pd.CategoricalDtype(list(self.categories or ()))
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -233,7 +240,7 @@ class FeatureSpec:
             if column.kind != "categorical":
                 continue
             values = frame[column.name]
-            dtype = pd.CategoricalDtype(list(column.categories or ()))
+            dtype = column.category_dtype
             text = _as_text(values)
             if isinstance(text.dtype, pd.CategoricalDtype):
                 source = np.asarray(text.cat.codes)

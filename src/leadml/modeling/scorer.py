@@ -19,12 +19,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from leadml.config import TierSpec
+from leadml.config import EventDataset, FlatDataset, TierSpec
 from leadml.explain.explanation import Explanation, explain_rows, format_reasons
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale
 from leadml.modeling.drift import DriftProfile
 from leadml.trees.fastpredict import raw_scores
+from leadml.trees.fastshap import freeze_booster
 from leadml.vocabulary import FAMILIES
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "LeadScorer",
     "ModelArtifactError",
     "ModelNotFoundError",
+    "OPTIONAL_ARTIFACTS",
     "assign_tiers",
     "dormant_leads",
     "verify_artifacts",
@@ -44,7 +46,11 @@ ARTIFACT_FILES = {
     "calibration": "calibration.json",
     "catalogue": "reason_catalogue.json",
     "reference": "drift_reference.json",
+    "dataset": "dataset_config.json",
 }
+# Files a model saved by an older leadml may lack: no drift reference, no dataset config
+# (such a model scores feature rows only, not raw leads).
+OPTIONAL_ARTIFACTS = frozenset({"reference", "dataset"})
 # The SHA-256 of every artifact file, written last by `LeadScorer.save`, checked on load.
 CHECKSUMS_FILE = "checksums.json"
 
@@ -134,7 +140,7 @@ def verify_artifacts(folder: str | Path, *, required: bool = False) -> bool:
             f"{listing}: unreadable ({str(exc)[:80]}); retrain or re-register the model"
         ) from exc
     for role, name in ARTIFACT_FILES.items():
-        if role != "reference" and name not in expected:
+        if role not in OPTIONAL_ARTIFACTS and name not in expected:
             raise ModelArtifactError(f"{listing}: lists no checksum for {name}; retrain the model")
     for name, digest in expected.items():
         path = folder / Path(name).name
@@ -159,6 +165,13 @@ def _read_json(path: Path) -> Any:
         ) from exc
 
 
+def _dataset_config(data: Any) -> EventDataset | FlatDataset:
+    """The dataset config saved beside a model, parsed by its ``mode`` key."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object, got {type(data).__name__}")
+    return (FlatDataset if data.get("mode") == "flat" else EventDataset).model_validate(data)
+
+
 def _read_booster(path: Path) -> lgb.Booster:
     """The LightGBM model, refused before LightGBM sees text it would abort on."""
     try:
@@ -175,7 +188,8 @@ def _read_booster(path: Path) -> lgb.Booster:
             "artifact or retrain"
         )
     try:
-        return lgb.Booster(model_str=text)
+        # a LeadScorer's booster never changes: its text keys the fast kernels' cache
+        return freeze_booster(lgb.Booster(model_str=text), text)
     except lgb.basic.LightGBMError as exc:
         raise ModelArtifactError(f"{path}: LightGBM cannot read it ({str(exc)[:80]})") from exc
 
@@ -212,6 +226,10 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         The registered model name, the target and its window, for records.
     reference : DriftProfile or None
         The population drift is measured against.
+    dataset : EventDataset, FlatDataset or None
+        The dataset config the features were built with (column mapping,
+        vocabularies, ICP, windows): what the served model needs to build the
+        features of a raw lead. None for models saved before leadml kept it.
 
     Examples
     --------
@@ -230,6 +248,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     target: str = "sql"
     horizon_days: int = 90
     reference: DriftProfile | None = None
+    dataset: EventDataset | FlatDataset | None = None
 
     # --- scikit-learn's contract --------------------------------------------
     def __repr__(self) -> str:
@@ -337,9 +356,13 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         *,
         chunk_size: int = 100_000,
         keep_feature_points: bool = False,
+        matrix: pd.DataFrame | None = None,
     ) -> Explanation:
-        """Probabilities and points of every row, by group and family (and feature, when kept)."""
-        X, _ = self.model_matrix(features)
+        """Probabilities and points of every row, by group and family (and feature, when kept).
+
+        ``matrix``: the rows' model matrix when the caller already built it (``model_matrix``).
+        """
+        X = self.model_matrix(features)[0] if matrix is None else matrix
         return explain_rows(
             self.booster,
             X,
@@ -357,13 +380,15 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         top_reasons: int | None = None,
         chunk_size: int = 100_000,
         tiers: TierSpec | None = None,
+        matrix: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """One row per input row: probability, points, tier, mql, sub-scores, reasons.
 
-        Columns may be named as the user wrote them or by their internal names.
+        Columns may be named as the user wrote them or by their internal names; ``matrix``
+        is their model matrix when the caller already built it.
         """
         features = self.spec.with_internal_names(features)
-        explanation = self.explain(features, chunk_size=chunk_size)
+        explanation = self.explain(features, chunk_size=chunk_size, matrix=matrix)
         tiers = tiers or self.tiers
         k = self.top_reasons if top_reasons is None else top_reasons
         reasons, other = format_reasons(explanation, features, self.catalogue, k=k)
@@ -385,7 +410,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     # --- persistence (no pickle) -------------------------------------------
     def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write the four artifacts; returns their paths by role."""
+        """Write the artifacts (``ARTIFACT_FILES``) and their checksums; returns their paths by role."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {role: folder / name for role, name in ARTIFACT_FILES.items()}
@@ -410,6 +435,12 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             del paths["reference"]
         else:
             paths["reference"].write_text(json.dumps(self.reference.to_dict()))
+        if self.dataset is None:
+            del paths["dataset"]
+        else:
+            paths["dataset"].write_text(
+                json.dumps(self.dataset.model_dump(mode="json"), indent=2, sort_keys=True)
+            )
         (folder / CHECKSUMS_FILE).write_text(
             json.dumps({p.name: _sha256(p) for p in paths.values()}, indent=2, sort_keys=True)
         )
@@ -422,12 +453,14 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
         if folder is not None:
             paths = {role: Path(folder) / name for role, name in ARTIFACT_FILES.items()} | paths
-        if "reference" in paths and not Path(paths["reference"]).is_file():
-            del paths["reference"]
+        for role in OPTIONAL_ARTIFACTS:
+            if role in paths and not Path(paths[role]).is_file():
+                del paths[role]
         missing = [
             f"{role} ({ARTIFACT_FILES[role]})"
             for role in ARTIFACT_FILES
-            if role != "reference" and (role not in paths or not Path(paths[role]).is_file())
+            if role not in OPTIONAL_ARTIFACTS
+            and (role not in paths or not Path(paths[role]).is_file())
         ]
         if missing:
             where = f" in {folder}" if folder is not None else ""
@@ -454,6 +487,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
                     DriftProfile.from_dict(_read_json(paths["reference"]))
                     if "reference" in paths
                     else None
+                ),
+                dataset=(
+                    _dataset_config(_read_json(paths["dataset"])) if "dataset" in paths else None
                 ),
             )
         except ModelArtifactError:

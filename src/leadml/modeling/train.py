@@ -384,6 +384,7 @@ def _scorer(
             calibration,
             seed=config.seed,
         ),
+        dataset=config.dataset,
     )
 
 

@@ -268,6 +268,34 @@ def _input_example(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+def _id_type(training_set: Any) -> str:
+    """The served signature's type of lead ids: ``long`` for integer ids, else ``string``."""
+    return "long" if training_set.frame["lead_id"].dtype.kind in "iu" else "string"
+
+
+def _served_example(X: pd.DataFrame, scorer: Any, training_set: Any) -> Any:
+    """The registered model's input example: a made-up raw lead of typical values and the
+    params to score it at the end of the data (feature rows for a scorer without its
+    dataset config)."""
+    typical = _input_example(X).rename(columns=scorer.spec.display_names)
+    if scorer.dataset is None:
+        return typical
+    from leadml.serving.raw_leads import example_lead
+
+    end = training_set.summary.get("data_end")
+    try:
+        as_of = pd.Timestamp(end) if isinstance(end, str) else None
+    except ValueError:
+        as_of = None
+    rows, params = example_lead(
+        typical.iloc[0].to_dict(),
+        scorer.dataset,
+        as_of=as_of if as_of is not None else pd.Timestamp("2000-01-01"),
+        lead_id=1 if _id_type(training_set) == "long" else "1",
+    )
+    return (rows, params if as_of is not None else {})
+
+
 def _evaluation_summary(result: TrainResult) -> dict[str, Any]:
     """How the evaluation model was fitted (JSON-ready)."""
     out: dict[str, Any] = {
@@ -354,7 +382,7 @@ class TrainedModel:
     feature_importance: pd.DataFrame = field(repr=False)
     learned_grid: Any = field(repr=False)
     params: dict[str, Any] = field(repr=False, default_factory=dict)
-    input_example: pd.DataFrame | None = field(repr=False, default=None)
+    input_example: Any = field(repr=False, default=None)
     evaluation_scorer: LeadScorer | None = field(repr=False, default=None)
     refit: Any = field(repr=False, default=None)
     settings: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -527,7 +555,7 @@ def fit_and_evaluate(
         evaluation_scorer=result.scorer,
         refit=refit,
         settings=_training_settings(config, result, refit),
-        input_example=_input_example(X_sample).rename(columns=scorer.spec.display_names),
+        input_example=_served_example(X_sample, scorer, training_set),
     )
 
 
@@ -608,6 +636,7 @@ def log_trained_model(
             ),
             artifacts=run_artifacts,
             input_example=trained.input_example,
+            id_type=_id_type(trained.training_set),
             training_frame=trained.training_set.frame,
             tags=run_tags,
             uri=tracking_uri,

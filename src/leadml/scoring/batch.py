@@ -60,14 +60,7 @@ def _load_event_inputs(data: str | Path, config: RunConfig, as_of: pd.Timestamp)
         _eprint(f"warning: {issue.message}")
     rejects = report.rejected_leads()
     _stop_on_whole_table_failures(report, n_leads=int(report.row_counts.get("leads", 0)))
-    bad = set(rejects["lead_id"].tolist())
-    if bad:
-        keep = ~tables.leads["lead_id"].isin(bad)
-        tables = tables.replace(
-            leads=tables.leads[keep].reset_index(drop=True),
-            events=tables.events[~tables.events["lead_id"].isin(bad)].reset_index(drop=True),
-            outcomes=tables.outcomes[~tables.outcomes["lead_id"].isin(bad)].reset_index(drop=True),
-        )
+    tables = tables.without_leads(rejects["lead_id"].tolist())
     open_ids = scoring_snapshots(
         tables.leads, tables.outcomes, as_of=as_of, closed_stages=config.dataset.closed_stages
     )["lead_id"]

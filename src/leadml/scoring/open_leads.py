@@ -23,6 +23,7 @@ from leadml.config import RunConfig, TierSpec
 from leadml.data.io import write_frame_atomic
 from leadml.modeling.drift import DRIFT_WARNING
 from leadml.modeling.scorer import LeadScorer, assign_tiers, dormant_leads
+from leadml.pointintime.sets import utc_naive
 
 __all__ = [
     "DERIVED_CATEGORIES",
@@ -44,17 +45,22 @@ def _no_rejects(lead_ids: pd.Series) -> pd.DataFrame:
 
 
 def reject_unseen_categories(
-    features: pd.DataFrame, scorer: LeadScorer, *, tolerance: int
+    features: pd.DataFrame,
+    scorer: LeadScorer,
+    *,
+    tolerance: int,
+    matrix: tuple[pd.DataFrame, dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Split rows with more than ``tolerance`` values unseen at training from the rest.
 
     Unseen means present in the input but outside the categories the feature
     spec fixed at training (the same test ``spec.apply`` uses). Rows within the
     tolerance keep going: their unseen values score as missing and are counted
-    in the manifest.
+    in the manifest. ``matrix`` is ``scorer.model_matrix(features)`` when the
+    caller already built it.
     """
     features = scorer.spec.with_internal_names(features)
-    X, unseen = scorer.model_matrix(features)
+    X, unseen = scorer.model_matrix(features) if matrix is None else matrix
     shown = scorer.spec.display_names
     categorical = [c for c in scorer.spec.categorical if c in features.columns]
     if not categorical:
@@ -102,13 +108,21 @@ def score_features(
     chunk_size: int = 100_000,
     tiers: TierSpec | None = None,
     progress: Callable[[int], None] | None = None,
+    matrix: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Score feature rows (``lead_id`` + model features) in chunks; tiers over the whole batch."""
+    """Score feature rows (``lead_id`` + model features) in chunks; tiers over the whole batch.
+
+    ``matrix``: the rows' model matrix (same rows, same order) when already built.
+    """
     parts = []
     for start in range(0, len(features), chunk_size):
         chunk = features.iloc[start : start + chunk_size]
         scored = scorer.score_frame(
-            chunk, top_reasons=top_reasons, chunk_size=chunk_size, tiers=tiers
+            chunk,
+            top_reasons=top_reasons,
+            chunk_size=chunk_size,
+            tiers=tiers,
+            matrix=None if matrix is None else matrix.iloc[start : start + chunk_size],
         )
         if also is not None:
             scored["probability_won"] = also.probability(chunk)
@@ -215,18 +229,25 @@ def score_open_leads(
     chunk_size: int = 100_000,
     tolerance: int = 1,
     progress: Callable[[int], None] | None = None,
+    tiers: TierSpec | None = None,
+    drift: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, np.ndarray]]:
     """Features for every open lead as of ``as_of``, then scores and reasons.
 
     The per-partition unit of work: the single-process job calls it once, the
-    Dask job once per partition. Returns scores, rejects, unseen-category
+    Dask job once per partition, the served model once per request (with its own
+    ``tiers`` and no ``drift`` counts). Returns scores, rejects, unseen-category
     details and drift bin counts (which add up across partitions).
     """
-    from leadml.pointintime.trainingset import build_scoring_set
+    from leadml.pointintime.dataset import dataset_for
 
-    scoring_set = build_scoring_set(config, None, as_of=as_of, spec=scorer.spec, tables=tables)
-    features = scoring_set.frame
-    kept, rejects, unseen = reject_unseen_categories(features, scorer, tolerance=tolerance)
+    # the features only: the model matrix is built once, by reject_unseen_categories
+    features, _ = dataset_for(config).scoring_rows(tables, as_of=utc_naive(as_of))
+    matrix = scorer.model_matrix(features)
+    kept, rejects, unseen = reject_unseen_categories(
+        features, scorer, tolerance=tolerance, matrix=matrix
+    )
+    kept_matrix = matrix[0].loc[kept.index]
     scores = score_features(
         kept,
         scorer,
@@ -236,13 +257,14 @@ def score_open_leads(
         also_meta=also_meta,
         top_reasons=top_reasons,
         chunk_size=chunk_size,
+        tiers=tiers,
         progress=progress,
+        matrix=kept_matrix,
     )
     counts: dict[str, np.ndarray] = {}
-    if scorer.reference is not None and len(kept):
-        X, _ = scorer.model_matrix(kept)
+    if drift and scorer.reference is not None and len(kept):
         probability = (
             scores.set_index("lead_id").loc[kept["lead_id"].to_numpy(), "probability"].to_numpy()
         )
-        counts = scorer.reference.counts(X, probability)
+        counts = scorer.reference.counts(kept_matrix, probability)
     return scores, rejects, unseen, counts

@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from leadml.config import EventDataset
 from leadml.modeling.scorer import LeadScorer, verify_artifacts
+from leadml.serving.raw_leads import RawLeadScorer
 
 __all__ = ["LeadScorerModel", "load_artifact_folder"]
 
@@ -28,33 +30,59 @@ def load_artifact_folder(folder: str | Path) -> LeadScorer:
 
 
 class LeadScorerModel:
-    """Feature rows in; probability, points, tier, sub-scores and top reasons out.
+    """Raw leads (or feature rows) in; probability, points, tier, sub-scores and reasons out.
 
-    What ``mlflow.pyfunc.load_model`` wraps: ``predict(frame, params)`` is the REST
-    endpoint's answer. Rows the model cannot read get a 400 with one line, not a
-    Python stack trace.
+    What ``mlflow.pyfunc.load_model`` wraps: ``predict(model_input, params)`` is
+    the REST endpoint's answer. A model saved with its dataset config takes raw
+    leads (:mod:`leadml.serving.raw_leads`: lead rows with their events and
+    intent, or a mapping of tables; ``params.as_of`` dates them) and answers one
+    row per lead, ``reject_reason`` set for a lead it cannot score. Feature rows
+    (the only input of models saved before) are scored as they are. A request
+    that cannot be read gets a 400 with one line, not a Python stack trace.
     """
 
     def __init__(self, scorer: LeadScorer) -> None:
         self.scorer = scorer
+        self.raw = RawLeadScorer(scorer) if scorer.dataset is not None else None
 
-    def predict(
-        self, model_input: pd.DataFrame, params: dict[str, Any] | None = None
-    ) -> pd.DataFrame:
+    def _takes_raw(self, model_input: Any) -> bool:
+        """Raw leads: a mapping of tables, flat rows, or rows with the lead's ``created_at``."""
+        if isinstance(model_input, dict) or (self.raw is not None and self.raw.flat):
+            return True
+        dataset = self.scorer.dataset
+        created = (
+            dataset.tables["leads"].source_column("created_at")
+            if isinstance(dataset, EventDataset)
+            else "created_at"
+        )
+        columns = getattr(model_input, "columns", None)
+        if columns is None and isinstance(model_input, list) and model_input:
+            columns = model_input[0]
+        return columns is not None and (created in columns or "created_at" in columns)
+
+    def predict(self, model_input: Any, params: dict[str, Any] | None = None) -> pd.DataFrame:
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-        top = (params or {}).get("top_reasons")
+        params = params or {}
+        top = params.get("top_reasons")
         try:
             top_reasons = None if top is None else int(top)
             if top_reasons is not None and top_reasons < 0:
                 raise ValueError(f"params.top_reasons={top!r}: expected 0 or more")
+            if self._takes_raw(model_input):
+                # a model saved without its dataset config says so (RawLeadScorer raises)
+                raw = self.raw or RawLeadScorer(self.scorer)
+                return raw.score(
+                    model_input, as_of=params.get("as_of") or None, top_reasons=top_reasons
+                )
             if not isinstance(model_input, pd.DataFrame):
                 model_input = pd.DataFrame(model_input)
             scores = self.scorer.score_frame(model_input, top_reasons=top_reasons)
         except (ValueError, TypeError, KeyError) as exc:
+            message = " ".join(str(exc).split())
             raise MlflowException(
-                f"leadml cannot score these rows: {type(exc).__name__}: {str(exc)[:300]}",
+                f"leadml cannot score these rows: {type(exc).__name__}: {message[:400]}",
                 error_code=INVALID_PARAMETER_VALUE,
             ) from None
         return scores.reset_index(drop=True)

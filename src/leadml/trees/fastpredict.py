@@ -37,6 +37,7 @@ from leadml.trees._treeshap import (
     MISSING_ZERO,
     ParsedTree,
     category_goes_left,
+    one_thread_when,
 )
 from leadml.trees.fastshap import (
     _check_shape,
@@ -116,12 +117,13 @@ class FastTreePredictor:
         for start in range(0, n_rows, chunk_size):
             stop = min(start + chunk_size, n_rows)
             rows = X.iloc[start:stop] if isinstance(X, pd.DataFrame) else X[start:stop]
-            _predict(
-                _feature_major_matrix(rows, self.pandas_categorical), out[start:stop],
-                self.split_start, self.leaf_start, self.split_feature, self.threshold,
-                self.missing_type, self.default_left, self.cat_start, self.cat_len, self.keep,
-                self.leaf_value, self.cat_bits,
-            )  # fmt: skip
+            with one_thread_when(stop - start <= _BLOCK_ROWS):
+                _predict(
+                    _feature_major_matrix(rows, self.pandas_categorical), out[start:stop],
+                    self.split_start, self.leaf_start, self.split_feature, self.threshold,
+                    self.missing_type, self.default_left, self.cat_start, self.cat_len,
+                    self.keep, self.leaf_value, self.cat_bits,
+                )  # fmt: skip
         return out
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -41,7 +42,7 @@ from leadml.trees._treeshap import (
     feature_major,
 )
 
-__all__ = ["FastTreeExplainer", "built_for", "tree_contributions"]
+__all__ = ["FastTreeExplainer", "built_for", "freeze_booster", "tree_contributions"]
 
 T = TypeVar("T")
 
@@ -158,12 +159,27 @@ _BUILT_MAX = 4
 _BUILT_LOCK = threading.Lock()
 
 
+# The text of boosters read from a model file and never changed (a loaded LeadScorer's):
+# ``model_to_string`` costs ~9 ms of CPU per call on a 130-tree model, which a served lead
+# paid on every request.
+_FROZEN_TEXT: weakref.WeakKeyDictionary[lgb.Booster, str] = weakref.WeakKeyDictionary()
+
+
+def freeze_booster(booster: lgb.Booster, text: str) -> lgb.Booster:
+    """Remember ``text`` as ``booster``'s model text, which the caller promises never
+    changes (no more rounds, no ``set_leaf_output``): :func:`built_for` then skips
+    ``model_to_string``. Returns the booster."""
+    _FROZEN_TEXT[booster] = text
+    return booster
+
+
 def built_for(booster: lgb.Booster, build: Callable[[lgb.Booster], T]) -> T:
     """``build(booster)``, reused while the booster's model text is unchanged.
 
     ``build`` raising (an unsupported model) is not remembered.
     """
-    key = (build, booster.model_to_string())
+    text = _FROZEN_TEXT.get(booster)
+    key = (build, text if text is not None else booster.model_to_string())
     with _BUILT_LOCK:
         if key in _BUILT:
             _BUILT.move_to_end(key)
