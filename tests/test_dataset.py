@@ -126,3 +126,18 @@ def test_mlflow_params_log_each_modes_own_dataset_settings() -> None:
     assert "dataset.icp.employees_min" in sql and "dataset.label" not in sql
     assert bank["dataset.label"] == "y" and bank["dataset.exclude"].startswith("duration,")
     assert not any(k.startswith("dataset.icp") for k in bank)
+
+
+def test_the_lead_cards_of_a_flat_export_without_ids_name_rows_as_the_scores_do(tmp_path) -> None:
+    # the UCI bank export has no id column: its scores are keyed by row number, and so are
+    # the leads `leadml report` reads (it failed with "leads: missing columns ['lead_id']")
+    path = tmp_path / "export.csv"
+    _export(5).to_csv(path, index=False)
+    leads, accounts, events = dataset_for(_flat_config()).report_tables(path)
+    assert leads["lead_id"].tolist() == [0, 1, 2, 3, 4]
+    assert leads["visits"].tolist() == _export(5)["visits"].tolist()
+    assert accounts.empty and events.empty
+    with_ids = tmp_path / "with_ids.csv"
+    _export(3).assign(ref=["a", "b", "c"]).to_csv(with_ids, index=False)
+    leads, _, _ = dataset_for(_flat_config(id="ref")).report_tables(with_ids)
+    assert leads["lead_id"].tolist() == ["a", "b", "c"]

@@ -226,22 +226,16 @@ class EventDataset(_Frozen):
             raise ValueError(
                 f"closed_stages {bad} are not in vocabularies.stages {list(self.vocabularies.stages)}"
             )
-        passive = [
-            e for e in self.features.passive_events if e not in self.vocabularies.event_types
-        ]
-        if passive:
-            raise ValueError(
-                f"features.passive_events {passive} are not in vocabularies.event_types "
-                f"{list(self.vocabularies.event_types)}"
-            )
-        passive = [
-            s for s in self.features.passive_signals if s not in self.vocabularies.signal_types
-        ]
-        if passive:
-            raise ValueError(
-                f"features.passive_signals {passive} are not in vocabularies.signal_types "
-                f"{list(self.vocabularies.signal_types)}"
-            )
+        for field, vocabulary in (
+            ("passive_events", "event_types"),
+            ("passive_signals", "signal_types"),
+        ):
+            known = getattr(self.vocabularies, vocabulary)
+            unknown = [t for t in getattr(self.features, field) if t not in known]
+            if unknown:
+                raise ValueError(
+                    f"features.{field} {unknown} are not in vocabularies.{vocabulary} {list(known)}"
+                )
         return self
 
 

@@ -466,10 +466,13 @@ class FlatExport(Dataset):
         return [c for c in self.dataset.categorical if c in columns][:2]
 
     def report_tables(self, data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """The flat file as the leads (its id column as ``lead_id``); no accounts, no events."""
+        """The flat file as the leads (its id column as ``lead_id``, else the row number, as
+        the scores have it); no accounts, no events."""
         flat = read_flat(data, self.dataset)
         if self.dataset.id is not None:
             flat = flat.rename(columns={self.dataset.id: "lead_id"})
+        else:
+            flat.insert(0, "lead_id", np.arange(len(flat), dtype=np.int64))
         return flat, pd.DataFrame(), pd.DataFrame()
 
 
