@@ -70,6 +70,7 @@ def served(small_demo_data, tmp_path_factory):
     scorer = train_scorer(build_training_set(config, small_demo_data), config).scorer
     uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow_raw') / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)  # leadml sets both: an earlier test may have left another
     example = example_lead({"industry": "software"}, scorer.dataset, as_of=AS_OF)
     with mlflow.start_run():
         log_servable_model(scorer, input_example=example, registered_model_name=MODEL)
@@ -115,6 +116,7 @@ def test_lead_rows_through_the_pyfunc_score_as_leadml_score_does(served, small_d
     leads = _accounts_with_open_leads(batch, tables, 12)
     rows = pd.DataFrame(lead_records(tables, leads["lead_id"], config.dataset))
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)  # leadml sets both: an earlier test may have left another
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
     answer = model.predict(rows, params={"as_of": "2026-01-01"})
 
@@ -218,6 +220,7 @@ def test_the_signature_states_the_required_inputs_and_requirements_are_pinned(se
 
     _, _, uri, _ = served
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)  # leadml sets both: an earlier test may have left another
     info = mlflow.models.get_model_info(f"models:/{MODEL}/1")
     inputs = info.signature.inputs
     assert [c.name for c in inputs.inputs if c.required] == ["lead_id", "account_id", "created_at"]
