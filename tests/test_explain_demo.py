@@ -152,6 +152,10 @@ def test_explanation_fidelity_against_the_truth_is_reported(champion, tracking_u
     assert fidelity["sign_agreement_counts"]["shown"]["shown"] > 1000
     assert fidelity["sign_agreement_unfiltered"] < fidelity["sign_agreement"]
     assert set(fidelity["no_effect_mean_abs_points"]) >= {"country", "industry", "blog_view"}
-    metrics = MlflowClient(tracking_uri).get_run(champion["mlflow"]["run_id"]).data.metrics
+    metrics = (
+        MlflowClient(tracking_uri, registry_uri=tracking_uri)
+        .get_run(champion["mlflow"]["run_id"])
+        .data.metrics
+    )
     assert metrics["fidelity_sign_agreement"] == pytest.approx(fidelity["sign_agreement"])
     assert metrics["fidelity_spearman_source"] == pytest.approx(fidelity["spearman"]["source"])

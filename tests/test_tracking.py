@@ -73,7 +73,7 @@ def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(
     decision = promote("leadml-sql", uri=tracking_uri, margins=sql_config.promotion)
     assert not decision.promoted
     assert "roc_auc" in decision.message() and "champion" in decision.message()
-    client = mlflow.MlflowClient(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri, registry_uri=tracking_uri)
     assert (
         str(client.get_model_version_by_alias("leadml-sql", "champion").version)
         == champion["mlflow"]["version"]
@@ -91,7 +91,7 @@ def test_the_gate_refuses_a_worse_challenger_and_says_which_metric(
 
 
 def test_the_run_logs_config_fingerprint_figures_and_model_card(champion, demo_data, tracking_uri):
-    client = mlflow.MlflowClient(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri, registry_uri=tracking_uri)
     run_id = champion["mlflow"]["run_id"]
     names = {a.path for a in client.list_artifacts(run_id)}
     assert {
@@ -154,7 +154,7 @@ def test_a_fresh_store_survives_parallel_first_contact(tmp_path):
         assert pool.map(_touch_store, [uri] * 4) == [True] * 4
     assert os.path.exists(tmp_path / "fresh.db")
     # one schema, one experiment: the four first contacts did not each create their own
-    client = mlflow.MlflowClient(uri)
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
     names = [e.name for e in client.search_experiments()]
     assert sorted(names) == ["Default", "parallel"]
     run = client.create_run(client.get_experiment_by_name("parallel").experiment_id)
@@ -165,7 +165,7 @@ def test_a_fresh_store_survives_parallel_first_contact(tmp_path):
 def test_the_run_records_name_settings_dataset_commit_and_intervals(
     champion, sql_config, tracking_uri
 ):
-    client = mlflow.MlflowClient(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri, registry_uri=tracking_uri)
     run = client.get_run(champion["mlflow"]["run_id"])
     data_end = champion["sizes"]["data_end"][:10]
     assert run.info.run_name == f"sql 90d · data to {data_end} · sql.yaml"
@@ -225,7 +225,7 @@ def test_a_retrain_on_the_same_data_is_refused_with_the_gates_numbers(
     from leadml.cli import app
     from leadml.modeling.training_run import run_training
 
-    client = mlflow.MlflowClient(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri, registry_uri=tracking_uri)
     champion_version = str(client.get_model_version_by_alias("leadml-sql", "champion").version)
     report = run_training(
         sql_config, demo_data, tracking_uri=tracking_uri, training_set=sql_training_set

@@ -112,7 +112,7 @@ def test_tune_writes_the_best_params_to_a_config_and_registers_a_challenger(tune
     assert (
         yaml.safe_load((folder / "sql.tuned.yaml").read_text())["model"]["num_boost_round"] == 2000
     )
-    client = mlflow.MlflowClient(uri)
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
     challenger = client.get_model_version_by_alias("leadml-sql", "challenger")
     assert str(challenger.version) == summary["challenger"]["version"]
     run = client.get_run(challenger.run_id)
@@ -123,7 +123,7 @@ def test_tune_writes_the_best_params_to_a_config_and_registers_a_challenger(tune
 
 def test_each_trial_is_a_nested_run_under_the_study(tuned):
     summary, uri, _ = tuned
-    client = mlflow.MlflowClient(uri)
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
     parent = client.get_run(summary["tuning_run_id"])
     assert parent.info.status == "FINISHED"
     assert parent.info.run_name.startswith("tune sql 90d · data to ")
