@@ -463,3 +463,316 @@ def test_conversion_tables_by_hand():
     assert segments["segment"].tolist() == ["b", "a", "missing"]
     assert segments["positives"].tolist() == [3, 0, 0]
     assert segments["share"].tolist() == pytest.approx([0.5, 1 / 3, 1 / 6])
+
+
+# --------------------------------------------------------------------------- whole reports by hand
+# Y_RANKED / P_RANKED, best first: positives at ranks 1, 2, 4 and 7 of 10, base rate 0.4.
+# Every figure below is worked out from that ranking, not from the code under test.
+_ERRORS = [0.05, 0.1, 0.8, 0.3, 0.6, 0.5, 0.6, 0.3, 0.2, 0.1]  # |p - y| per row
+
+
+def _same(actual, expected) -> None:
+    """Nested dicts/lists equal, floats to 1e-12 (numpy's float64 is a float), None kept apart."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), (actual, expected)
+        for key in expected:
+            _same(actual[key], expected[key])
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), (actual, expected)
+        for a, e in zip(actual, expected, strict=True):
+            _same(a, e)
+    elif isinstance(expected, float):
+        assert isinstance(actual, float) and actual == pytest.approx(expected, abs=1e-12), (
+            actual,
+            expected,
+        )
+    else:
+        assert type(actual) is type(expected) and actual == expected, (actual, expected)
+
+
+def test_evaluate_scores_whole_report_by_hand():
+    segment = ["a", "b"] * 5  # a: rows 0, 2, 4, 6, 8; b: rows 1, 3, 5, 7, 9
+    report = evaluate_scores(
+        Y_RANKED,
+        P_RANKED,
+        segments={"source": segment},
+        capacity=0.3,
+        tier_thresholds=(0.75, 0.35),
+        n_boot=0,
+        random_state=5,
+    )
+    log_likelihood = sum(
+        np.log(p) if y else np.log(1 - p) for y, p in zip(Y_RANKED, P_RANKED, strict=True)
+    )
+    positives_so_far = np.cumsum(Y_RANKED)
+    rows = np.arange(1, 11)
+    expected = {
+        "n": 10,
+        "positives": 4,
+        "base_rate": 0.4,
+        "roc_auc": 20 / 24,
+        "roc_auc_ci": [None, None],
+        # precision at each positive's rank: 1/1, 2/2, 3/4, 4/7
+        "pr_auc": (1 + 1 + 3 / 4 + 4 / 7) / 4,
+        "log_loss": float(-log_likelihood / 10),
+        "brier": sum(e * e for e in _ERRORS) / 10,
+        # ten one-row bins: ECE is the mean |p - y|
+        "ece": sum(_ERRORS) / 10,
+        "lift_top_decile": 2.5,
+        "lift_top_decile_ci": [None, None],
+        "capacity": 0.3,
+        "k": 3,
+        "precision_at_k": 2 / 3,
+        "recall_at_k": 0.5,
+        "lift_at_k": (2 / 3) / 0.4,
+        "reliability": [
+            {
+                "bin": b,
+                "n": 1,
+                "mean_predicted": p,
+                "observed_rate": float(y),
+                "prob_min": p,
+                "prob_max": p,
+            }
+            for b, (y, p) in enumerate(zip(Y_RANKED[::-1], P_RANKED[::-1], strict=True), 1)
+        ],
+        "gains": [
+            {
+                "decile": d,
+                "n": 1,
+                "positives": float(y),
+                "rate": float(y),
+                "cumulative_share_of_positives": float(positives_so_far[d - 1] / 4),
+                "lift": y / 0.4,
+                "cumulative_lift": float(positives_so_far[d - 1] / rows[d - 1] / 0.4),
+                "score_min": p,
+                "score_max": p,
+            }
+            for d, (y, p) in enumerate(zip(Y_RANKED, P_RANKED, strict=True), 1)
+        ],
+        "by_tier": [
+            # hot p >= 0.75: 0.95, 0.9, 0.8; warm p >= 0.35: 0.7 … 0.4; cold: 0.3, 0.2, 0.1
+            {"tier": "hot", "n": 3, "share": 0.3, "positives": 2, "rate": 2 / 3,
+             "mean_predicted": 2.65 / 3},
+            {"tier": "warm", "n": 4, "share": 0.4, "positives": 2, "rate": 0.5,
+             "mean_predicted": 0.55},
+            {"tier": "cold", "n": 3, "share": 0.3, "positives": 0, "rate": 0.0,
+             "mean_predicted": 0.2},
+        ],  # fmt: skip
+        "by_segment": {
+            "source": [
+                {"segment": "a", "n": 5, "share": 0.5, "positives": 2, "rate": 0.4,
+                 "mean_predicted": 2.95 / 5},
+                {"segment": "b", "n": 5, "share": 0.5, "positives": 2, "rate": 0.4,
+                 "mean_predicted": 0.5},
+            ]
+        },  # fmt: skip
+        "bootstrap": {"n_boot": 0, "n_valid": 0, "level": 0.95, "random_state": 5},
+    }
+    _same(report, expected)
+    # the same report from plain lists, a pandas Series and labels given per row instead
+    again = evaluate_scores(
+        pd.Series(Y_RANKED.tolist()), P_RANKED.tolist(), capacity=np.int64(3), n_boot=0
+    )
+    assert again["capacity"] == 3 and type(again["capacity"]) is int
+    assert again["by_tier"] == [] and again["by_segment"] == {}
+    assert again["bootstrap"]["random_state"] == 0
+    by_label = evaluate_scores(Y_RANKED, P_RANKED, tiers=["mql"] * 5 + ["sales"] * 5, n_boot=0)
+    _same(
+        by_label["by_tier"],
+        [
+            {"tier": "sales", "n": 5, "share": 0.5, "positives": 1, "rate": 0.2,
+             "mean_predicted": 1.5 / 5},
+            {"tier": "mql", "n": 5, "share": 0.5, "positives": 3, "rate": 0.6,
+             "mean_predicted": 3.95 / 5},
+        ],
+    )  # fmt: skip
+
+
+def test_evaluate_scores_tied_five_rows_gives_none_for_empty_deciles():
+    # 5 rows, ranks: 0.9 (neg), three tied at 0.5 (one positive), 0.1 (pos); base rate 0.4.
+    # Decile cut-offs floor(i * 5 / 10 + 0.5) = 0 1 1 2 2 3 3 4 4 5 5: every other decile is empty.
+    y = [0, 1, 0, 0, 1]
+    p = [0.9, 0.5, 0.5, 0.5, 0.1]
+    report = evaluate_scores(y, p, capacity=2, n_boot=0)
+    third = 1 / 3  # the tie group's rate: each of its rows counts a third of a positive
+    nan = None
+    _same(
+        [row["positives"] for row in report["gains"]],
+        [0.0, 0.0, third, 0.0, third, 0.0, third, 0.0, 1.0, 0.0],
+    )
+    _same(
+        [row["rate"] for row in report["gains"]],
+        [0.0, nan, third, nan, third, nan, third, nan, 1.0, nan],
+    )
+    _same(
+        [row["lift"] for row in report["gains"]],
+        [0.0, nan, third / 0.4, nan, third / 0.4, nan, third / 0.4, nan, 2.5, nan],
+    )
+    # positives expected in the top 1 … 5 rows: 0, 1/3, 2/3, 1, 2
+    _same(
+        [row["cumulative_lift"] for row in report["gains"]],
+        [0.0, 0.0, third / 2 / 0.4, third / 2 / 0.4, 2 * third / 3 / 0.4, 2 * third / 3 / 0.4,
+         0.25 / 0.4, 0.25 / 0.4, 1.0, 1.0],
+    )  # fmt: skip
+    _same(
+        [row["cumulative_share_of_positives"] for row in report["gains"]],
+        [0.0, 0.0, third / 2, third / 2, third, third, 0.5, 0.5, 1.0, 1.0],
+    )
+    _same(
+        [row["score_max"] for row in report["gains"]],
+        [0.9, nan, 0.5, nan, 0.5, nan, 0.5, nan, 0.1, nan],
+    )
+    _same(
+        [row["score_min"] for row in report["gains"]],
+        [0.9, nan, 0.5, nan, 0.5, nan, 0.5, nan, 0.1, nan],
+    )
+    _same([row["n"] for row in report["gains"]], [1, 0, 1, 0, 1, 0, 1, 0, 1, 0])
+    assert report["lift_top_decile"] == 0.0
+    # top 2: 0.9 (negative) and a third of the tie group's positive
+    _same(
+        {key: report[key] for key in ("k", "precision_at_k", "recall_at_k", "lift_at_k")},
+        {"k": 2, "precision_at_k": third / 2, "recall_at_k": third / 2,
+         "lift_at_k": third / 2 / 0.4},
+    )  # fmt: skip
+    # AUC over 2 x 3 pairs: the positive at 0.5 loses to 0.9 and ties the two negatives at 0.5
+    # (1/2 each); the positive at 0.1 loses to all three -> 1 / 6
+    assert report["roc_auc"] == pytest.approx(1 / 6)
+
+
+def test_reliability_bins_start_where_their_first_score_falls():
+    # ascending rows 0.1, 0.1, 0.4, 0.7, 0.7 in 2 bins of 2.5 rows: row i falls in bin
+    # floor(i * 2 / 5): rows 0-2 (0.1, 0.1, 0.4) in bin 1, rows 3-4 (the tied 0.7s) in bin 2
+    y = [1, 0, 0, 1, 1]
+    p = [0.7, 0.1, 0.4, 0.1, 0.7]
+    table = reliability_table(y, p, n_bins=2)
+    assert table["bin"].tolist() == [1, 2]
+    assert table["n"].dtype == np.int64 and table["n"].tolist() == [3, 2]
+    assert table["mean_predicted"].tolist() == pytest.approx([0.6 / 3, 0.7])
+    assert table["observed_rate"].tolist() == pytest.approx([1 / 3, 1.0])
+    assert table["prob_min"].tolist() == [0.1, 0.7]
+    assert table["prob_max"].tolist() == [0.4, 0.7]
+    # ECE = 3/5 |0.2 - 1/3| + 2/5 |0.7 - 1| = 0.08 + 0.12
+    assert expected_calibration_error(y, p, n_bins=2) == pytest.approx(0.2)
+    # one bin holds everything; the default is ten bins (five one-or-two-row bins here)
+    whole = reliability_table(y, p, n_bins=1)
+    assert whole[["n", "prob_min", "prob_max"]].to_dict("list") == {
+        "n": [5],
+        "prob_min": [0.1],
+        "prob_max": [0.7],
+    }
+    assert whole["mean_predicted"].tolist() == pytest.approx([2.0 / 5])
+    assert reliability_table(y, p)["n"].tolist() == [2, 1, 2]
+
+
+def test_ece_from_a_hand_made_reliability_table():
+    from leadml.modeling.evaluate import ece_from_reliability
+
+    # uneven bins, over- and under-confident: 1/4 * |0.2 - 0| + 3/4 * |0.5 - 1|
+    table = pd.DataFrame(
+        {"n": [1, 3], "mean_predicted": [0.2, 0.5], "observed_rate": [0.0, 1.0]}
+    )
+    assert ece_from_reliability(table) == pytest.approx(0.05 + 0.375)
+    flipped = pd.DataFrame(
+        {"n": [3, 1], "mean_predicted": [0.2, 0.5], "observed_rate": [0.0, 1.0]}
+    )
+    assert ece_from_reliability(flipped) == pytest.approx(0.15 + 0.125)
+    assert type(ece_from_reliability(table)) is float
+
+
+def test_conversion_rows_types_and_an_absent_tier():
+    # every row cold: hot and warm are listed empty, counts stay integers
+    table = conversion_by_tier([1, 0, 0], [0.3, 0.2, 0.1], thresholds=(0.9, 0.5))
+    assert table["tier"].tolist() == ["hot", "warm", "cold"]
+    assert table["n"].dtype == np.int64 and table["n"].tolist() == [0, 0, 3]
+    assert table["positives"].dtype == np.int64 and table["positives"].tolist() == [0, 0, 1]
+    assert table["share"].tolist() == [0.0, 0.0, 1.0]
+    assert table["rate"].iloc[2] == pytest.approx(1 / 3)
+    assert table["mean_predicted"].iloc[2] == pytest.approx(0.2)
+    assert table[["rate", "mean_predicted"]].iloc[:2].isna().all().all()
+    # thresholds hit exactly: p == hot is hot, p == warm is warm
+    edges = conversion_by_tier([1, 0, 1], [0.8, 0.4, 0.39], thresholds=(0.8, 0.4))
+    assert edges["n"].tolist() == [1, 1, 1]
+    assert edges["positives"].tolist() == [1, 0, 1]
+
+
+def test_bootstrap_wrapper_takes_the_percentiles_of_the_valid_draws():
+    """The kernel is checked against numpy elsewhere; here its inputs and the wrapper's quantiles.
+
+    Rows are grouped by hand (groups in descending score order) and the kernel is called with
+    the documented seeds: draw b is seeded by (random_state, b).
+    """
+    from leadml.modeling.evaluate import _bootstrap_auc_and_lift
+
+    # 8 rows, two tied pairs, 2 positives: about 1 draw in 10 holds no positive
+    y = np.array([1, 0, 0, 1, 0, 0, 0, 0])
+    p = np.array([0.9, 0.8, 0.8, 0.7, 0.6, 0.3, 0.3, 0.1])
+    group = np.array([0, 1, 1, 2, 3, 4, 4, 5])
+    k = 1  # floor(8 / 10 + 0.5)
+
+    def draws(n_boot: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+        seeds = np.random.SeedSequence(random_state).generate_state(n_boot).astype(np.int64)
+        aucs, lifts = _bootstrap_auc_and_lift(group, y.astype(np.float64), 6, k, seeds)
+        valid = ~np.isnan(aucs)
+        return aucs[valid], lifts[valid]
+
+    aucs, lifts = draws(40, 11)
+    assert 0 < aucs.size < 40  # the case is meant to have single-class draws
+    got = roc_auc_and_lift_intervals(y, p, n_boot=40, level=0.8, random_state=11)
+    assert got["n_boot"] == 40 and got["n_valid"] == aucs.size
+    assert got["level"] == 0.8 and type(got["level"]) is float
+    assert got["roc_auc_ci"] == pytest.approx(np.quantile(aucs, [0.1, 0.9]).tolist())
+    assert got["lift_top_decile_ci"] == pytest.approx(np.quantile(lifts, [0.1, 0.9]).tolist())
+    assert all(type(v) is float for v in got["roc_auc_ci"] + got["lift_top_decile_ci"])
+    # the defaults: 200 draws, 95 %, random_state 0
+    aucs, lifts = draws(200, 0)
+    default = roc_auc_and_lift_intervals(y, p)
+    assert default["n_boot"] == 200 and default["level"] == 0.95
+    assert default["n_valid"] == aucs.size
+    assert default["roc_auc_ci"] == pytest.approx(np.quantile(aucs, [0.025, 0.975]).tolist())
+    assert default["lift_top_decile_ci"] == pytest.approx(
+        np.quantile(lifts, [0.025, 0.975]).tolist()
+    )
+    # one draw: its own values; no draw: no interval
+    aucs, lifts = draws(1, 3)
+    one = roc_auc_and_lift_intervals(y, p, n_boot=1, random_state=3)
+    expected = [None, None] if aucs.size == 0 else [float(aucs[0])] * 2
+    assert one["roc_auc_ci"] == pytest.approx(expected)
+    none = roc_auc_and_lift_intervals(y, p, n_boot=0)
+    assert none == {
+        "roc_auc_ci": [None, None],
+        "lift_top_decile_ci": [None, None],
+        "n_boot": 0,
+        "n_valid": 0,
+        "level": 0.95,
+    }
+
+
+def test_compare_by_hand_from_plain_reports():
+    reports = {
+        "model": {"n": 10, "roc_auc": 0.8, "roc_auc_ci": [0.7, 0.9], "lift_top_decile": 2.5,
+                  "lift_top_decile_ci": [1.5, 3.5], "ece": None, "extra": "ignored"},
+        "rules": {"n": 10, "roc_auc": 0.6, "roc_auc_ci": None, "brier": 0.25},
+    }  # fmt: skip
+    table = compare(reports)
+    assert table.index.name == "metric"
+    assert table.columns.tolist() == ["model", "rules"]
+    assert table.index.tolist() == [
+        "n", "positives", "base_rate", "roc_auc", "roc_auc_ci_low", "roc_auc_ci_high", "pr_auc",
+        "log_loss", "brier", "ece", "lift_top_decile", "lift_top_decile_ci_low",
+        "lift_top_decile_ci_high", "precision_at_k", "recall_at_k", "lift_at_k",
+    ]  # fmt: skip
+    filled = {
+        "model": {"n": 10.0, "roc_auc": 0.8, "roc_auc_ci_low": 0.7, "roc_auc_ci_high": 0.9,
+                  "lift_top_decile": 2.5, "lift_top_decile_ci_low": 1.5,
+                  "lift_top_decile_ci_high": 3.5},
+        "rules": {"n": 10.0, "roc_auc": 0.6, "brier": 0.25},
+    }  # fmt: skip
+    for column, values in filled.items():
+        assert table[column].dropna().to_dict() == values, column
+        assert table[column].dtype == np.float64
+    # the reports passed in are left as they were
+    assert reports["model"].keys() == {
+        "n", "roc_auc", "roc_auc_ci", "lift_top_decile", "lift_top_decile_ci", "ece", "extra"
+    }
+    assert compare({}).shape == (16, 0)
