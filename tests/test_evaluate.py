@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -681,8 +682,11 @@ def test_ece_from_a_hand_made_reliability_table():
 
 
 def test_conversion_rows_types_and_an_absent_tier():
-    # every row cold: hot and warm are listed empty, counts stay integers
-    table = conversion_by_tier([1, 0, 0], [0.3, 0.2, 0.1], thresholds=(0.9, 0.5))
+    # every row cold: hot and warm are listed empty, counts stay integers, and the empty
+    # tiers' 0 / 0 rates warn of nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = conversion_by_tier([1, 0, 0], [0.3, 0.2, 0.1], thresholds=(0.9, 0.5))
     assert table["tier"].tolist() == ["hot", "warm", "cold"]
     assert table["n"].dtype == np.int64 and table["n"].tolist() == [0, 0, 3]
     assert table["positives"].dtype == np.int64 and table["positives"].tolist() == [0, 0, 1]
@@ -776,3 +780,38 @@ def test_compare_by_hand_from_plain_reports():
         "n", "roc_auc", "roc_auc_ci", "lift_top_decile", "lift_top_decile_ci", "ece", "extra"
     }
     assert compare({}).shape == (16, 0)
+
+
+def test_tier_thresholds_bounds_are_inclusive():
+    y, p = [1, 0, 1, 0], [1.0, 0.5, 0.2, 0.0]
+    # warm may be 0, warm may equal hot, hot may be 1
+    assert conversion_by_tier(y, p, thresholds=(0.5, 0.0))["n"].tolist() == [2, 2, 0]
+    assert conversion_by_tier(y, p, thresholds=(0.5, 0.5))["n"].tolist() == [2, 0, 2]
+    assert conversion_by_tier(y, p, thresholds=(1.0, 0.2))["n"].tolist() == [1, 2, 1]
+    assert _refusal(conversion_by_tier, y, p, thresholds=(1.5, 0.2)) == (
+        "tier thresholds must satisfy 0 <= warm <= hot <= 1; got hot=1.5, warm=0.2"
+    )
+    assert _refusal(conversion_by_tier, y, p, thresholds=(0.5, -0.1)) == (
+        "tier thresholds must satisfy 0 <= warm <= hot <= 1; got hot=0.5, warm=-0.1"
+    )
+
+
+def test_segment_refusals_name_the_default_column():
+    assert _refusal(conversion_by_segment, Y_RANKED, P_RANKED, ["a"]) == (
+        "segment 'segment' has 1 values but y_true has 10; expected one per row"
+    )
+    assert _refusal(conversion_by_tier, Y_RANKED, P_RANKED, tiers=["mql"] * 3) == (
+        "segment 'tiers' has 3 values but y_true has 10; expected one per row"
+    )
+
+
+def test_ece_uses_ten_equal_count_bins_by_default():
+    # 20 rows, best first: positives at ranks 1, 2, 3 and 11; ten bins of two rows each,
+    # taken from the ascending end: bin share 1/10, |mean p - mean y| per pair
+    p = np.linspace(0.99, 0.01, 20)
+    y = np.zeros(20, dtype=int)
+    y[[0, 1, 2, 10]] = 1
+    pairs = [(2 * i, 2 * i + 1) for i in range(10)]
+    by_hand = sum(abs((p[a] + p[b]) / 2 - (y[a] + y[b]) / 2) for a, b in pairs) / 10
+    assert expected_calibration_error(y, p) == pytest.approx(by_hand)
+    assert expected_calibration_error(y, p, n_bins=10) == pytest.approx(by_hand)

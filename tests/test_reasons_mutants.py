@@ -304,6 +304,43 @@ NNBSP = "\u202f"  # French thousands separator
             "Funding round 10 days ago (2 in the last 90 days)",
             "Levée de fonds il y a 10 jours (2 ces 90 derniers jours)",
         ),
+        # an event type the vocabulary does not know: "{Label}: …" by count, then recency
+        (
+            "field_events",
+            {"n_trade_show_7d": 2, "n_trade_show_30d": 3},
+            "Trade show: 2 times in the last 7 days",
+            "Trade show : 2 fois ces 7 derniers jours",
+        ),
+        (
+            "field_events",
+            {"n_trade_show_1000d": 1},
+            "Trade show: 1 time in the last 1,000 days",
+            f"Trade show : 1 fois ces 1{NNBSP}000 derniers jours",
+        ),
+        (
+            "field_events",
+            {"days_since_trade_show": 5.0},
+            "Trade show: last one 5 days ago",
+            "Trade show : dernier il y a 5 jours",
+        ),
+        (
+            "field_events",
+            {"days_since_trade_show": NAN, "n_trade_show_30d": 0},
+            "Trade show: never",
+            "Trade show : jamais",
+        ),
+        (
+            "field_events",
+            {"days_since_trade_show": NAN, "days_since_meetup": NAN, "n_meetup_7d": 2},
+            "Meetup: 2 times in the last 7 days",
+            "Meetup : 2 fois ces 7 derniers jours",
+        ),
+        (
+            "field_events",
+            {"days_since_trade_show": NAN, "days_since_meetup": 2.0},
+            "Meetup: last one 2 days ago",
+            "Meetup : dernier il y a 2 jours",
+        ),
         # no value at all: the group's known type, never happened
         ("recent_funding", {}, "No funding round on record", "Aucune levée de fonds connue"),
     ],
