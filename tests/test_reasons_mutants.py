@@ -341,6 +341,34 @@ NNBSP = "\u202f"  # French thousands separator
             "Meetup: last one 2 days ago",
             "Meetup : dernier il y a 2 jours",
         ),
+        # a known event 45 days ago is still news (the silence starts at 90 days; 30 for demos)
+        (
+            "pricing_interest",
+            {"days_since_pricing_view": 45.0, "n_pricing_view_30d": 0},
+            "Visited the pricing page 45 days ago",
+            "A consulté la page tarifs il y a 45 jours",
+        ),
+        (
+            "pricing_interest",
+            {"days_since_pricing_view": 90.0, "n_pricing_view_30d": 0},
+            "No pricing page visit for 2 months",
+            "Aucune visite de la page tarifs depuis 2 mois",
+        ),
+        # of two types, the one that never happened is left out, the quiet one is told
+        (
+            "email_engagement",
+            {"days_since_email_open": NAN, "days_since_email_click": 100.0},
+            "No email click for 3 months",
+            "Aucun clic dans nos e-mails depuis 3 mois",
+        ),
+        (
+            "recent_funding",
+            {"days_since_ipo": NAN, "days_since_funding_round": NAN, "n_funding_round_30d": 2},
+            "Funding round: 2 in the last 30 days",
+            "Levée de fonds : 2 ces 30 derniers jours",
+        ),
+        # counts without a window or a type: the group's label and the first value
+        ("custom_counts", {"n_things": 3.5}, "Custom counts: 3.5", "Custom counts: 3,5"),
         # no value at all: the group's known type, never happened
         ("recent_funding", {}, "No funding round on record", "Aucune levée de fonds connue"),
     ],
