@@ -268,6 +268,18 @@ def test_text_slots_are_escaped_and_data_cannot_inject_a_placeholder():
     assert html.count(css) == 1
 
 
+def test_an_incomplete_run_is_named_in_the_subtitle_and_title_escaped():
+    data = payload()
+    data["meta"]["incomplete"] = ["2 chunks <lost>", "no manifest"]
+    html = render_html(data)
+    warning = "WARNING: incomplete scoring run (2 chunks &lt;lost&gt;; no manifest)"
+    assert (
+        '<p class="subtitle">Scored leads, most likely to become an SQL first · As of 2026-01-01'
+        f" · {warning}</p>"
+    ) in html
+    assert f"<title>Lead queue · As of 2026-01-01 · {warning}</title>" in html
+
+
 def test_a_closing_tag_in_the_page_assets_is_refused(monkeypatch):
     import leadml.report.build as build
 
@@ -275,6 +287,7 @@ def test_a_closing_tag_in_the_page_assets_is_refused(monkeypatch):
     for name, text, tag in (
         ("report.css", "a{}</STYLE><script>", "style"),
         ("report.js", "x=1;</script >", "script"),
+        ("report.js", "x=1;</SCRIPT>", "script"),
     ):
         monkeypatch.setattr(
             build,
