@@ -128,3 +128,12 @@ def test_three_valued_and():
     b = np.array([1.0, 0.0, np.nan, 0.0, np.nan, np.nan])
     out = both(a, b)
     assert out[:4].tolist() == [1.0, 0.0, 0.0, 0.0] and np.isnan(out[4:]).all()
+
+
+def test_one_instant_beyond_float_precision_keeps_every_microsecond():
+    # 2260 is past 2**53 µs after the epoch (mid-2255): a float on the way would lose the odd µs
+    from datetime import datetime, timedelta
+
+    expected = (datetime(2260, 1, 1) - datetime(1970, 1, 1)) // timedelta(microseconds=1) + 1
+    assert expected > 2**53
+    assert timestamp_us("2260-01-01T00:00:00.000001") == expected
