@@ -376,6 +376,22 @@ def _check_lightgbm_params(params: dict[str, Any]) -> None:
         os.close(saved)
 
 
+class SelectionSpec(_Frozen):
+    """Reason groups kept only when the valid part confirms them (see
+    :mod:`leadml.modeling.selection`): after a first fit, each group's columns are shuffled
+    together ``repeats`` times over the valid part; a group is kept when the mean log-loss
+    increase exceeds ``min_loss_increase`` × the valid log-loss and ``z`` standard errors of
+    its shuffles, or when it is listed in ``keep``. Then the model is fitted again on the kept
+    groups' features. Holdout fits only (small data has no valid part: nothing is dropped).
+    """
+
+    enabled: bool = False
+    min_loss_increase: float = Field(0.003, ge=0, lt=1)
+    z: float = Field(2.0, ge=0)
+    repeats: int = Field(5, ge=2, le=100)
+    keep: tuple[str, ...] = ()
+
+
 class ModelSpec(_Frozen):
     registered_name: str = "leadml-sql"
     params: dict[str, Any] = Field(default_factory=dict)
@@ -386,6 +402,7 @@ class ModelSpec(_Frozen):
     # (``monotone: true``), or only those of the counts of actions (``monotone: counts``).
     monotone: bool | Literal["counts"] = False
     directions: dict[str, Literal["+", "-", "none"]] = Field(default_factory=dict)
+    selection: SelectionSpec = Field(default_factory=SelectionSpec)
 
     @field_validator("registered_name")
     @classmethod
