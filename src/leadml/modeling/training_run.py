@@ -521,7 +521,9 @@ def fit_and_evaluate(
     )
     phases.mark("explanations and learned grid")
     figures = _figures(y_test, scores, reports)
-    figures.update(_shap_figures(explanation, X_sample, scorer.spec.display_names))
+    figures.update(
+        _shap_figures(explanation, X_sample[list(scorer.spec.names)], scorer.spec.display_names)
+    )
     phases.mark("figures")
 
     report: dict[str, Any] = {
