@@ -391,27 +391,27 @@ def _scorer(
     )
 
 
-def _selected_groups(fitted: FittedBooster, training_set: Any, config: RunConfig) -> GroupSelection:
-    """The reason groups the valid part confirms for ``fitted`` (``config.model.selection``)."""
+def confirmed_groups(
+    booster: lgb.Booster,
+    X_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    catalogue: FeatureCatalogue,
+    config: RunConfig,
+) -> GroupSelection:
+    """The reason groups the valid rows confirm for ``booster`` (``config.model.selection``)."""
     spec = config.model.selection
-    unknown = sorted(set(spec.keep) - set(training_set.catalogue.groups))
+    unknown = sorted(set(spec.keep) - set(catalogue.groups))
     if unknown:
         raise ValueError(
             f"model.selection.keep: {unknown} are not reason groups of this model; "
-            f"expected some of {list(training_set.catalogue.groups)}"
+            f"expected some of {list(catalogue.groups)}"
         )
-    X_valid, y_valid = training_set.part("valid")
     importance = group_permutation_importance(
-        fitted.booster,
-        X_valid,
-        y_valid,
-        training_set.catalogue,
-        repeats=spec.repeats,
-        seed=config.seed,
+        booster, X_valid, y_valid, catalogue, repeats=spec.repeats, seed=config.seed
     )
     return select_groups(
         importance,
-        training_set.catalogue,
+        catalogue,
         min_relative_increase=spec.min_loss_increase,
         z=spec.z,
         keep=spec.keep,
@@ -451,7 +451,9 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
             params=params,
         )  # fmt: skip
         if config.model.selection.enabled:
-            chosen = _selected_groups(fitted, training_set, config)
+            chosen = confirmed_groups(
+                fitted.booster, *parts["valid"], training_set.catalogue, config
+            )
             selection = chosen.summary() | {"first_fit_trees": fitted.booster.num_trees()}
             if chosen.dropped:
                 training_set = training_set.with_features(chosen.features)
