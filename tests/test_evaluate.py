@@ -553,21 +553,51 @@ def test_evaluate_scores_whole_report_by_hand():
         ],
         "by_tier": [
             # hot p >= 0.75: 0.95, 0.9, 0.8; warm p >= 0.35: 0.7 … 0.4; cold: 0.3, 0.2, 0.1
-            {"tier": "hot", "n": 3, "share": 0.3, "positives": 2, "rate": 2 / 3,
-             "mean_predicted": 2.65 / 3},
-            {"tier": "warm", "n": 4, "share": 0.4, "positives": 2, "rate": 0.5,
-             "mean_predicted": 0.55},
-            {"tier": "cold", "n": 3, "share": 0.3, "positives": 0, "rate": 0.0,
-             "mean_predicted": 0.2},
-        ],  # fmt: skip
+            {
+                "tier": "hot",
+                "n": 3,
+                "share": 0.3,
+                "positives": 2,
+                "rate": 2 / 3,
+                "mean_predicted": 2.65 / 3,
+            },
+            {
+                "tier": "warm",
+                "n": 4,
+                "share": 0.4,
+                "positives": 2,
+                "rate": 0.5,
+                "mean_predicted": 0.55,
+            },
+            {
+                "tier": "cold",
+                "n": 3,
+                "share": 0.3,
+                "positives": 0,
+                "rate": 0.0,
+                "mean_predicted": 0.2,
+            },
+        ],
         "by_segment": {
             "source": [
-                {"segment": "a", "n": 5, "share": 0.5, "positives": 2, "rate": 0.4,
-                 "mean_predicted": 2.95 / 5},
-                {"segment": "b", "n": 5, "share": 0.5, "positives": 2, "rate": 0.4,
-                 "mean_predicted": 0.5},
+                {
+                    "segment": "a",
+                    "n": 5,
+                    "share": 0.5,
+                    "positives": 2,
+                    "rate": 0.4,
+                    "mean_predicted": 2.95 / 5,
+                },
+                {
+                    "segment": "b",
+                    "n": 5,
+                    "share": 0.5,
+                    "positives": 2,
+                    "rate": 0.4,
+                    "mean_predicted": 0.5,
+                },
             ]
-        },  # fmt: skip
+        },
         "bootstrap": {"n_boot": 0, "n_valid": 0, "level": 0.95, "random_state": 5},
     }
     _same(report, expected)
@@ -670,13 +700,9 @@ def test_ece_from_a_hand_made_reliability_table():
     from leadml.modeling.evaluate import ece_from_reliability
 
     # uneven bins, over- and under-confident: 1/4 * |0.2 - 0| + 3/4 * |0.5 - 1|
-    table = pd.DataFrame(
-        {"n": [1, 3], "mean_predicted": [0.2, 0.5], "observed_rate": [0.0, 1.0]}
-    )
+    table = pd.DataFrame({"n": [1, 3], "mean_predicted": [0.2, 0.5], "observed_rate": [0.0, 1.0]})
     assert ece_from_reliability(table) == pytest.approx(0.05 + 0.375)
-    flipped = pd.DataFrame(
-        {"n": [3, 1], "mean_predicted": [0.2, 0.5], "observed_rate": [0.0, 1.0]}
-    )
+    flipped = pd.DataFrame({"n": [3, 1], "mean_predicted": [0.2, 0.5], "observed_rate": [0.0, 1.0]})
     assert ece_from_reliability(flipped) == pytest.approx(0.15 + 0.125)
     assert type(ece_from_reliability(table)) is float
 
@@ -777,7 +803,13 @@ def test_compare_by_hand_from_plain_reports():
         assert table[column].dtype == np.float64
     # the reports passed in are left as they were
     assert reports["model"].keys() == {
-        "n", "roc_auc", "roc_auc_ci", "lift_top_decile", "lift_top_decile_ci", "ece", "extra"
+        "n",
+        "roc_auc",
+        "roc_auc_ci",
+        "lift_top_decile",
+        "lift_top_decile_ci",
+        "ece",
+        "extra",
     }
     assert compare({}).shape == (16, 0)
 
