@@ -213,12 +213,12 @@ class FeatureSpec:
         # whole blocks (float64 ones are not even copied); only columns of a
         # non-numeric dtype go one by one, to name the offending values.
         numeric = list(self.numeric)
+        dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
         textual = [
             n
             for n in numeric
             if not (
-                pd.api.types.is_numeric_dtype(frame[n].dtype)
-                or pd.api.types.is_bool_dtype(frame[n].dtype)
+                pd.api.types.is_numeric_dtype(dtypes[n]) or pd.api.types.is_bool_dtype(dtypes[n])
             )
         ]
         typed = [n for n in numeric if n not in set(textual)]

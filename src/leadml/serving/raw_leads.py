@@ -42,7 +42,6 @@ from leadml.data.io import Tables, contract_columns
 from leadml.data.schema import CONTRACT, DataValidationError, check_tables, validate_flat
 from leadml.modeling.scorer import LeadScorer
 from leadml.pointintime.sets import utc_naive
-from leadml.pointintime.snapshots import scoring_snapshots
 
 __all__ = ["NESTED_TABLES", "RawLeadScorer", "example_lead", "lead_records", "tables_from_payload"]
 
@@ -169,6 +168,8 @@ def _not_open_reasons(
     tables: Tables, lead_ids: Sequence[Any], as_of: pd.Timestamp, dataset: EventDataset
 ) -> list[str]:
     """Why each of these leads (typed, valid) is not open at ``as_of``."""
+    if not lead_ids:
+        return []
     created = tables.leads.set_index("lead_id")["created_at"]
     closed = tables.outcomes[
         tables.outcomes["stage"].isin(dataset.closed_stages) & (tables.outcomes["ts"] < as_of)
@@ -276,11 +277,8 @@ class RawLeadScorer:
             tiers=self.tiers,
             drift=False,
         )
-        open_ids = set(
-            scoring_snapshots(
-                tables.leads, tables.outcomes, as_of=as_of, closed_stages=dataset.closed_stages
-            )["lead_id"].tolist()
-        )
+        # the open leads are those score_open_leads built features for: scored or rejected
+        open_ids = {*scores["lead_id"].tolist(), *unseen_rejects["lead_id"].tolist()}
         closed = [i for i in tables.leads["lead_id"].tolist() if i not in open_ids]
         not_open = pd.DataFrame(
             {"lead_id": closed, "reason": _not_open_reasons(tables, closed, as_of, dataset)}

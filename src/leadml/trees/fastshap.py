@@ -280,6 +280,12 @@ def _check_shape(X: pd.DataFrame | np.ndarray, feature_names: list[str]) -> int:
     raise TypeError(f"X must be a pandas DataFrame or numpy array, got {type(X).__name__}")
 
 
+# Matrices of at most this many rows convert their numeric columns in one block (the
+# per-column loop costs a pandas call per feature; larger ones stay column by column,
+# so that no second copy of a big chunk is made).
+BLOCK_ROWS = 1024
+
+
 def _feature_major_matrix(
     X: pd.DataFrame | np.ndarray,
     pandas_categorical: list[list] | None,
@@ -294,7 +300,8 @@ def _feature_major_matrix(
     """
     if isinstance(X, np.ndarray):
         return feature_major(X, into=into)
-    cat_cols = [c for c, dtype in X.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+    dtypes = list(X.dtypes)
+    cat_cols = [c for c, dtype in zip(X.columns, dtypes) if isinstance(dtype, pd.CategoricalDtype)]
     known = pandas_categorical or []
     if len(cat_cols) != len(known):
         raise ValueError(
@@ -303,8 +310,8 @@ def _feature_major_matrix(
         )
     bad = [
         c
-        for c, dtype in X.dtypes.items()
-        if c not in cat_cols
+        for c, dtype in zip(X.columns, dtypes)
+        if not isinstance(dtype, pd.CategoricalDtype)
         and not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
     ]
     if bad:
@@ -313,7 +320,13 @@ def _feature_major_matrix(
         )
     out = np.empty((X.shape[1], X.shape[0])) if into is None else into
     categories = dict(zip(cat_cols, known, strict=True))
-    for j, column in enumerate(X.columns):
+    columns = list(enumerate(X.columns))
+    plain = [j for j, column in columns if column not in categories]
+    if len(X) <= BLOCK_ROWS and plain:
+        # a few rows: the numeric columns in one conversion, not one pandas call each
+        out[plain] = X.iloc[:, plain].to_numpy(dtype=np.float64, na_value=np.nan).T
+        columns = [(j, column) for j, column in columns if column in categories]
+    for j, column in columns:
         series = X[column]
         if column in categories:
             if list(series.cat.categories) != list(categories[column]):
