@@ -301,7 +301,11 @@ def _feature_major_matrix(
     if isinstance(X, np.ndarray):
         return feature_major(X, into=into)
     dtypes = list(X.dtypes)
-    cat_cols = [c for c, dtype in zip(X.columns, dtypes) if isinstance(dtype, pd.CategoricalDtype)]
+    cat_cols = [
+        c
+        for c, dtype in zip(X.columns, dtypes, strict=True)
+        if isinstance(dtype, pd.CategoricalDtype)
+    ]
     known = pandas_categorical or []
     if len(cat_cols) != len(known):
         raise ValueError(
@@ -310,7 +314,7 @@ def _feature_major_matrix(
         )
     bad = [
         c
-        for c, dtype in zip(X.columns, dtypes)
+        for c, dtype in zip(X.columns, dtypes, strict=True)
         if not isinstance(dtype, pd.CategoricalDtype)
         and not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
     ]
