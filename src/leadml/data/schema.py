@@ -289,7 +289,7 @@ class _Inspection:
     def _find_columns(self) -> None:
         for table, frame in self.raw.items():
             spec = self.dataset.tables[table]
-            names = [str(c) for c in frame.columns]
+            names = [str(c) for c in frame.columns.tolist()]
             contract = {c.name: c for c in CONTRACT[table]}
             spare = [c for c in names if c not in contract]
             for name in dict.fromkeys(names):
@@ -892,7 +892,7 @@ def validate_flat(
     ``require_label=False`` for scoring files, which have no label yet.
     """
     issues: list[Issue] = []
-    names = [str(c) for c in frame.columns]
+    names = [str(c) for c in frame.columns.tolist()]
 
     def add(
         column: str | None,

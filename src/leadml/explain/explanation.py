@@ -19,7 +19,7 @@ import pandas as pd
 from leadml.explain.reasons import canonical_event_columns, numbers, render_reason
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
-from leadml.trees.fastshap import tree_contributions
+from leadml.trees.fastshap import feature_names, tree_contributions
 from leadml.vocabulary import FAMILIES
 
 __all__ = [
@@ -70,7 +70,7 @@ def explain_rows(
     Memory is bounded by ``chunk_size`` rows of contributions; only group and
     family points (a few dozen columns) are kept for all rows.
     """
-    features = tuple(booster.feature_name())
+    features = feature_names(booster)
     if features != tuple(catalogue.features):
         raise ValueError(
             "model features and reason catalogue differ: "
@@ -238,9 +238,9 @@ def format_reasons(
     million cold leads cost a handful of renderings.
     """
     points = explanation.group_points.to_numpy()
-    groups = list(explanation.group_points.columns)
+    groups = explanation.group_points.columns.tolist()
     values_frame = features.reset_index(drop=True)
-    present = set(values_frame.columns)
+    present = set(values_frame.columns.tolist())
     expected = None
     if tuple(groups) == catalogue.groups:
         expected = catalogue.expected_signs(values_frame)

@@ -126,7 +126,8 @@ def _tables_from_lead_rows(rows: pd.DataFrame, dataset: EventDataset) -> dict[st
             items = _nested_rows(rows, table, spec.source_column(key), values)
             frames[table] = pd.DataFrame(items).drop_duplicates(ignore_index=True)
     accounts_spec = dataset.tables["accounts"]
-    account_fields = [c for c in rows.columns if c in _account_columns(dataset)]
+    account_columns = _account_columns(dataset)
+    account_fields = [c for c in rows.columns.tolist() if c in account_columns]
     accounts = rows[[account_key, *account_fields]].rename(
         columns={account_key: accounts_spec.source_column("account_id")}
     )
