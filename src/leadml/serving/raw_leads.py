@@ -128,9 +128,9 @@ def _tables_from_lead_rows(rows: pd.DataFrame, dataset: EventDataset) -> dict[st
     accounts_spec = dataset.tables["accounts"]
     account_columns = _account_columns(dataset)
     account_fields = [c for c in rows.columns.tolist() if c in account_columns]
-    accounts = rows[[account_key, *account_fields]].rename(
-        columns={account_key: accounts_spec.source_column("account_id")}
-    )
+    accounts = rows[[account_key, *account_fields]]
+    if account_key != accounts_spec.source_column("account_id"):
+        accounts = accounts.rename(columns={account_key: accounts_spec.source_column("account_id")})
     frames["accounts"] = accounts.drop_duplicates(
         subset=accounts_spec.source_column("account_id"), ignore_index=True
     )
