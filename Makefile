@@ -54,7 +54,7 @@ serve: install ## Serve the sql champion over REST (mlflow models serve, port 50
 # Two workers (TEST_JOBS=1 for one): the tests that share the session's demo CRM and
 # champion run on one worker, every other test file stays whole on one worker.
 test: install chromium postgresql ## Run the test suite
-	$(BIN)/pytest -q -n $(or $(TEST_JOBS),2) --dist loadgroup
+	$(BIN)/pytest -q -n $(or $(TEST_JOBS),2) --dist loadgroup --durations=30
 
 lint: install ## Ruff lint and format check
 	$(BIN)/ruff check src tests bench

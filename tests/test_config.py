@@ -319,14 +319,36 @@ def test_passive_signals_must_be_signal_types(tmp_path):
         (TRAINING / "dataset.yaml")
         .read_text()
         .replace(
-            "passive_events: [blog_view]",
-            "passive_events: [blog_view]\n  passive_signals: [tech_install]",
+            "passive_signals: [technology_change, topic_surge]",
+            "passive_signals: [tech_install]",
         )
     )
+    assert "passive_signals: [tech_install]" in text
     path = tmp_path / "dataset.yaml"
     path.write_text(text)
     with pytest.raises(
         ConfigError,
         match=r"passive_signals \['tech_install'\] are not in vocabularies.signal_types",
+    ):
+        load_dataset_config(path)
+
+
+def test_a_key_written_twice_is_refused_with_both_lines(tmp_path):
+    from leadml.config import load_dataset_config
+
+    text = (TRAINING / "dataset.yaml").read_text()
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if "passive_signals:" in line) + 1
+    text = text.replace(
+        "passive_events: [blog_view]",
+        "passive_events: [blog_view]\n  passive_signals: [funding_round]",
+    )
+    added = next(i for i, line in enumerate(text.splitlines()) if "[funding_round]" in line) + 1
+    path = tmp_path / "dataset.yaml"
+    path.write_text(text)
+    with pytest.raises(
+        ConfigError,
+        match=rf"key 'passive_signals' is written twice in this mapping \(lines {added} and "
+        rf"{first + 1}\); keep one",
     ):
         load_dataset_config(path)

@@ -293,6 +293,7 @@ def test_demo_champion_matches_pred_contrib_on_training_rows_and_open_leads(
     scorer, _ = load_scorer("models:/leadml-sql@champion", uri=tracking_uri)
     booster = scorer.booster
     test_rows, _ = sql_training_set.part("test")
+    test_rows = test_rows[list(scorer.spec.names)]  # model.selection kept these
     open_leads = build_scoring_set(sql_config, demo_data, as_of="2026-01-01", spec=scorer.spec).X
     explainer = FastTreeExplainer(booster)
     # the demo recycles dormant leads: ~3,000 stay open as of 2026-01-01

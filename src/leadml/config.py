@@ -376,6 +376,22 @@ def _check_lightgbm_params(params: dict[str, Any]) -> None:
         os.close(saved)
 
 
+class SelectionSpec(_Frozen):
+    """Reason groups kept only when the valid part confirms them (see
+    :mod:`leadml.modeling.selection`): after a first fit, each group's columns are shuffled
+    together ``repeats`` times over the valid part; a group is kept when the mean log-loss
+    increase exceeds ``min_loss_increase`` × the valid log-loss and ``z`` standard errors of
+    its shuffles, or when it is listed in ``keep``. Then the model is fitted again on the kept
+    groups' features. Holdout fits only (small data has no valid part: nothing is dropped).
+    """
+
+    enabled: bool = False
+    min_loss_increase: float = Field(0.003, ge=0, lt=1)
+    z: float = Field(2.0, ge=0)
+    repeats: int = Field(5, ge=2, le=100)
+    keep: tuple[str, ...] = ()
+
+
 class ModelSpec(_Frozen):
     registered_name: str = "leadml-sql"
     params: dict[str, Any] = Field(default_factory=dict)
@@ -386,6 +402,7 @@ class ModelSpec(_Frozen):
     # (``monotone: true``), or only those of the counts of actions (``monotone: counts``).
     monotone: bool | Literal["counts"] = False
     directions: dict[str, Literal["+", "-", "none"]] = Field(default_factory=dict)
+    selection: SelectionSpec = Field(default_factory=SelectionSpec)
 
     @field_validator("registered_name")
     @classmethod
@@ -534,11 +551,37 @@ class RunConfig(_Frozen):
         return Path(self.source).parent / path
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping: plain YAML keeps the
+    last one silently, so a line added by hand above an existing one would do nothing."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is written twice in this mapping (lines {seen[key]} and "
+                    f"{key_node.start_mark.line + 1}); keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def yaml_document(text: str) -> Any:
+    """A YAML document read safely, a key written twice in one mapping refused
+    (``yaml.YAMLError`` naming both lines)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_document(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -89,12 +89,15 @@ def explanation_fidelity(
     drivers: Sequence[Mapping[str, Any]],
     catalogue: FeatureCatalogue,
     top_reasons: int,
+    dropped: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The fidelity figures (JSON-ready) of explained rows against the generator's truth.
 
     ``group_points`` are the rows' points per reason group (columns: the catalogue's groups),
     ``values`` their feature values (internal names), ``lead_ids`` their leads, ``truth`` the
     rows of ``truth.parquet`` and ``drivers`` the ``drivers`` list of ``truth.json``.
+    ``dropped``: groups the model was not given (``model.selection``): they get no points
+    (0.0 in ``no_effect_mean_abs_points``; a static driver whose group was dropped is None).
     """
     from leadml.explain.explanation import _top_groups
 
@@ -107,7 +110,10 @@ def explanation_fidelity(
     spearman: dict[str, float | None] = {}
     related: dict[str, float | None] = {}
     for name, (column, group, also) in STATIC_DRIVERS.items():
-        if column not in truth.columns or group not in groups:
+        if column not in truth.columns or group not in (*groups, *dropped):
+            continue
+        if group not in groups:
+            spearman[name] = related[name] = None
             continue
         part = _truth_part(truth, column, ids)
         spearman[name] = _spearman(part, group_points[group].to_numpy())
@@ -138,11 +144,12 @@ def explanation_fidelity(
             "share": agree / total if total else None,
         }
 
-    mean_abs = group_points.abs().mean()
+    mean_abs = pd.concat([group_points.abs().mean(), pd.Series(0.0, index=list(dropped))])
+    groups_told = [*groups, *dropped]
     no_effect = {
         attribute: float(max(mean_abs[g] for g in found))
         for attribute, candidates in NO_EFFECT_GROUPS.items()
-        if (found := [g for g in candidates if g in groups])
+        if (found := [g for g in candidates if g in groups_told])
     }
     return {
         "rows": int(len(group_points)),

@@ -99,15 +99,28 @@ def _fold_scores(
     gap: pd.Timedelta | int,
     params: dict[str, Any],
     grid: Any,
+    catalogue: Any = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Probabilities of each arm on the fold's test rows, and how each arm was fitted."""
-    from leadml.modeling.train import fit_on_window, refit_on_rows
+    """Probabilities of each arm on the fold's test rows, and how each arm was fitted.
+
+    With ``model.selection`` on (and the ``catalogue``), the oldest-part model drops the
+    groups its valid part does not confirm and is fitted again; the refit arm learns from
+    the same features, as ``leadml train`` does.
+    """
+    from leadml.modeling.train import (
+        booster_params,
+        confirmed_groups,
+        fit_on_window,
+        refit_on_rows,
+    )
     from leadml.pointintime.trainingset import split_fractions
     from leadml.trees.fastpredict import raw_scores
 
     window = rows.iloc[fold.train].reset_index(drop=True)
     test = rows.iloc[fold.test].reset_index(drop=True)
-    X_test = test[names]
+    model_names = list(names)  # model.selection may narrow them; the grid reads them all
+    X_test = test[model_names]
+    selection: dict[str, Any] | None = None
     scores: dict[str, np.ndarray] = {}
     info: dict[str, Any] = {}
     _, mode = split_fractions(config, len(window))
@@ -116,6 +129,17 @@ def _fold_scores(
     try:
         parts = _holdout_parts(window, config, names, gap)
         oldest = fit_on_window(window, config, names=names, parts=parts, gap=gap, params=params)
+        if config.model.selection.enabled and catalogue is not None and mode != "crossfit":
+            chosen = confirmed_groups(oldest.booster, *parts["valid"], catalogue, config)
+            selection = chosen.summary()
+            if chosen.dropped:
+                model_names = list(chosen.features)
+                params = booster_params(config, catalogue.select(model_names))
+                parts = {part: (X[model_names], y) for part, (X, y) in parts.items()}
+                X_test = test[model_names]
+                oldest = fit_on_window(
+                    window, config, names=model_names, parts=parts, gap=gap, params=params
+                )
         scores["oldest_part"] = oldest.calibration.probability(raw_scores(oldest.booster, X_test))
         info["oldest_part"] = {
             "n_train": int(len(parts["train"][1])),
@@ -123,18 +147,19 @@ def _fold_scores(
             "n_calib": int(len(parts["calib"][1])),
             "rounds": oldest.booster.num_trees(),
             "calibration": oldest.calibration.to_dict(),
+            **({"selection": selection} if selection is not None else {}),
         }
     except ValueError as exc:  # a part without both classes: the arm is skipped, and says why
         info["oldest_part"] = {"skipped": str(exc)}
 
     try:
         if mode == "crossfit":
-            refit = fit_on_window(window, config, names=names, gap=gap, params=params)
+            refit = fit_on_window(window, config, names=model_names, gap=gap, params=params)
         elif oldest is None:
             raise ValueError("no early-stopping reference: the oldest-part model was skipped")
         else:
             refit = refit_on_rows(
-                window[names],
+                window[model_names],
                 window["label"].to_numpy(dtype=np.int8),
                 window["as_of"],
                 config,
@@ -160,7 +185,7 @@ def _fold_scores(
         baseline = PointGridClassifier(grid=grid).fit(
             window[names], window["label"].to_numpy(dtype=np.int8)
         )
-        scores["baseline"] = baseline.predict_proba(X_test)[:, 1]
+        scores["baseline"] = baseline.predict_proba(test[names])[:, 1]
     return scores, info
 
 
@@ -187,8 +212,9 @@ def run_folds(
     for fold in folds:
         started = time.perf_counter()
         scores, info = _fold_scores(
-            rows, fold, config, names=names, gap=gap, params=params, grid=grid
-        )
+            rows, fold, config, names=names, gap=gap, params=params, grid=grid,
+            catalogue=catalogue,
+        )  # fmt: skip
         if oracle is not None:
             scores["oracle"] = oracle[fold.test]
         y = y_all[fold.test]

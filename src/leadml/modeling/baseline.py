@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
-from leadml.config import ConfigError
+from leadml.config import ConfigError, yaml_document
 from leadml.modeling.calibration import PlattCalibration, fit_platt
 
 __all__ = [
@@ -235,7 +235,7 @@ def load_point_grid(path: str | Path) -> PointGrid:
     if not path.is_file():
         raise ConfigError(f"point grid file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_document(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(
             f'{path}: not valid YAML: {exc}\n(quote the operators: op: ">=", since YAML reads a bare > as text folding)'

@@ -32,6 +32,7 @@ from leadml.modeling.crossfit import cross_fit, require_increasing, scaled_round
 from leadml.modeling.drift import REFERENCE_ROWS, DriftProfile
 from leadml.modeling.evaluate import expected_calibration_error, roc_auc
 from leadml.modeling.scorer import LeadScorer
+from leadml.modeling.selection import GroupSelection, group_permutation_importance, select_groups
 from leadml.pointintime.dataset import dataset_for
 from leadml.trees.fastpredict import raw_scores
 
@@ -81,6 +82,8 @@ class TrainResult:
     reference_rounds: float = 0.0
     reference_rows: float = 0.0
     crossfit: dict[str, Any] | None = None  # small data: the cross-fitting inside train
+    # model.selection: the groups the valid part confirmed (None when it is off)
+    selection: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -388,13 +391,46 @@ def _scorer(
     )
 
 
+def confirmed_groups(
+    booster: lgb.Booster,
+    X_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    catalogue: FeatureCatalogue,
+    config: RunConfig,
+) -> GroupSelection:
+    """The reason groups the valid rows confirm for ``booster`` (``config.model.selection``)."""
+    spec = config.model.selection
+    unknown = sorted(set(spec.keep) - set(catalogue.groups))
+    if unknown:
+        raise ValueError(
+            f"model.selection.keep: {unknown} are not reason groups of this model; "
+            f"expected some of {list(catalogue.groups)}"
+        )
+    importance = group_permutation_importance(
+        booster, X_valid, y_valid, catalogue, repeats=spec.repeats, seed=config.seed
+    )
+    return select_groups(
+        importance,
+        catalogue,
+        min_relative_increase=spec.min_loss_increase,
+        z=spec.z,
+        keep=spec.keep,
+    )
+
+
 def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
     """The evaluation model: LightGBM on the train part, early stopping and Platt on the
-    valid and calib parts (holdout) or cross-fitted inside train (small data)."""
+    valid and calib parts (holdout) or cross-fitted inside train (small data).
+
+    With ``model.selection`` on (holdout only), the reason groups the valid part does not
+    confirm are dropped and the model is fitted again on the others' features; the
+    scorer's spec and catalogue are the kept ones.
+    """
     from leadml.pointintime.trainingset import purge_gap
 
     params = booster_params(config, training_set.catalogue)
     started = time.perf_counter()
+    selection: dict[str, Any] | None = None
     if training_set.fit_mode == "crossfit":
         train = training_set.frame[training_set.frame["split"] == "train"]
         fitted = fit_on_window(
@@ -405,17 +441,29 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
             params=params,
         )
         X_train, _ = training_set.part("train")
+        if config.model.selection.enabled:
+            selection = {"skipped": "small data: no valid part to confirm groups on"}
     else:
         parts = {name: training_set.part(name) for name in ("train", "valid", "calib")}
         X_train = parts["train"][0]
         fitted = fit_on_window(
-            training_set.frame,
-            config,
-            names=training_set.spec.names,
-            parts=parts,
-            gap=0,
+            training_set.frame, config, names=training_set.spec.names, parts=parts, gap=0,
             params=params,
-        )
+        )  # fmt: skip
+        if config.model.selection.enabled:
+            chosen = confirmed_groups(
+                fitted.booster, *parts["valid"], training_set.catalogue, config
+            )
+            selection = chosen.summary() | {"first_fit_trees": fitted.booster.num_trees()}
+            if chosen.dropped:
+                training_set = training_set.with_features(chosen.features)
+                params = booster_params(config, training_set.catalogue)
+                parts = {name: training_set.part(name) for name in ("train", "valid", "calib")}
+                X_train = parts["train"][0]
+                fitted = fit_on_window(
+                    training_set.frame, config, names=training_set.spec.names, parts=parts,
+                    gap=0, params=params,
+                )  # fmt: skip
     boosted = time.perf_counter()
     scorer = _scorer(fitted.booster, fitted.calibration, training_set, config, X_train)
     return TrainResult(
@@ -430,6 +478,7 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
         reference_rounds=fitted.reference_rounds,
         reference_rows=fitted.reference_rows,
         crossfit=fitted.crossfit,
+        selection=selection,
     )
 
 
@@ -438,6 +487,8 @@ def refit_scorer(training_set: Any, config: RunConfig, evaluation: TrainResult) 
     model's rounds scaled to their number, Platt on cross-fitted out-of-fold margins."""
     from leadml.pointintime.trainingset import purge_gap
 
+    if evaluation.scorer.spec.names != training_set.spec.names:  # model.selection dropped some
+        training_set = training_set.with_features(evaluation.scorer.spec.names)
     rows = training_set.labelled()
     X = rows[list(training_set.spec.names)]
     y = rows["label"].to_numpy(dtype=np.int8)

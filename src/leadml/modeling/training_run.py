@@ -307,6 +307,8 @@ def _evaluation_summary(result: TrainResult) -> dict[str, Any]:
     }
     if result.crossfit is not None:
         out["crossfit"] = result.crossfit
+    if result.selection is not None:
+        out["feature_selection"] = result.selection
     return out
 
 
@@ -326,6 +328,12 @@ def _training_settings(
         "small_data_cross_fitting": config.small_data.cross_fitting,
         "backtest_folds": config.backtest.folds,
         "backtest_window": config.backtest.window,
+        "selection": config.model.selection.enabled,
+        "selection_min_loss_increase": config.model.selection.min_loss_increase,
+        "selection_z": config.model.selection.z,
+        "selection_repeats": config.model.selection.repeats,
+        "selection_dropped_groups": ",".join((result.selection or {}).get("dropped_groups", {}))
+        or None,
     }
 
 
@@ -505,6 +513,7 @@ def fit_and_evaluate(
             drivers=truth[1].get("drivers", []),
             catalogue=scorer.catalogue,
             top_reasons=scorer.top_reasons,
+            dropped=list((result.selection or {}).get("dropped_groups", {})),
         )
     )
     importance_by_group = (
@@ -512,7 +521,9 @@ def fit_and_evaluate(
     )
     phases.mark("explanations and learned grid")
     figures = _figures(y_test, scores, reports)
-    figures.update(_shap_figures(explanation, X_sample, scorer.spec.display_names))
+    figures.update(
+        _shap_figures(explanation, X_sample[list(scorer.spec.names)], scorer.spec.display_names)
+    )
     phases.mark("figures")
 
     report: dict[str, Any] = {
@@ -613,6 +624,13 @@ def log_trained_model(
             if name in report:
                 metrics[f"test_{name}_"] = interval_metrics(report[name])
         metrics["learned_grid_"] = grid.fidelity
+        selection = trained.report["evaluation_model"].get("feature_selection", {})
+        if "kept_groups" in selection:
+            metrics["selection_"] = {
+                "kept_groups": selection["kept_groups"],
+                "dropped_groups": len(selection["dropped_groups"]),
+                "n_features": selection["n_features"],
+            }
         if "explanation_fidelity" in report:
             metrics["fidelity_"] = fidelity_metrics(report["explanation_fidelity"])
         run_tags = {

@@ -20,7 +20,7 @@ from typing import Any
 import lightgbm as lgb
 import yaml
 
-from leadml.config import RunConfig, load_config
+from leadml.config import RunConfig, load_config, yaml_document
 from leadml.modeling.train import booster_params, fit_booster
 from leadml.progress import say
 
@@ -234,7 +234,7 @@ def write_tuned_config(
         raise ValueError("write_tuned_config needs a config read from a file (config.source)")
     source = Path(config.source)
     out = Path(out)
-    document = yaml.safe_load(source.read_text(encoding="utf-8"))
+    document = yaml_document(source.read_text(encoding="utf-8"))
     model = dict(document.get("model") or {})
     model["params"] = {**dict(model.get("params") or {}), **_rounded(params)}
     document["model"] = model

@@ -12,8 +12,8 @@ the dataset's business (:mod:`leadml.pointintime.dataset`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -68,6 +68,17 @@ class TrainingSet:
                   for f in frames]  # fmt: skip
         rows = pd.concat(frames, ignore_index=True)
         return rows.iloc[by_time_then_lead(rows)].reset_index(drop=True)
+
+    def with_features(self, names: Sequence[str]) -> TrainingSet:
+        """The same rows with the model restricted to ``names`` (spec, catalogue and drift
+        reference; the frame keeps every column, :meth:`part` reads the spec's)."""
+        names = list(names)
+        return replace(
+            self,
+            spec=self.spec.select(names),
+            catalogue=self.catalogue.select(names),
+            reference=None if self.reference is None else self.reference[names],
+        )
 
     def part(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
         """``(X, y)`` of one part: X in spec order (model dtypes), y as int8."""
