@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from leadml.config import load_dataset_config, load_run_config
@@ -238,3 +239,19 @@ def test_expected_signs_follow_recent_activity() -> None:
     np.testing.assert_array_equal(signs[:, groups.index("pricing_interest")], [1, 0, -1])
     np.testing.assert_array_equal(signs[:, groups.index("unsubscribe")], [-1, 1, 1])
     np.testing.assert_array_equal(signs[:, groups.index("blog_reading")], [0, 0, 0])
+
+
+def test_expected_signs_of_a_few_rows_in_one_block_as_column_by_column(
+    sql_training_set, monkeypatch
+):
+    """A few rows (a served lead) read their presence counts in one block, many column by
+    column: the same signs."""
+    import leadml.features.catalogue as module
+
+    catalogue = sql_training_set.catalogue
+    frame = sql_training_set.frame.sample(300, random_state=2)
+    monkeypatch.setattr(module, "_BLOCK_ROWS", 0)
+    by_column = catalogue.expected_signs(frame)
+    monkeypatch.setattr(module, "_BLOCK_ROWS", len(frame))
+    np.testing.assert_array_equal(catalogue.expected_signs(frame), by_column)
+    assert set(np.unique(by_column)) == {-1, 0, 1}

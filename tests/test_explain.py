@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.explain.explanation import canonical_reason_values, explain_rows, format_reasons
+from leadml.explain.explanation import (
+    Explanation,
+    canonical_reason_values,
+    explain_rows,
+    format_reasons,
+)
 from leadml.explain.reasons import render_reason
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
@@ -379,3 +384,49 @@ def test_canonical_values_render_as_the_raw_ones_on_random_leads():
                 ), (group, a, b)
                 checked += 1
     assert checked == 4 * n * len(catalogue.groups) // 2
+
+
+def _random_explanation(frame: pd.DataFrame, catalogue: FeatureCatalogue, seed: int):
+    """Group points drawn at random for ``frame``'s rows (format_reasons reads only those)."""
+    rng = np.random.default_rng(seed)
+    groups = list(catalogue.groups)
+    group_points = pd.DataFrame(
+        rng.normal(0.0, 6.0, (len(frame), len(groups))), columns=groups, index=frame.index
+    )
+    points = 50.0 + group_points.sum(axis=1).to_numpy() + rng.normal(0.0, 1.0, len(frame))
+    return Explanation(
+        probability=np.full(len(frame), 0.5),
+        log_odds=np.zeros(len(frame)),
+        points=points,
+        base_points=50.0,
+        group_points=group_points,
+        family_points=pd.DataFrame(index=frame.index),
+    )
+
+
+def test_a_few_rows_render_each_row_with_the_texts_the_hashed_path_gives(
+    sql_training_set, monkeypatch
+):
+    """Up to RENDER_EACH_ROW rows (a served lead) each row is rendered; more rows are hashed
+    and each distinct combination rendered once (the batch job): the same reasons."""
+    from leadml.explain import explanation
+
+    catalogue = sql_training_set.catalogue
+    frame = sql_training_set.frame.sample(400, random_state=1)
+    ex = _random_explanation(frame, catalogue, seed=5)
+    monkeypatch.setattr(explanation, "RENDER_EACH_ROW", 0)
+    hashed, hashed_other = format_reasons(ex, frame, catalogue, k=3)
+    monkeypatch.setattr(explanation, "RENDER_EACH_ROW", len(frame))
+    each, each_other = format_reasons(ex, frame, catalogue, k=3)
+    assert each == hashed
+    np.testing.assert_array_equal(each_other, hashed_other)
+    assert len({text for text in each if text != "[]"}) > 100
+    monkeypatch.undo()
+    # and one lead alone, rendered as it is (a served lead) and through the hashed path
+    for i in range(0, len(frame), 23):
+        one = frame.iloc[[i]]
+        alone = _random_explanation(one, catalogue, seed=i)
+        texts = format_reasons(alone, one, catalogue)[0]
+        monkeypatch.setattr(explanation, "RENDER_EACH_ROW", 0)
+        assert format_reasons(alone, one, catalogue)[0] == texts
+        monkeypatch.undo()

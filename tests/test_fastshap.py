@@ -398,3 +398,20 @@ def test_more_than_65536_patterns_in_a_tree_keep_32_bit_pattern_numbers():
     np.testing.assert_array_equal(by_patterns, explainer.shap_values(rows, method="rows"))
     expected = booster.predict(rows[-2000:], pred_contrib=True)
     assert np.max(np.abs(by_patterns[-2000:] - expected)) <= TOLERANCE
+
+
+def test_a_few_rows_convert_in_one_block_as_column_by_column(monkeypatch):
+    """Up to ``BLOCK_ROWS`` rows (a served lead) the numeric columns convert in one block;
+    more go column by column: the same matrix, NaN and remapped categories included."""
+    import leadml.trees.fastshap as fastshap
+
+    booster, scoring = pandas_category_model()
+    scoring = scoring.assign(flag=np.arange(len(scoring)) % 2 == 0, count=np.arange(len(scoring)))
+    scoring.loc[scoring.index[5:9], "visits"] = np.nan
+    known = [list(scoring["industry"].cat.categories), ["web", "event", "referral"]]
+    monkeypatch.setattr(fastshap, "BLOCK_ROWS", 0)
+    by_column = _feature_major_matrix(scoring, known)
+    monkeypatch.setattr(fastshap, "BLOCK_ROWS", len(scoring))
+    in_block = _feature_major_matrix(scoring, known)
+    np.testing.assert_array_equal(in_block, by_column)
+    assert np.isnan(in_block[2, 5:9]).all() and np.isnan(in_block[0, :20]).all()

@@ -201,7 +201,11 @@ def contract_columns(frame: pd.DataFrame, spec: TableSpec, *, table: str) -> pd.
     """A table as read, with mapped columns renamed to contract names and the value rules applied."""
     rename = {src: dst for dst, src in spec.columns.items() if src in frame.columns and src != dst}
     return apply_value_rules(
-        frame.rename(columns=rename), spec, table=table, where=f"tables.{table}", renamed=rename
+        frame.rename(columns=rename) if rename else frame,
+        spec,
+        table=table,
+        where=f"tables.{table}",
+        renamed=rename,
     )
 
 

@@ -289,7 +289,8 @@ class _Inspection:
     def _find_columns(self) -> None:
         for table, frame in self.raw.items():
             spec = self.dataset.tables[table]
-            names = [str(c) for c in frame.columns]
+            names = [str(c) for c in frame.columns.tolist()]
+            series = [column for _, column in frame.items()]  # (by position: names may repeat)
             contract = {c.name: c for c in CONTRACT[table]}
             spare = [c for c in names if c not in contract]
             for name in dict.fromkeys(names):
@@ -307,7 +308,7 @@ class _Inspection:
                             f"tables.{table}.columns in {self.config_file}); keep one"
                         ),
                     )
-                self.column_of[(table, name)] = frame.iloc[:, where[0]]
+                self.column_of[(table, name)] = series[where[0]]
             for name in [*contract, *(c for c in spec.columns if c not in contract)]:
                 if name in names:
                     continue
@@ -655,13 +656,18 @@ class _Inspection:
         # First and last time each lead reached each stage, as a (lead x stage) grid.
         n_stages = len(stages)
         key = positions[usable] * n_stages + codes[usable]
-        times = pd.Series(_micros(ts)[usable], copy=False).groupby(key).agg(["min", "max"])
-        group = times.index.to_numpy()
+        # each (lead, stage) key's earliest and latest time: sorted by key, then time
+        micros = _micros(ts)[usable]
+        order = np.lexsort((micros, key))
+        key, micros = key[order], micros[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        ends = np.r_[starts[1:], key.size] - 1
+        group = key[starts]
         leads, row = np.unique(group // n_stages, return_inverse=True)
         first = np.full((len(leads), n_stages), _NEVER, dtype=np.int64)
         last = np.full((len(leads), n_stages), _NAT, dtype=np.int64)
-        first[row, group % n_stages] = times["min"].to_numpy()
-        last[row, group % n_stages] = times["max"].to_numpy()
+        first[row, group % n_stages] = micros[starts]
+        last[row, group % n_stages] = micros[ends]
         for i, later in enumerate(funnel):
             for j, earlier in enumerate(funnel[:i]):
                 bad = (
@@ -892,7 +898,7 @@ def validate_flat(
     ``require_label=False`` for scoring files, which have no label yet.
     """
     issues: list[Issue] = []
-    names = [str(c) for c in frame.columns]
+    names = [str(c) for c in frame.columns.tolist()]
 
     def add(
         column: str | None,

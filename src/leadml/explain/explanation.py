@@ -16,10 +16,10 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml.explain.reasons import canonical_event_values, render_reason
+from leadml.explain.reasons import canonical_event_columns, numbers, render_reason
 from leadml.features.catalogue import FeatureCatalogue
 from leadml.modeling.calibration import PlattCalibration, PointsScale, sigmoid
-from leadml.trees.fastshap import tree_contributions
+from leadml.trees.fastshap import feature_names, tree_contributions
 from leadml.vocabulary import FAMILIES
 
 __all__ = [
@@ -70,7 +70,7 @@ def explain_rows(
     Memory is bounded by ``chunk_size`` rows of contributions; only group and
     family points (a few dozen columns) are kept for all rows.
     """
-    features = tuple(booster.feature_name())
+    features = feature_names(booster)
     if features != tuple(catalogue.features):
         raise ValueError(
             "model features and reason catalogue differ: "
@@ -116,42 +116,43 @@ def explain_rows(
     )
 
 
-def _floor(values: pd.Series) -> pd.Series:
-    return np.floor(pd.to_numeric(values, errors="coerce").astype(float))
-
-
-def _first_touch(hours: pd.Series) -> pd.Series:
-    h = pd.to_numeric(hours, errors="coerce").astype(float)
-    days = np.floor(h / 24.0) * 24.0 + 0.5  # > 72 h reads as whole days
-    out = np.where(h < 0, -1.0, np.where(h < 1, 0.5, np.where(h <= 72, np.round(h), days)))
-    return pd.Series(np.where(h.isna(), np.nan, out), index=hours.index)
+def _first_touch(hours: np.ndarray) -> np.ndarray:
+    days = np.floor(hours / 24.0) * 24.0 + 0.5  # > 72 h reads as whole days
+    out = np.where(
+        hours < 0, -1.0, np.where(hours < 1, 0.5, np.where(hours <= 72, np.round(hours), days))
+    )
+    return np.where(np.isnan(hours), np.nan, out)
 
 
 def canonical_reason_values(values: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
     """Round a group's values to the precision its sentence shows, so that leads whose
     sentences are equal share one rendering (days are told in whole days, a trend as
     rising / flat / falling…). ``tests/test_explain.py`` checks the sentences agree."""
-    out = {}
-    for column in values.columns:
-        v = values[column]
+    columns = _canonical_columns({c: values[c] for c in values.columns}, group, len(values))
+    return pd.DataFrame(columns, index=values.index)
+
+
+def _canonical_columns(
+    values: dict[str, pd.Series], group: str | None, n: int
+) -> dict[str, pd.Series | np.ndarray]:
+    """:func:`canonical_reason_values` on ``n`` rows held as columns (name -> values)."""
+    out: dict[str, pd.Series | np.ndarray] = {}
+    for column, v in values.items():
         if column.startswith("days_since_") or column == "lead_age_days":
-            out[column] = _floor(v)
+            out[column] = np.floor(numbers(v))
         elif column == "hours_to_first_touch":
-            out[column] = _first_touch(v)
+            out[column] = _first_touch(numbers(v))
         elif column == "engagement_decayed":
-            x = pd.to_numeric(v, errors="coerce").astype(float)
-            out[column] = np.where(x.isna(), np.nan, (x != 0).astype(float))
+            x = numbers(v)
+            out[column] = np.where(np.isnan(x), np.nan, (x != 0).astype(float))
         elif column == "engagement_trend":
-            x = pd.to_numeric(v, errors="coerce").astype(float)
+            x = numbers(v)
             out[column] = np.where(
-                x.isna(), np.nan, np.where(x > 0.5, 1.0, np.where(x < -0.5, -1.0, 0.0))
+                np.isnan(x), np.nan, np.where(x > 0.5, 1.0, np.where(x < -0.5, -1.0, 0.0))
             )
         else:
             out[column] = v
-    frame = pd.DataFrame(out, index=values.index)
-    if group is None:
-        return frame
-    return canonical_event_values(group, frame)
+    return out if group is None else canonical_event_columns(group, out, n)
 
 
 def _top_groups(
@@ -190,6 +191,35 @@ def _sum_members(points: np.ndarray, membership: np.ndarray) -> np.ndarray:
     return out
 
 
+# Up to this many rows a group's values are rendered row by row, without hashing them
+# first (equal values render equal sentences, so the texts are the same either way).
+RENDER_EACH_ROW = 32
+
+
+def _distinct_records(
+    columns: dict[str, pd.Series | np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Rows of ``columns`` to render: (first row of each, row -> its index, their values).
+
+    Many rows are hashed so that each distinct combination of values is rendered once (a
+    million cold leads cost a handful of renderings); a few rows are each their own.
+    """
+    if not columns:
+        return np.zeros(1, dtype=int), np.zeros(n, dtype=int), [{}]
+    if n <= RENDER_EACH_ROW and all(
+        isinstance(v.dtype, np.dtype | pd.CategoricalDtype) for v in columns.values()
+    ):
+        # (as to_dict reads them: Python scalars; nullable dtypes' NA go through the frame)
+        names = list(columns)
+        lists = [v.tolist() for v in columns.values()]
+        records = [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
+        return np.arange(n), np.arange(n), records
+    frame = pd.DataFrame(columns)  # (the rows' index comes with their Series)
+    keys = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse, frame.iloc[first].to_dict(orient="records")
+
+
 def format_reasons(
     explanation: Explanation,
     features: pd.DataFrame,
@@ -208,8 +238,9 @@ def format_reasons(
     million cold leads cost a handful of renderings.
     """
     points = explanation.group_points.to_numpy()
-    groups = list(explanation.group_points.columns)
+    groups = explanation.group_points.columns.tolist()
     values_frame = features.reset_index(drop=True)
+    present = set(values_frame.columns.tolist())
     expected = None
     if tuple(groups) == catalogue.groups:
         expected = catalogue.expected_signs(values_frame)
@@ -220,14 +251,11 @@ def format_reasons(
         rows, slots = np.nonzero(chosen == gi)
         if rows.size == 0:
             continue
-        cols = [c for c in catalogue.group_features(group) if c in values_frame.columns]
-        if cols:
-            sub = canonical_reason_values(values_frame[cols].iloc[rows], group)
-            keys = pd.util.hash_pandas_object(sub, index=False).to_numpy()
-            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            records = sub.iloc[first].to_dict(orient="records")
-        else:
-            first, inverse, records = np.zeros(1, dtype=int), np.zeros(rows.size, dtype=int), [{}]
+        cols = [c for c in catalogue.group_features(group) if c in present]
+        canonical = _canonical_columns(
+            {c: values_frame[c].iloc[rows] for c in cols}, group, rows.size
+        )
+        first, inverse, records = _distinct_records(canonical, rows.size)
         # each distinct sentence pair is rendered and JSON-encoded once
         rendered = np.empty(len(records), dtype=object)
         for u, values in enumerate(records):

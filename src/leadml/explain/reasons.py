@@ -204,32 +204,44 @@ def renders_as_events(group: str, keys: tuple[str, ...]) -> bool:
     return bool(event_types_of(group)) or any(k.startswith(("n_", "days_since_")) for k in keys)
 
 
+def numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+    """``values`` as float64, NaN where not a number (``pd.to_numeric(errors="coerce")``)."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return np.asarray(values, dtype=float)
+    return pd.to_numeric(pd.Series(values), errors="coerce").astype(float).to_numpy()
+
+
 def canonical_event_values(group: str, values: pd.DataFrame) -> pd.DataFrame:
     """Keep of each event type only what its sentence tells: the days since the last one, or
     the count in the shortest window with any (others zeroed), so equal sentences share a key.
 
     Mirrors ``_event_sentence``; ``tests/test_explain.py`` checks the sentences agree.
     """
-    keys = tuple(values.columns)
+    columns = {c: values[c] for c in values.columns}
+    canonical = canonical_event_columns(group, columns, len(values))
+    return values if canonical is columns else pd.DataFrame(canonical, index=values.index)
+
+
+def canonical_event_columns(
+    group: str, columns: dict[str, pd.Series | np.ndarray], n: int
+) -> dict[str, pd.Series | np.ndarray]:
+    """:func:`canonical_event_values` on ``n`` rows held as columns (name -> values); returns
+    ``columns`` itself when the group is not told event type by event type."""
+    keys = tuple(columns)
     if not renders_as_events(group, keys):
-        return values
-    out = values.copy()
+        return columns
+    out = dict(columns)
     for event_type in _types_among(keys):
         windows = [key for _, key in _window_keys(keys, event_type)]
         days_key = f"days_since_{event_type}"
-        n = len(out)
-        counts = (
-            out[windows].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(dtype=float)
-            if windows
-            else np.zeros((n, 0))
-        )
+        counts = np.zeros((n, len(windows)))
+        for j, key in enumerate(windows):
+            count = numbers(out[key])
+            counts[:, j] = np.where(np.isnan(count), 0.0, count)
         active = counts > 0
         any_active = active.any(axis=1)
-        days = (
-            pd.to_numeric(out[days_key], errors="coerce").to_numpy(dtype=float)
-            if days_key in out
-            else np.full(n, np.nan)
-        )
+        days = numbers(out[days_key]) if days_key in out else np.full(n, np.nan)
         recency_first = event_type in EVENTS and EVENTS[event_type].recency_first
         use_days = ~np.isnan(days) & (recency_first | ~any_active)
         first = np.where(any_active, active.argmax(axis=1), -1)

@@ -539,7 +539,9 @@ def take_category(cat: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     remap = np.full(len(cat.categories), -1, dtype=np.int32)
     remap[used] = np.arange(int(used.sum()), dtype=np.int32)
     new = np.where(taken >= 0, remap[np.maximum(taken, 0)], -1)
-    return pd.Categorical.from_codes(new, categories=cat.categories[used])
+    # all of them used (one lead takes its own values): the same, already checked, Index
+    categories = cat.categories if used.all() else cat.categories[used]
+    return pd.Categorical.from_codes(new, categories=categories)
 
 
 def take_float(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -554,25 +556,11 @@ def _norm(text: str) -> str:
     return str(text).strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def _renorm(cat: pd.Categorical, norm: list[str]) -> pd.Categorical:
-    """Re-code ``cat`` onto the normalised spellings ``norm`` of its categories."""
-    uniques = pd.Index(norm).unique()
-    mapping = uniques.get_indexer(norm)
-    codes = np.asarray(cat.codes)
-    if not norm:
-        return pd.Categorical.from_codes(
-            np.full(codes.size, -1, dtype=np.int32), categories=uniques
-        )
-    new = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1)
-    return pd.Categorical.from_codes(new.astype(np.int32), categories=uniques)
-
-
 def membership(cat: pd.Categorical, allowed: tuple[str, ...]) -> np.ndarray:
     """1.0 if the (normalised) value is in ``allowed``, 0.0 if not, NaN if missing."""
-    norm = _renorm(cat, [_norm(c) for c in cat.categories])
     allowed_norm = {_norm(a) for a in allowed}
-    hits = np.array([c in allowed_norm for c in norm.categories], dtype=np.float64)
-    codes = np.asarray(norm.codes)
+    hits = np.array([_norm(c) in allowed_norm for c in cat.categories], dtype=np.float64)
+    codes = np.asarray(cat.codes)
     if hits.size == 0:
         return np.full(codes.size, np.nan)
     return np.where(codes >= 0, hits[np.maximum(codes, 0)], np.nan)

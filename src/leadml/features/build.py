@@ -50,10 +50,26 @@ KEY_COLUMNS: tuple[str, ...] = ("lead_id", "as_of")
 _NAT = np.iinfo(np.int64).min
 
 
+# Catalogues by the dataset config they were built from (JSON): a served model builds the
+# features of every request with the same config.
+_CATALOGUES: dict[str, FeatureCatalogue] = {}
+_CATALOGUES_KEPT = 8
+
+
 def event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     """Every feature :func:`build_features` computes, in output order: the entries each
     family module declares (fit, persona, behaviour, intent, account), groups labelled
     from :data:`leadml.vocabulary.GROUP_LABELS`."""
+    key = dataset.model_dump_json()
+    catalogue = _CATALOGUES.get(key)
+    if catalogue is None:
+        if len(_CATALOGUES) >= _CATALOGUES_KEPT:
+            _CATALOGUES.clear()
+        catalogue = _CATALOGUES[key] = _event_catalogue(dataset)
+    return catalogue
+
+
+def _event_catalogue(dataset: EventDataset) -> FeatureCatalogue:
     parts = (
         fit_catalogue(dataset),
         persona_catalogue(dataset),

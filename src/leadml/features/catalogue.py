@@ -17,12 +17,14 @@ same way before and after a save.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from leadml.vocabulary import FAMILIES, Direction, readable
 
@@ -125,11 +127,25 @@ class FeatureCatalogue:
     def get(self, name: str, default: FeatureInfo | None = None) -> FeatureInfo | None:
         return self._by_name.get(name, default)
 
-    @property
+    # What depends only on the entries is worked out once per catalogue (a served model
+    # reads it on every request); the frozen dataclass keeps it in the instance's __dict__.
+    @functools.cached_property
     def _by_name(self) -> dict[str, FeatureInfo]:
         return {e.name: e for e in self.entries}
 
-    @property
+    @functools.cached_property
+    def _members(self) -> dict[str, tuple[str, ...]]:
+        """Feature names of each group, in catalogue order."""
+        members: dict[str, list[str]] = {}
+        for e in self.entries:
+            members.setdefault(e.group, []).append(e.name)
+        return {g: tuple(names) for g, names in members.items()}
+
+    @functools.cached_property
+    def _family_of_group(self) -> dict[str, str]:
+        return {e.group: e.family for e in self.entries}
+
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.entries)
 
@@ -152,15 +168,15 @@ class FeatureCatalogue:
 
     @property
     def group_family(self) -> dict[str, str]:
-        return {e.group: e.family for e in self.entries}
+        return dict(self._family_of_group)
 
-    @property
+    @functools.cached_property
     def groups(self) -> tuple[str, ...]:
         """Groups in first-appearance order of their features."""
-        return tuple(dict.fromkeys(e.group for e in self.entries))
+        return tuple(self._members)
 
     def group_features(self, group: str) -> list[str]:
-        return [e.name for e in self.entries if e.group == group]
+        return list(self._members.get(group, ()))
 
     def group_main_feature(self, group: str) -> str:
         """The feature that best stands for a group on its own (for the learned grid)."""
@@ -269,24 +285,41 @@ class FeatureCatalogue:
         points); in between (only older actions in a wider window), either sign reads true.
         ``values`` is a frame holding the presence features (missing counts read as 0).
         """
-        groups = self.groups
-        out = np.zeros((len(values), len(groups)), dtype=np.int8)
-        for j, group in enumerate(groups):
+        out = np.zeros((len(values), len(self.groups)), dtype=np.int8)
+        done_in = _presence(values, [n for _, _, members in self._sign_rules for n, _ in members])
+        for j, way, members in self._sign_rules:
+            recent = np.zeros(len(values), dtype=bool)
+            any_window = np.zeros(len(values), dtype=bool)
+            for name, window in members:
+                done = done_in(name)
+                any_window |= done
+                if window is not None and window <= recent_days:
+                    recent |= done
+            out[:, j] = np.where(recent, way, np.where(any_window, 0, -way))
+        return out
+
+    @functools.cached_property
+    def _sign_rules(self) -> tuple[tuple[int, int, tuple[tuple[str, int | None], ...]], ...]:
+        """(group index, +1 / -1, its presence features with their window in days) of each
+        group whose presence features declare one direction (:meth:`expected_signs`)."""
+        rules = []
+        for j, group in enumerate(self.groups):
             members = [e for e in self.entries if e.group == group and e.presence and e.direction]
             signs = {e.direction for e in members}
             if len(signs) != 1:
                 continue  # no claim, or members pulling both ways
-            way = 1 if signs.pop() == "+" else -1
-            recent = np.zeros(len(values), dtype=bool)
-            any_window = np.zeros(len(values), dtype=bool)
-            for e in members:
-                done = np.nan_to_num(np.asarray(values[e.name], dtype=float)) > 0
-                any_window |= done
-                window = _WINDOW.search(e.name)
-                if window is not None and int(window.group(1)) <= recent_days:
-                    recent |= done
-            out[:, j] = np.where(recent, way, np.where(any_window, 0, -way))
-        return out
+            windows = [_WINDOW.search(e.name) for e in members]
+            rules.append(
+                (
+                    j,
+                    1 if signs.pop() == "+" else -1,
+                    tuple(
+                        (e.name, None if w is None else int(w.group(1)))
+                        for e, w in zip(members, windows, strict=True)
+                    ),
+                )
+            )
+        return tuple(rules)
 
     # --- explainer interface ----------------------------------------------------
     def membership(self, keys: tuple[str, ...], of: str) -> np.ndarray:
@@ -336,6 +369,19 @@ class FeatureCatalogue:
             group_main=dict(data.get("group_main", {})),
             mode=data.get("mode", "events"),
         )
+
+
+# Frames of at most this many rows give their presence counts in one block (one pandas
+# call instead of one per column); larger ones column by column (memory stays bounded).
+_BLOCK_ROWS = 1024
+
+
+def _presence(values: Any, names: list[str]) -> Callable[[str], np.ndarray]:
+    """name -> whether each row's count is above 0 (a missing count is not)."""
+    if isinstance(values, pd.DataFrame) and len(values) <= _BLOCK_ROWS and names:
+        block = values[names].to_numpy(dtype=float) > 0
+        return dict(zip(names, block.T, strict=True)).__getitem__
+    return lambda name: np.asarray(values[name], dtype=float) > 0
 
 
 def type_entries(

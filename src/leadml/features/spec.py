@@ -184,7 +184,7 @@ class FeatureSpec:
         Columns are named as the user wrote them in the message.
         """
         frame = self.with_internal_names(frame)
-        have = [c for c in frame.columns if c not in _KEYS]
+        have = [c for c in frame.columns.tolist() if c not in _KEYS]
         missing = [c.column for c in self.columns if c.name not in frame.columns]
         known = set(self.names)
         unexpected = [c for c in have if c not in known]
@@ -213,12 +213,12 @@ class FeatureSpec:
         # whole blocks (float64 ones are not even copied); only columns of a
         # non-numeric dtype go one by one, to name the offending values.
         numeric = list(self.numeric)
+        dtypes = dict(zip(frame.columns.tolist(), frame.dtypes, strict=True))
         textual = [
             n
             for n in numeric
             if not (
-                pd.api.types.is_numeric_dtype(frame[n].dtype)
-                or pd.api.types.is_bool_dtype(frame[n].dtype)
+                pd.api.types.is_numeric_dtype(dtypes[n]) or pd.api.types.is_bool_dtype(dtypes[n])
             )
         ]
         typed = [n for n in numeric if n not in set(textual)]

@@ -392,21 +392,26 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         tiers = tiers or self.tiers
         k = self.top_reasons if top_reasons is None else top_reasons
         reasons, other = format_reasons(explanation, features, self.catalogue, k=k)
-        out = pd.DataFrame(
+        family_points = explanation.family_points
+        # one frame built at once (a column added at a time costs a pandas call each)
+        return pd.DataFrame(
             {
                 "probability": explanation.probability,
                 "points": explanation.points,
                 "tier": assign_tiers(explanation.probability, tiers),
                 "mql": explanation.probability >= tiers.mql_probability,
                 "base_points": explanation.base_points,
+                **{
+                    f"score_{family}": (
+                        family_points[family].to_numpy() if family in family_points else 0.0
+                    )
+                    for family in FAMILIES
+                },
+                "reasons": reasons,
+                "other_points": other,
             },
             index=features.index,
         )
-        for family in FAMILIES:
-            out[f"score_{family}"] = explanation.family_points.get(family, 0.0)
-        out["reasons"] = reasons
-        out["other_points"] = other
-        return out
 
     # --- persistence (no pickle) -------------------------------------------
     def save(self, folder: str | Path) -> dict[str, Path]:

@@ -93,7 +93,7 @@ def reject_unseen_categories(
         column: {"rows": int(info["count"]), "examples": {str(v): None for v in info["examples"]}}
         for column, info in unseen.items()
     }
-    return features.loc[~rejected], rejects, details
+    return (features.loc[~rejected] if rejected.any() else features), rejects, details
 
 
 def score_features(
@@ -129,7 +129,9 @@ def score_features(
         parts.append(scored)
         if progress is not None:
             progress(len(chunk))
-    if parts:
+    if len(parts) == 1:
+        scored = parts[0]
+    elif parts:
         scored = pd.concat(parts)
     else:
         scored = scorer.score_frame(features.iloc[:0])
@@ -140,18 +142,23 @@ def score_features(
     scored["tier"] = assign_tiers(
         scored["probability"].to_numpy(), tiers, eligible=~scored["dormant"].to_numpy()
     )
-    # the scored columns move over as they are (no round trip of the text columns via numpy)
-    out = scored.reset_index(drop=True)
-    out.insert(0, "lead_id", features["lead_id"].to_numpy())
-    out.insert(
-        1, "as_of", pd.Timestamp(as_of) if not isinstance(as_of, int | np.integer) else as_of
-    )
-    out["model_name"] = model_meta.get("name", scorer.name)
-    out["model_version"] = str(model_meta.get("version", ""))
+    # the scored columns move over as they are (their arrays: no round trip of the text
+    # columns via numpy), in one frame built at once
+    lead_ids = features["lead_id"].to_numpy()
+    columns: dict[str, Any] = {
+        "lead_id": lead_ids,
+        "as_of": pd.Timestamp(as_of) if not isinstance(as_of, int | np.integer) else as_of,
+        **{name: scored[name].array for name in scored.columns},
+        "model_name": model_meta.get("name", scorer.name),
+        "model_version": str(model_meta.get("version", "")),
+    }
     if also is not None:
-        out["model_won_name"] = (also_meta or {}).get("name", also.name)
-        out["model_won_version"] = str((also_meta or {}).get("version", ""))
+        columns["model_won_name"] = (also_meta or {}).get("name", also.name)
+        columns["model_won_version"] = str((also_meta or {}).get("version", ""))
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(lead_ids)))
     # Sorted by lead id: the same inputs give byte-identical rows whatever the partitioning.
+    if pd.Index(lead_ids).is_monotonic_increasing:
+        return out  # (already in order: a stable sort would give the same rows)
     return out.sort_values("lead_id", kind="stable", ignore_index=True)
 
 
@@ -247,7 +254,7 @@ def score_open_leads(
     kept, rejects, unseen = reject_unseen_categories(
         features, scorer, tolerance=tolerance, matrix=matrix
     )
-    kept_matrix = matrix[0].loc[kept.index]
+    kept_matrix = matrix[0] if kept is features else matrix[0].loc[kept.index]
     scores = score_features(
         kept,
         scorer,

@@ -42,7 +42,6 @@ from leadml.data.io import Tables, contract_columns
 from leadml.data.schema import CONTRACT, DataValidationError, check_tables, validate_flat
 from leadml.modeling.scorer import LeadScorer
 from leadml.pointintime.sets import utc_naive
-from leadml.pointintime.snapshots import scoring_snapshots
 
 __all__ = ["NESTED_TABLES", "RawLeadScorer", "example_lead", "lead_records", "tables_from_payload"]
 
@@ -127,10 +126,11 @@ def _tables_from_lead_rows(rows: pd.DataFrame, dataset: EventDataset) -> dict[st
             items = _nested_rows(rows, table, spec.source_column(key), values)
             frames[table] = pd.DataFrame(items).drop_duplicates(ignore_index=True)
     accounts_spec = dataset.tables["accounts"]
-    account_fields = [c for c in rows.columns if c in _account_columns(dataset)]
-    accounts = rows[[account_key, *account_fields]].rename(
-        columns={account_key: accounts_spec.source_column("account_id")}
-    )
+    account_columns = _account_columns(dataset)
+    account_fields = [c for c in rows.columns.tolist() if c in account_columns]
+    accounts = rows[[account_key, *account_fields]]
+    if account_key != accounts_spec.source_column("account_id"):
+        accounts = accounts.rename(columns={account_key: accounts_spec.source_column("account_id")})
     frames["accounts"] = accounts.drop_duplicates(
         subset=accounts_spec.source_column("account_id"), ignore_index=True
     )
@@ -169,6 +169,8 @@ def _not_open_reasons(
     tables: Tables, lead_ids: Sequence[Any], as_of: pd.Timestamp, dataset: EventDataset
 ) -> list[str]:
     """Why each of these leads (typed, valid) is not open at ``as_of``."""
+    if not lead_ids:
+        return []
     created = tables.leads.set_index("lead_id")["created_at"]
     closed = tables.outcomes[
         tables.outcomes["stage"].isin(dataset.closed_stages) & (tables.outcomes["ts"] < as_of)
@@ -276,11 +278,8 @@ class RawLeadScorer:
             tiers=self.tiers,
             drift=False,
         )
-        open_ids = set(
-            scoring_snapshots(
-                tables.leads, tables.outcomes, as_of=as_of, closed_stages=dataset.closed_stages
-            )["lead_id"].tolist()
-        )
+        # the open leads are those score_open_leads built features for: scored or rejected
+        open_ids = {*scores["lead_id"].tolist(), *unseen_rejects["lead_id"].tolist()}
         closed = [i for i in tables.leads["lead_id"].tolist() if i not in open_ids]
         not_open = pd.DataFrame(
             {"lead_id": closed, "reason": _not_open_reasons(tables, closed, as_of, dataset)}

@@ -42,7 +42,13 @@ from leadml.trees._treeshap import (
     feature_major,
 )
 
-__all__ = ["FastTreeExplainer", "built_for", "freeze_booster", "tree_contributions"]
+__all__ = [
+    "FastTreeExplainer",
+    "built_for",
+    "feature_names",
+    "freeze_booster",
+    "tree_contributions",
+]
 
 T = TypeVar("T")
 
@@ -118,6 +124,20 @@ class FastTreeExplainer:
                 scratch=scratch,
             )
         return out
+
+
+_FEATURE_NAMES: weakref.WeakKeyDictionary[lgb.Booster, tuple[str, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def feature_names(booster: lgb.Booster) -> tuple[str, ...]:
+    """``booster.feature_name()``, read once per booster (its features never change; the
+    call costs ~1 ms on a hundred features, which a served lead paid on every request)."""
+    names = _FEATURE_NAMES.get(booster)
+    if names is None:
+        names = _FEATURE_NAMES[booster] = tuple(booster.feature_name())
+    return names
 
 
 def tree_contributions(
@@ -280,6 +300,12 @@ def _check_shape(X: pd.DataFrame | np.ndarray, feature_names: list[str]) -> int:
     raise TypeError(f"X must be a pandas DataFrame or numpy array, got {type(X).__name__}")
 
 
+# Matrices of at most this many rows convert their numeric columns in one block (the
+# per-column loop costs a pandas call per feature; larger ones stay column by column,
+# so that no second copy of a big chunk is made).
+BLOCK_ROWS = 1024
+
+
 def _feature_major_matrix(
     X: pd.DataFrame | np.ndarray,
     pandas_categorical: list[list] | None,
@@ -294,7 +320,11 @@ def _feature_major_matrix(
     """
     if isinstance(X, np.ndarray):
         return feature_major(X, into=into)
-    cat_cols = [c for c, dtype in X.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+    # (lists: iterating a pandas Index of strings costs a Python call per name)
+    names, dtypes = X.columns.tolist(), list(X.dtypes)
+    cat_cols = [
+        c for c, dtype in zip(names, dtypes, strict=True) if isinstance(dtype, pd.CategoricalDtype)
+    ]
     known = pandas_categorical or []
     if len(cat_cols) != len(known):
         raise ValueError(
@@ -303,8 +333,8 @@ def _feature_major_matrix(
         )
     bad = [
         c
-        for c, dtype in X.dtypes.items()
-        if c not in cat_cols
+        for c, dtype in zip(names, dtypes, strict=True)
+        if not isinstance(dtype, pd.CategoricalDtype)
         and not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
     ]
     if bad:
@@ -313,10 +343,16 @@ def _feature_major_matrix(
         )
     out = np.empty((X.shape[1], X.shape[0])) if into is None else into
     categories = dict(zip(cat_cols, known, strict=True))
-    for j, column in enumerate(X.columns):
+    columns = list(enumerate(names))
+    plain = [j for j, column in columns if column not in categories]
+    if len(X) <= BLOCK_ROWS and plain:
+        # a few rows: the numeric columns in one conversion, not one pandas call each
+        out[plain] = X.iloc[:, plain].to_numpy(dtype=np.float64, na_value=np.nan).T
+        columns = [(j, column) for j, column in columns if column in categories]
+    for j, column in columns:
         series = X[column]
         if column in categories:
-            if list(series.cat.categories) != list(categories[column]):
+            if series.cat.categories.tolist() != list(categories[column]):
                 series = series.cat.set_categories(categories[column])
             codes = series.cat.codes.to_numpy(dtype=np.float64)
             codes[codes < 0] = np.nan
