@@ -179,7 +179,7 @@ def _event_sentence(event_type: str, values: Mapping[str, Any], lang: Lang) -> t
             w, n = next(iter(active.items()))
             return f"{label}{_times(n, lang)} {_in_last(w, lang)}", True
         if days is not None:
-            return f"{label}{'last one' if lang == 'en' else 'dernier'} {_ago(days, lang)}", True
+            return f"{done} {_ago(days, lang)}", True
         return never, False
     words = EVENTS[event_type]
     quiet_after = DEMO_FOLLOW_UP_DAYS if event_type == "demo_request" else QUIET_AFTER_DAYS
