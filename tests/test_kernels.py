@@ -137,3 +137,30 @@ def test_one_instant_beyond_float_precision_keeps_every_microsecond():
     expected = (datetime(2260, 1, 1) - datetime(1970, 1, 1)) // timedelta(microseconds=1) + 1
     assert expected > 2**53
     assert timestamp_us("2260-01-01T00:00:00.000001") == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["b", "a", None, "b"], dtype="str"),
+        pd.Series(["x", np.nan, "A", "é", ""], dtype=object),
+        pd.Series([3, 1, 2, 3]),
+        pd.Series([1.5, np.nan, 0.1, 1e16]),
+        pd.Series([True, False, None], dtype=object),
+        pd.Series(["a", pd.NA, "c"], dtype="string"),
+        pd.Series([1, None, 2], dtype="Int64"),
+        pd.Series([None, None], dtype=object),
+        pd.Series([], dtype="str"),
+    ],
+)
+def test_a_few_values_become_the_categories_pandas_gives(values):
+    from leadml.features._kernels import FEW_VALUES, as_category
+
+    assert len(values) <= FEW_VALUES  # the Python path
+    few = as_category(values, len(values))
+    expected = pd.Categorical(values.astype("str"))  # the path of more than FEW_VALUES
+    assert list(few.categories) == list(expected.categories)
+    assert few.categories.dtype == expected.categories.dtype
+    np.testing.assert_array_equal(np.asarray(few.codes), np.asarray(expected.codes))
+    many = as_category(pd.concat([values] * (FEW_VALUES // max(len(values), 1) + 1)), 0)
+    assert list(many.categories) == list(few.categories)
