@@ -82,15 +82,30 @@ _DEMO_FIXTURES = frozenset({"demo_data", "small_demo_data", "sql_training_set", 
 _SHARED_FIXTURES = frozenset({"demo_data", "sql_training_set", "champion"})
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_itemcollected(item):
     # With pytest-xdist's `--dist loadgroup` (make test), each group runs on one worker: the
     # demo tests share the session's CRM and champion (built once), and every other file
     # keeps its module fixtures (a small trained model, a PostgreSQL cluster) on one worker.
+    # Marked as each item is collected: xdist reads the xdist_group marks in its own
+    # pytest_collection_modifyitems, which ran before a conftest one (the marks came too late,
+    # every test was scheduled alone and the demo champion was trained on both workers).
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if _DEMO_FIXTURES & fixtures:
+        item.add_marker(pytest.mark.demo)
+    if _SHARED_FIXTURES & fixtures:
+        item.add_marker(pytest.mark.xdist_group("demo"))
+    else:
+        item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    # pytest-xdist 3.8 writes the group into `item._nodeid` ("...::test@demo"), which pytest 9
+    # no longer reads (a node's id is `item._id`): without this every test was scheduled
+    # alone. Carry the group over to the id the scheduler sees.
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if _DEMO_FIXTURES & fixtures:
-            item.add_marker(pytest.mark.demo)
-        if _SHARED_FIXTURES & fixtures:
-            item.add_marker(pytest.mark.xdist_group("demo"))
-        else:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+        grouped = getattr(item, "_nodeid", None)
+        if isinstance(grouped, str) and "@" in grouped and item.nodeid != grouped:
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(grouped)
