@@ -52,9 +52,11 @@ serve: install ## Serve the sql champion over REST (mlflow models serve, port 50
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/mlflow models serve -m models:/leadml-sql@champion --env-manager local --host 127.0.0.1 --port $(or $(PORT),5001)
 
 # Two workers (TEST_JOBS=1 for one): the tests that share the session's demo CRM and
-# champion run on one worker, every other test file stays whole on one worker.
+# champion run on one worker, every other test file stays whole on one worker. Idle OpenMP
+# threads sleep rather than spin (two workers' LightGBM teams share 2 cores: measured 22 s ->
+# 16 s for one training test beside a busy worker).
 test: install chromium postgresql ## Run the test suite
-	$(BIN)/pytest -q -n $(or $(TEST_JOBS),2) --dist loadgroup --durations=30
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/pytest -q -n $(or $(TEST_JOBS),2) --dist loadgroup --durations=30
 
 lint: install ## Ruff lint and format check
 	$(BIN)/ruff check src tests bench
