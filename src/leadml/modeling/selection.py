@@ -65,7 +65,8 @@ def group_permutation_importance(
     pandas.DataFrame
         One row per group (catalogue order): ``group``, ``features`` (count),
         ``loss_increase`` (mean over the shuffles), ``std`` (their standard deviation),
-        ``z`` (mean over its standard error; ``inf`` when every shuffle gave the same).
+        ``z`` (mean over its standard error; ``+inf`` or ``-inf`` by the mean's sign when
+        every shuffle gave the same loss, e.g. a group the trees never split on: ``-inf``).
     """
     y = np.asarray(y, dtype=np.float64)
     base = _log_loss_of_margin(y, raw_scores(booster, X))

@@ -391,6 +391,16 @@ def _scorer(
     )
 
 
+def _check_kept_groups(catalogue: FeatureCatalogue, config: RunConfig) -> None:
+    """``model.selection.keep`` names reason groups of this catalogue, or a clear error."""
+    unknown = sorted(set(config.model.selection.keep) - set(catalogue.groups))
+    if unknown:
+        raise ValueError(
+            f"model.selection.keep: {unknown} are not reason groups of this model; "
+            f"expected some of {list(catalogue.groups)}"
+        )
+
+
 def confirmed_groups(
     booster: lgb.Booster,
     X_valid: pd.DataFrame,
@@ -400,12 +410,7 @@ def confirmed_groups(
 ) -> GroupSelection:
     """The reason groups the valid rows confirm for ``booster`` (``config.model.selection``)."""
     spec = config.model.selection
-    unknown = sorted(set(spec.keep) - set(catalogue.groups))
-    if unknown:
-        raise ValueError(
-            f"model.selection.keep: {unknown} are not reason groups of this model; "
-            f"expected some of {list(catalogue.groups)}"
-        )
+    _check_kept_groups(catalogue, config)
     importance = group_permutation_importance(
         booster, X_valid, y_valid, catalogue, repeats=spec.repeats, seed=config.seed
     )
@@ -428,6 +433,8 @@ def train_scorer(training_set: Any, config: RunConfig) -> TrainResult:
     """
     from leadml.pointintime.trainingset import purge_gap
 
+    if config.model.selection.enabled:  # before any boosting: a typo costs no fit
+        _check_kept_groups(training_set.catalogue, config)
     params = booster_params(config, training_set.catalogue)
     started = time.perf_counter()
     selection: dict[str, Any] | None = None
