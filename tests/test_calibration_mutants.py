@@ -1,0 +1,1 @@
+"""Hand-worked cases that kill mutants of the calibration code (make mutate)."""

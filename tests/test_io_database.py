@@ -1,0 +1,180 @@
+"""The database readers of ``leadml.data.io`` on tiny DuckDB sources written by hand.
+
+DuckDB is embedded (no server), so these run in ``make mutate``'s fast selection and
+guard the code ``test_database.py`` exercises end to end (which needs the demo CRM and,
+for PostgreSQL, a throwaway cluster). Every expected value below is written out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leadml.config import (
+    TABLES,
+    CsvOptions,
+    EventDataset,
+    FlatDataset,
+    TableSpec,
+    load_dataset_config,
+)
+from leadml.data.io import read_flat, read_raw_tables
+from leadml.data.sources import SourceError
+
+TRAINING = Path(__file__).resolve().parents[1] / "training"
+
+
+def _duckdb_file(path: Path, frames: dict[str, pd.DataFrame]) -> Path:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        for name, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f'create table "{name}" as select * from frame')
+            con.unregister("frame")
+    finally:
+        con.close()
+    return path
+
+
+def _dataset(**specs: TableSpec) -> EventDataset:
+    """training/dataset.yaml with each table read from ``<table>.parquet`` unless given."""
+    dataset = load_dataset_config(TRAINING / "dataset.yaml")
+    tables = {name: TableSpec(file=f"{name}.parquet") for name in TABLES}
+    return dataset.model_copy(update={"tables": tables | specs})
+
+
+@pytest.fixture
+def crm(tmp_path) -> Path:
+    """Five tables, each named otherwise than its contract table, one lead table in CRM names."""
+    return _duckdb_file(
+        tmp_path / "crm.duckdb",
+        {
+            "acct": pd.DataFrame({"account_id": [10, 20], "industry": ["retail", "energy"]}),
+            "crm_leads": pd.DataFrame(
+                {"LeadId": [1, 2, 3], "AccountRef": [10, 20, 10], "Created": ["a", "b", "c"]}
+            ),
+            "ev": pd.DataFrame({"lead_id": [1, 1], "event_type": ["email_open", "meeting"]}),
+            "intent_rows": pd.DataFrame({"account_id": [20], "topic": ["crm"]}),
+            "Outcomes": pd.DataFrame({"lead_id": [2], "stage": ["won"]}),
+        },
+    )
+
+
+def test_tables_are_read_by_query_or_by_file_stem_renamed_and_named_by_origin(crm):
+    dataset = _dataset(
+        accounts=TableSpec(file="exports/acct.parquet"),
+        leads=TableSpec(
+            query="select LeadId, AccountRef, Created from crm_leads where LeadId <> 2",
+            columns={"lead_id": "LeadId", "account_id": "AccountRef", "created_at": "Created"},
+        ),
+        events=TableSpec(file="ev.csv.gz"),
+        intent=TableSpec(file="intent_rows.csv"),
+        outcomes=TableSpec(file="Outcomes"),
+    )
+    url = f"duckdb://{crm}"
+    tables = read_raw_tables(url, dataset)
+
+    assert tables.accounts.to_dict("list") == {
+        "account_id": [10, 20],
+        "industry": ["retail", "energy"],
+    }
+    assert tables.leads.to_dict("list") == {
+        "lead_id": [1, 3],
+        "account_id": [10, 10],
+        "created_at": ["a", "c"],
+    }
+    assert tables.events.to_dict("list") == {
+        "lead_id": [1, 1],
+        "event_type": ["email_open", "meeting"],
+    }
+    assert tables.intent.to_dict("list") == {"account_id": [20], "topic": ["crm"]}
+    assert tables.outcomes.to_dict("list") == {"lead_id": [2], "stage": ["won"]}
+    # each frame remembers its query, so later messages can name it
+    assert {name: frame.attrs["origin"] for name, frame in tables.items()} == {
+        "accounts": f"query `select * from acct` on {url}",
+        "leads": "query `select LeadId, AccountRef, Created from crm_leads where LeadId <> 2` "
+        f"on {url}",
+        "events": f"query `select * from ev` on {url}",
+        "intent": f"query `select * from intent_rows` on {url}",
+        "outcomes": f"query `select * from Outcomes` on {url}",
+    }
+    # a bare .duckdb path is a database too
+    assert read_raw_tables(crm, dataset).leads["lead_id"].tolist() == [1, 3]
+
+
+def test_a_failing_table_names_where_its_query_comes_from(crm):
+    url = f"duckdb://{crm}"
+    by_query = _dataset(
+        accounts=TableSpec(file="acct.parquet"),
+        leads=TableSpec(query="select * from no_leads_here"),
+    )
+    with pytest.raises(SourceError) as caught:
+        read_raw_tables(url, by_query)
+    assert str(caught.value).startswith(f"leads: the query failed on {url}: ")
+    assert str(caught.value).endswith("\n  query (tables.leads.query): select * from no_leads_here")
+
+    by_file = _dataset(accounts=TableSpec(file="nowhere/accounts_table.csv"))
+    with pytest.raises(SourceError) as caught:
+        read_raw_tables(url, by_file)
+    assert str(caught.value).startswith(f"accounts: the query failed on {url}: ")
+    assert str(caught.value).endswith(
+        "\n  query (tables.accounts.file as a table name): select * from accounts_table"
+    )
+
+
+def test_a_duckdb_folder_reads_its_csv_files_with_the_configured_separator_and_encoding(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in TABLES:
+        (folder / f"{name}.csv").write_bytes("id;owner\n1;Zoé\n2;Chloë\n".encode("latin-1"))
+    dataset = _dataset().model_copy(update={"csv": CsvOptions(sep=";", encoding="latin-1")})
+    tables = read_raw_tables(f"duckdb://{folder}", dataset)
+    for _, frame in tables.items():
+        assert frame.to_dict("list") == {"id": [1, 2], "owner": ["Zoé", "Chloë"]}
+
+
+def test_a_flat_export_is_read_from_a_database_by_query_or_file_stem(tmp_path):
+    path = _duckdb_file(
+        tmp_path / "flat.duckdb",
+        {"bank": pd.DataFrame({"age": [30, 41, 52], "y": ["no", "N/A", "yes"]})},
+    )
+    url = f"duckdb://{path}"
+    by_query = FlatDataset(
+        mode="flat",
+        label="y",
+        query="select age, y from bank where age > 35",
+        missing={"y": ("N/A",)},
+    )
+    frame = read_flat(url, by_query)
+    # the placeholder is a missing value once the value rules are applied
+    assert frame["age"].tolist() == [41, 52]
+    assert frame["y"].isna().tolist() == [True, False] and frame["y"].iloc[1] == "yes"
+
+    by_file = FlatDataset(mode="flat", label="y", file="exports/bank.csv")
+    assert read_flat(url, by_file).to_dict("list") == {
+        "age": [30, 41, 52],
+        "y": ["no", "N/A", "yes"],
+    }
+
+    with pytest.raises(SourceError) as caught:
+        read_flat(url, FlatDataset(mode="flat", label="y", query="select * from nothing"))
+    assert str(caught.value).endswith("\n  query (query): select * from nothing")
+    with pytest.raises(SourceError) as caught:
+        read_flat(url, FlatDataset(mode="flat", label="y", file="other.parquet"))
+    assert str(caught.value).startswith(f"flat: the query failed on {url}: ")
+    assert str(caught.value).endswith("\n  query (file as a table name): select * from other")
+    with pytest.raises(ValueError, match="^the flat dataset config names no query \\(nor file\\)"):
+        read_flat(url, FlatDataset(mode="flat", label="y"))
+
+
+def test_a_flat_export_in_a_duckdb_folder_is_read_with_its_separator(tmp_path):
+    (tmp_path / "bank.csv").write_text("age|y\n30|lost\n41|won\n")
+    dataset = FlatDataset(mode="flat", label="y", file="bank.csv", sep="|")
+    assert read_flat(f"duckdb://{tmp_path}", dataset).to_dict("list") == {
+        "age": [30, 41],
+        "y": ["lost", "won"],
+    }
