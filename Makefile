@@ -65,17 +65,17 @@ lint: install ## Ruff lint and format check
 # A fresh run each time over the core's functions (tests/mutation_report.py SCOPE), so the
 # rates match today's source and tests; ONLY='leadml.split.*' re-runs one module's mutants
 # in the last run's mutants/ folder (measure module by module on a busy machine).
-# SIGTERM is ignored by the run and the per-mutant processes (they inherit it): a clean-up
-# elsewhere on a shared machine that kills by name would otherwise end mutants mid-test (exit
-# -15, counted "suspicious"). Stop a run with Ctrl-C, or SIGKILL its mutmut process by pid.
+# tests/mutmut_run.py is mutmut with SIGTERM ignored by the run and the per-mutant processes:
+# a clean-up elsewhere on a shared machine that kills by name ended mutants mid-test (exit -15,
+# counted "suspicious"). Stop a run with Ctrl-C, or SIGKILL its mutmut process by pid.
 # OMP_THREAD_LIMIT=1: LightGBM's `num_threads: 2` (the configs, DEFAULT_PARAMS) overrides
 # OMP_NUM_THREADS, and an OpenMP team started in mutmut's stats run hangs every forked mutant
 # run in libgomp (measured: _score_event_tables' mutants at 0 % CPU); the limit caps it at one.
 mutate: install ## Mutation testing of the core (mutmut, ~30 min on 2 cores): kill rate per module, survivors
 	$(if $(ONLY),,rm -rf mutants)
-	trap '' TERM; \
-	OMP_THREAD_LIMIT=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 nice -n 10 $(BIN)/mutmut run --max-children $(or $(MUTATE_JOBS),2) \
-		$(or $(ONLY),$(shell $(BIN)/python tests/mutation_report.py --scope)) && \
+	OMP_THREAD_LIMIT=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 nice -n 10 $(BIN)/python tests/mutmut_run.py \
+		run --max-children $(or $(MUTATE_JOBS),2) \
+		$(or $(ONLY),$(shell $(BIN)/python tests/mutation_report.py --scope))
 	$(BIN)/python tests/mutation_report.py $(if $(MUTATE_JSON),--json $(MUTATE_JSON))
 
 bench: install ## Run the benchmarks (prints figures; slow, on demand)
