@@ -1,4 +1,5 @@
-"""The database readers of ``leadml.data.io`` on tiny DuckDB sources written by hand.
+"""The table readers of ``leadml.data.io`` on tiny sources written by hand: DuckDB
+databases and folders, and the file cases ``test_io.py`` leaves loose.
 
 DuckDB is embedded (no server), so these run in ``make mutate``'s fast selection and
 guard the code ``test_database.py`` exercises end to end (which needs the demo CRM and,
@@ -20,7 +21,7 @@ from leadml.config import (
     TableSpec,
     load_dataset_config,
 )
-from leadml.data.io import read_flat, read_raw_tables
+from leadml.data.io import find_table_file, read_flat, read_raw_tables
 from leadml.data.sources import SourceError
 
 TRAINING = Path(__file__).resolve().parents[1] / "training"
@@ -178,3 +179,84 @@ def test_a_flat_export_in_a_duckdb_folder_is_read_with_its_separator(tmp_path):
         "age": [30, 41],
         "y": ["lost", "won"],
     }
+
+
+# --- value rules name the table and the config section, for files and databases alike -----
+_NOT_YES_NO = (
+    "leads.opted_in: 1 value is not yes/no text: 'maybe' (1 row); expected one of "
+    "yes/y/true/t/1/1.0/on/oui/vrai or no/n/false/f/0/0.0/off/non/faux (any case), or list "
+    "the value under tables.leads.missing.opted_in if it means 'unknown'"
+)
+
+
+def test_a_value_rule_on_a_renamed_column_names_its_table_in_a_folder_and_a_database(tmp_path):
+    from leadml.data.picklists import ValueRuleError
+
+    leads = pd.DataFrame({"Id": [1, 2], "Opted": ["yes", "maybe"]})
+    for name in TABLES:
+        leads.to_parquet(tmp_path / f"{name}.parquet")
+    _duckdb_file(tmp_path / "crm.duckdb", {"leads": leads})
+    # the rule names the column as exported; it applies once the column is renamed
+    rules = {"columns": {"lead_id": "Id", "opted_in": "Opted"}, "boolean": ("Opted",)}
+    in_files = _dataset(leads=TableSpec(file="leads.parquet", **rules))
+    with pytest.raises(ValueRuleError) as caught:
+        read_raw_tables(tmp_path, in_files)
+    assert str(caught.value) == _NOT_YES_NO
+    specs = {name: TableSpec(query="select * from leads") for name in TABLES}
+    in_database = _dataset(**specs | {"leads": TableSpec(query="select * from leads", **rules)})
+    with pytest.raises(ValueRuleError) as caught:
+        read_raw_tables(f"duckdb://{tmp_path / 'crm.duckdb'}", in_database)
+    assert str(caught.value) == _NOT_YES_NO
+
+
+# --- files -----------------------------------------------------------------------------------
+def test_csv_files_in_a_folder_are_read_with_the_configured_encoding(tmp_path):
+    for name in TABLES:
+        (tmp_path / f"{name}.csv").write_bytes("id;owner\n1;Zoé\n".encode("latin-1"))
+    dataset = _dataset(**{name: TableSpec(file=f"{name}.csv") for name in TABLES})
+    dataset = dataset.model_copy(update={"csv": CsvOptions(sep=";", encoding="latin-1")})
+    assert read_raw_tables(tmp_path, dataset).accounts["owner"].tolist() == ["Zoé"]
+
+
+def test_a_table_given_only_as_a_query_needs_a_database(tmp_path):
+    for name in ("accounts", "leads", "events"):  # read before intent
+        pd.DataFrame({"id": [1]}).to_parquet(tmp_path / f"{name}.parquet")
+    dataset = _dataset(intent=TableSpec(query="select * from intent_signals"))
+    with pytest.raises(FileNotFoundError) as caught:
+        read_raw_tables(tmp_path, dataset)
+    assert str(caught.value) == (
+        "table 'intent': tables.intent names a query ('select * from intent_signals') but no "
+        "file; give --data a database URL to run it"
+    )
+
+
+def test_a_file_named_with_its_suffix_is_taken_as_named(tmp_path):
+    for name in ("leads.parquet", "leads.csv.gz", "leads.csv"):
+        (tmp_path / name).write_bytes(b"")
+    assert find_table_file(tmp_path, "leads.parquet") == tmp_path / "leads.parquet"
+    assert find_table_file(tmp_path, "leads.csv.gz") == tmp_path / "leads.csv.gz"
+    with pytest.raises(FileNotFoundError) as caught:
+        find_table_file(tmp_path, "leads")
+    assert str(caught.value) == (
+        f"table 'leads': both leads.parquet and leads.csv and leads.csv.gz in {tmp_path}; "
+        "which one is current is not for leadml to guess: remove or rename the others"
+    )
+
+
+def test_text_that_is_not_utf8_is_named_with_arrow_s_reason(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from leadml.data.io import _read_any
+
+    titles = pa.array([b"CEO", b"\xff\xfeCTO"], pa.binary()).view(pa.string())
+    path = tmp_path / "leads.parquet"
+    pq.write_table(pa.table({"lead_id": [1, 2], "blob": [b"\xff", b"x"], "title": titles}), path)
+    with pytest.raises(pa.ArrowInvalid) as arrow:
+        pq.read_table(path).column("title").validate(full=True)
+    with pytest.raises(ValueError) as caught:
+        _read_any(path)
+    assert str(caught.value) == (
+        f"{path}: column 'title' holds text that is not valid UTF-8 ({str(arrow.value)[:80]}); "
+        "re-export the table with UTF-8 text"
+    )
