@@ -260,3 +260,47 @@ def test_text_that_is_not_utf8_is_named_with_arrow_s_reason(tmp_path):
         f"{path}: column 'title' holds text that is not valid UTF-8 ({str(arrow.value)[:80]}); "
         "re-export the table with UTF-8 text"
     )
+
+
+def test_unreadable_files_are_named_with_the_reader_s_reason_cut_at_120(tmp_path):
+    from leadml.data.io import _read_any
+
+    (tmp_path / "leads.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(ValueError) as caught:
+        _read_any(tmp_path / "leads.parquet")
+    with pytest.raises((OSError, ValueError)) as reader:
+        pd.read_parquet(tmp_path / "leads.parquet")
+    assert len(str(reader.value)) > 120
+    assert str(caught.value) == (
+        f"{tmp_path / 'leads.parquet'}: not a readable Parquet file ({str(reader.value)[:120]})"
+    )
+    (tmp_path / "leads.csv").write_text("")
+    with pytest.raises(ValueError) as caught:
+        _read_any(tmp_path / "leads.csv")
+    assert str(caught.value) == (
+        f"{tmp_path / 'leads.csv'}: not a readable CSV file (No columns to parse from file)"
+    )
+    with pytest.raises(ValueError) as caught:
+        _read_any(tmp_path / "leads.csv", encoding="utf-99")
+    assert str(caught.value) == (
+        "csv.encoding: 'utf-99' is not a known encoding (e.g. utf-8, latin-1, cp1252)"
+    )
+    (tmp_path / "leads.csv").write_bytes(b"lead_id,title\n1,\xff\n")
+    with pytest.raises(ValueError) as caught:
+        _read_any(tmp_path / "leads.csv")
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'leads.csv'}: not valid utf-8 text (invalid start ")
+    assert message.endswith(
+        "); set csv.encoding in the dataset config (e.g. latin-1) or re-export the file as UTF-8"
+    )
+
+
+def test_a_csv_column_is_typed_once_over_the_whole_file(tmp_path):
+    from leadml.data.io import _read_any
+
+    # past pandas' low-memory chunk, a text value in a column of numbers: read whole, the
+    # column is text throughout (in chunks, numbers and text would mix in one column)
+    n = 300_000
+    (tmp_path / "leads.csv").write_text("lead_id,code\n" + "1,7\n" * n + "2,x\n")
+    codes = _read_any(tmp_path / "leads.csv")["code"]
+    assert {type(v) for v in codes} == {str} and codes.iloc[[0, n]].tolist() == ["7", "x"]
