@@ -10,6 +10,7 @@ run are the ones the caller named. Messages and the small helpers are written ou
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import io
 import logging
@@ -140,6 +141,9 @@ def test_an_event_job_publishes_what_its_parts_give(
         assert published[column].to_numpy() == pytest.approx(scores[column].to_numpy())
     assert published["reasons"].astype(str).tolist() == scores["reasons"].astype(str).tolist()
     assert (published["scored_at"].astype(str) == manifest["scored_at"]).all()
+    assert str(pd.Timestamp(manifest["scored_at"]).date()) >= "2026-01-01"  # stamped now
+    published_rejects = pd.read_parquet(out / "rejects.parquet")
+    assert published_rejects["lead_id"].dtype == published["lead_id"].dtype
     n_in = len(open_ids) + len(rejects)
     assert manifest["counts"] == {
         "in": n_in,
@@ -187,7 +191,7 @@ def test_an_event_job_publishes_what_its_parts_give(
 
 
 def test_a_run_logged_for_a_model_without_name_or_version_uses_the_scorer_s(
-    event_model, tmp_path, monkeypatch
+    event_model, tmp_path, monkeypatch, progress_lines
 ):
     data, config, scorer, _ = event_model
     monkeypatch.setattr(tracking, "load_scorer", lambda model_uri, **kw: (scorer, {}))
@@ -199,14 +203,14 @@ def test_a_run_logged_for_a_model_without_name_or_version_uses_the_scorer_s(
         model_uri="runs:/abc/model",
         as_of=AS_OF,
         out_dir=tmp_path / "out",
-        progress=False,
     )
     assert [(r["model_name"], r["model_version"], r["uri"]) for r in logged] == [
         (scorer.name, "", None)
     ]
+    assert any(line.startswith("scoring: ") for line in progress_lines())  # on by default
 
 
-def test_scores_published_to_a_database_are_the_files_scores(event_model, tmp_path):
+def test_scores_published_to_a_database_are_the_files_scores(event_model, tmp_path, progress_lines):
     import duckdb
 
     data, config, _, _ = event_model
@@ -232,6 +236,7 @@ def test_scores_published_to_a_database_are_the_files_scores(event_model, tmp_pa
     expected = pd.read_parquet(tmp_path / "out" / "scores.parquet")
     assert back["lead_id"].tolist() == expected["lead_id"].tolist()
     assert back["probability"].to_numpy() == pytest.approx(expected["probability"].to_numpy())
+    assert not [line for line in progress_lines() if line.startswith("scoring: ")]
 
 
 def test_the_dask_path_gets_the_job_s_tables_config_and_no_second_model(
@@ -320,6 +325,7 @@ def test_a_flat_job_measures_drift_on_the_scored_rows_and_warns_about_a_schedule
     assert manifest["drift"]["score_psi"] == pytest.approx(whole["score_psi"])
     assert manifest["drift"]["features"] == pytest.approx(whole["features"])
     assert manifest["scheduler"] == "single-process"
+    assert manifest["as_of"] == "2025-12-01 00:00:00"
     err = capsys.readouterr().err
     assert (
         "warning: --scheduler tcp://x:8786: a flat export is scored in this process (its rows "
@@ -364,3 +370,72 @@ def test_whole_table_failures_are_named_with_the_check_s_message_cut_at_240():
         "the column's format or mapping is wrong, not some rows: fix it in the data or the "
         "dataset config; nothing was written"
     )
+
+
+def test_a_count_mismatch_lists_at_most_five_missing_and_five_unexpected_leads(
+    tmp_path, monkeypatch
+):
+    from test_batch import _tiny_scorer
+
+    config, scorer = _tiny_scorer()
+    _, event_config, _ = _event_model()
+    scorer = dataclasses.replace(scorer, reference=None)
+    monkeypatch.setattr(tracking, "load_scorer", lambda model_uri, **kw: (scorer, META))
+    none = pd.DataFrame({"lead_id": pd.Series([], dtype="int64"), "reason": []})
+    monkeypatch.setattr(
+        batch,
+        "_load_event_inputs",
+        lambda d, c, a: (
+            None,
+            none,
+            pd.Series(range(1, 8)),
+            SimpleNamespace(rejected_leads=lambda: none),
+        ),
+    )
+    scored = pd.DataFrame({"lead_id": range(11, 18), "probability": 0.5, "mql": False})
+    monkeypatch.setattr(batch, "score_open_leads", lambda *a, **k: (scored, none, {}, {}))
+    with pytest.raises(batch.CountMismatchError) as caught:
+        run_scoring(
+            "unused", config=event_config, model_uri="m", as_of=AS_OF, out_dir=tmp_path / "o",
+            log_to_mlflow=False, progress=False,
+        )  # fmt: skip
+    assert str(caught.value) == (
+        "open leads in 7 ≠ scored 7 + rejected 0; missing [1, 2, 3, 4, 5], "
+        "unexpected [11, 12, 13, 14, 15]; nothing was written"
+    )
+
+
+def test_a_flat_job_scores_with_the_second_model_reasons_and_chunks_asked_for(
+    tmp_path, monkeypatch
+):
+    from test_batch import _export, _tiny_scorer
+
+    from leadml.pointintime.trainingset import build_scoring_set
+    from leadml.scoring.open_leads import score_features
+
+    config, scorer = _tiny_scorer()
+    monkeypatch.setattr(tracking, "load_scorer", lambda model_uri, **kw: (scorer, META))
+    frame = _export(30, 4).drop(columns="converted")
+    manifest, _ = _flat_job(
+        tmp_path, frame, also_uri="models:/again@champion", top_reasons=1, chunk_size=7
+    )
+    features = build_scoring_set(config, tmp_path / "export.csv", as_of=AS_OF, spec=scorer.spec)
+    expected = score_features(
+        features.frame, scorer, as_of=AS_OF, also=scorer, model_meta=META, also_meta=META,
+        top_reasons=1, chunk_size=7,
+    )  # fmt: skip
+    published = pd.read_parquet(tmp_path / "out" / "scores.parquet")
+    assert list(published.columns) == [*expected.columns, "scored_at"]
+    assert published["reasons"].astype(str).tolist() == expected["reasons"].astype(str).tolist()
+    assert (published["as_of"] == AS_OF).all()
+    assert manifest["models"]["also"] == {"uri": "models:/again@champion", **META}
+
+
+def test_a_flat_scorer_without_a_drift_reference_reports_no_drift(tmp_path, monkeypatch):
+    from test_batch import _export, _tiny_scorer
+
+    _, scorer = _tiny_scorer()
+    bare = dataclasses.replace(scorer, reference=None)
+    monkeypatch.setattr(tracking, "load_scorer", lambda model_uri, **kw: (bare, META))
+    manifest, _ = _flat_job(tmp_path, _export(20, 6).drop(columns="converted"))
+    assert manifest["drift"] is None and manifest["counts"]["scored"] == 20
