@@ -349,6 +349,15 @@ def test_rejects_are_cast_to_integer_ids_sorted_stably_and_renumbered():
     assert out["lead_id"].dtype == np.uint32
     assert out.to_dict("list") == {"lead_id": [1, 1, 3], "reason": ["a", "c", "b"]}
     assert list(out.index) == [0, 1, 2]
+    # many ties, past numpy's small-array insertion sort: a stable sort keeps each lead's
+    # reasons in the order the steps gave them
+    ids = [(7 * i) % 5 for i in range(60)]
+    many = concat_rejects(
+        [pd.DataFrame({"lead_id": ids, "reason": [f"r{i}" for i in range(60)]})],
+        like=pd.Series([0]),
+    )
+    by_lead = sorted(range(60), key=lambda i: ids[i])
+    assert many["reason"].tolist() == [f"r{i}" for i in by_lead]
     text_ids = concat_rejects(parts, like=pd.Series(["x"]))
     assert text_ids["lead_id"].dtype == np.float64  # only integer ids are cast back
 
