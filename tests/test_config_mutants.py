@@ -179,6 +179,11 @@ def test_yaml_documents_read_as_plain_yaml_does():
     assert read["loop"]["self"] is read["loop"]  # a recursive node, as yaml.safe_load reads it
 
 
+def test_a_key_written_twice_after_a_merge_key_is_refused_too():
+    with pytest.raises(yaml.YAMLError, match="key 'y' is written twice in this mapping"):
+        yaml_document("base: &b {x: 1}\nother:\n  <<: *b\n  y: 1\n  y: 2\n")
+
+
 def test_a_key_written_twice_names_where_in_the_text():
     with pytest.raises(yaml.YAMLError) as caught:
         yaml_document("a: 1\nb:\n  c: 1\n  c: 2\n")

@@ -105,6 +105,8 @@ def test_a_fold_describes_its_sizes_and_ranges():
         # 0.95 · 6 = 5.7 → 6 rows: none left to test
         (ORDER, {"folds": 1, "initial_fraction": 0.95}, "6 rows leave no rows to test after the first 6"),
         (ORDER[:0], {"folds": 1}, "backtest: 0 rows leave no rows to test after the first 0"),
+        # one row: 0.4 · 1 → 0 rows to train on, so the single fold has none before it
+        (ORDER[:1], {"folds": 1}, "fold 1 of 1 has no training rows before it once the purge gap is taken out (raise initial_fraction or shorten the gap)"),
     ],
 )  # fmt: skip
 def test_rolling_origin_refusals_are_named(order, kwargs, message):
