@@ -71,7 +71,7 @@ lint: install ## Ruff lint and format check
 # OMP_THREAD_LIMIT=1: LightGBM's `num_threads: 2` (the configs, DEFAULT_PARAMS) overrides
 # OMP_NUM_THREADS, and an OpenMP team started in mutmut's stats run hangs every forked mutant
 # run in libgomp (measured: _score_event_tables' mutants at 0 % CPU); the limit caps it at one.
-mutate: install ## Mutation testing of the core (mutmut, ~30 min on 2 cores): kill rate per module, survivors
+mutate: install ## Mutation testing of the core (mutmut, ~40 min on 2 shared cores): kill rate per module, survivors
 	$(if $(ONLY),,rm -rf mutants)
 	OMP_THREAD_LIMIT=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 nice -n 10 $(BIN)/python tests/mutmut_run.py \
 		run --max-children $(or $(MUTATE_JOBS),2) \

@@ -1,1 +1,0 @@
-"""Hand-worked cases that kill mutants of the calibration code (make mutate)."""

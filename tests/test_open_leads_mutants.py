@@ -1,1 +1,0 @@
-"""Hand-worked cases that kill mutants of the open_leads code (make mutate)."""
