@@ -363,3 +363,34 @@ def test_rest_round_trip_with_raw_leads(served, small_demo_data):
     assert answer["reject_reason"].isna().sum() == len(set(leads["lead_id"]) & set(batch.index))
     assert bad_status == 400
     assert "as_of is missing" in bad_reply["message"]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"ts": "2025-01-01", "event_type": "demo_request", "lead_id": np.int64(7)}] * 3,
+        [{"ts": "2025-01-01", "event_type": "pricing_page_view", "lead_id": 7}]
+        + [{"ts": f"2025-01-0{d}", "event_type": "demo_request", "lead_id": 7} for d in (1, 2)],
+        # missing = missing: None, NaN and an absent key are one value to pandas
+        [{"a": "x", "b": None}, {"a": "x", "b": float("nan")}, {"a": "x"}],
+        [{"a": "x", "b": None}, {"a": "y"}],
+        # 1, 1.0 and True are equal, "1" is not
+        [{"a": 1, "b": "1"}, {"a": 1.0, "b": "1"}, {"a": True, "b": "1"}, {"a": 1, "b": 1}],
+        [{"strength": 1}, {"strength": 1.0}, {"strength": 2.5}],
+        [{"strength": np.float64(0.5), "ok": np.bool_(True)}, {"strength": 0.5, "ok": True}],
+        # values pandas types itself: timestamps, integers beyond float precision
+        [{"ts": pd.Timestamp("2025-01-01")}, {"ts": np.datetime64("2025-01-01T00:00")}],
+        [{"id": 2**53 + 1, "v": 1.5}, {"id": 2**53, "v": 1.5}, {"id": 1.0, "v": 1.5}],
+        [{"a": 0.0}, {"a": -0.0}],
+        [{}, {}],
+        [],
+    ],
+)
+def test_distinct_items_are_what_pandas_drop_duplicates_keeps(items):
+    from leadml.serving.raw_leads import _distinct_items
+
+    got = _distinct_items(list(items))
+    if not items:
+        assert got is None
+        return
+    pd.testing.assert_frame_equal(got, pd.DataFrame(items).drop_duplicates(ignore_index=True))
