@@ -262,6 +262,21 @@ def test_parallel_kernels_equal_the_serial_ones(monkeypatch: pytest.MonkeyPatch)
     pd.testing.assert_frame_equal(serial, build_features(tables, snapshots, DATASET))
 
 
+@pytest.mark.parametrize("n", [1, 3, 200])
+def test_a_few_rows_built_from_columns_equal_the_frames_path(
+    monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
+    """Up to FEW_ROWS snapshots (a served lead) the output is put together from single
+    columns: the very frame (dtypes, categories, order) the modules' frames give."""
+    from leadml.features import build
+
+    tables = random_tables(23, n_leads=40, n_accounts=6, n_events=2_000, n_intent=100)
+    snapshots = random_snapshots(tables, 23, n=n)
+    few = build_features(tables, snapshots, DATASET)
+    monkeypatch.setattr(build, "FEW_ROWS", 0)
+    pd.testing.assert_frame_equal(few, build_features(tables, snapshots, DATASET), check_exact=True)
+
+
 # --- point in time ----------------------------------------------------------------------
 def _future_rows(tables: Tables, at: pd.Timestamp, seed: int) -> Tables:
     """Rows at or after ``at`` in every table, and a new lead created then (with past events)."""

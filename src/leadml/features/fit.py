@@ -20,8 +20,9 @@ from leadml.features._kernels import (
     take_float,
 )
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.features.columns import Column
 
-__all__ = ["REGIONS", "fit_catalogue", "fit_features", "region_of"]
+__all__ = ["REGIONS", "fit_catalogue", "fit_columns", "region_of"]
 
 # ISO 3166 alpha-2 codes and common English names -> a world region.
 # fmt: off
@@ -90,11 +91,11 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def fit_features(
+def fit_columns(
     leads: pd.DataFrame, accounts: pd.DataFrame, dataset: EventDataset
-) -> pd.DataFrame:
-    """Fit features per lead (rows aligned with ``leads``); leads without an account get missing values."""
-    n_leads = len(leads)
+) -> dict[str, Column]:
+    """Fit features per lead (name -> values aligned with ``leads``); leads without an account
+    get missing values."""
     account_row = codes_for(leads["account_id"], accounts["account_id"])
     icp = dataset.icp
 
@@ -128,24 +129,21 @@ def fit_features(
         if icp.industries
         else np.where(np.asarray(lead_industry.codes) >= 0, 1.0, np.nan)
     )
-    return pd.DataFrame(
-        {
-            "industry": lead_industry,
-            "employees": employees,
-            "log_employees": log_employees,
-            "annual_revenue": revenue,
-            "country": take_category(country, account_row),
-            "region": take_category(account_region, account_row),
-            "size_in_range": size_in_range,
-            "industry_match": industry_match,
-            "icp_match": both(size_in_range, industry_match),
-        },
-        index=pd.RangeIndex(n_leads),
-    )
+    return {
+        "industry": lead_industry,
+        "employees": employees,
+        "log_employees": log_employees,
+        "annual_revenue": revenue,
+        "country": take_category(country, account_row),
+        "region": take_category(account_region, account_row),
+        "size_in_range": size_in_range,
+        "industry_match": industry_match,
+        "icp_match": both(size_in_range, industry_match),
+    }
 
 
 def fit_catalogue(dataset: EventDataset) -> FeatureCatalogue:
-    """The entries of :func:`fit_features`: who the company is."""
+    """The entries of :func:`fit_columns`: who the company is."""
     icp = dataset.icp
     return FeatureCatalogue(
         entries=(
