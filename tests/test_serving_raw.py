@@ -394,3 +394,32 @@ def test_distinct_items_are_what_pandas_drop_duplicates_keeps(items):
         assert got is None
         return
     pd.testing.assert_frame_equal(got, pd.DataFrame(items).drop_duplicates(ignore_index=True))
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+@pytest.mark.parametrize("as_of", [AS_OF, pd.NaT])
+def test_an_answer_of_scored_leads_only_is_the_merged_answer(n, as_of):
+    """Every lead scored, once: the answer is built from the scores' columns in one frame,
+    the very frame concatenating, deduplicating and reordering gives."""
+    from types import SimpleNamespace
+
+    asked = [30, 10, 20][:n]
+    scores = pd.DataFrame(
+        {
+            "lead_id": np.array(sorted(asked), dtype=np.int64),
+            "as_of": pd.Series([AS_OF] * n, dtype="datetime64[us]"),
+            "probability": np.linspace(0.1, 0.3, n),
+            "tier": pd.Series(["cold", "warm", "hot"][:n], dtype="str"),
+            "mql": np.array([False, True, True][:n]),
+            "reasons": pd.Series(['[{"group": "g"}]'] * n, dtype="str"),
+            "model_name": pd.Series(["m"] * n, dtype="str"),
+            "model_version": pd.Series(["3"] * n, dtype="str"),
+        }
+    )
+    raw = SimpleNamespace(scorer=SimpleNamespace(name=MODEL))
+    position = {lead_id: i for i, lead_id in enumerate(asked)}
+    stamp = None if pd.isna(as_of) else as_of.isoformat()
+    fast = RawLeadScorer._scored_answer(raw, scores, position, stamp, len(asked))
+    merged = RawLeadScorer._merged_answer(raw, scores, [], position, stamp, len(asked))
+    pd.testing.assert_frame_equal(fast, merged, check_exact=True)
+    assert fast["lead_id"].tolist() == asked
