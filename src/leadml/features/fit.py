@@ -18,6 +18,7 @@ from leadml.features._kernels import (
     membership,
     take_category,
     take_float,
+    text_categories,
 )
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
 from leadml.features.columns import Column
@@ -102,7 +103,7 @@ def fit_columns(
     industry = as_category(accounts.get("industry"), len(accounts))
     country = as_category(accounts.get("country"), len(accounts))
     # one lookup per distinct country, then codes all the way
-    region_dtype = pd.CategoricalDtype(sorted(REGIONS))
+    region_dtype = text_categories(tuple(sorted(REGIONS)))
     region_of_country = region_dtype.categories.get_indexer(
         [region_of(c) for c in country.categories]
     )
