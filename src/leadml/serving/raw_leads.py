@@ -326,8 +326,9 @@ class RawLeadScorer:
         ]
         if fatal:
             raise DataValidationError(report)
-        invalid = report.rejected_leads()
-        tables = tables.without_leads(invalid["lead_id"].tolist())
+        invalid = report.rejected_leads() if report.errors else None
+        if invalid is not None:
+            tables = tables.without_leads(invalid["lead_id"].tolist())
         scores, unseen_rejects, _, _ = score_open_leads(
             tables,
             self.config,
@@ -343,10 +344,11 @@ class RawLeadScorer:
         # the open leads are those score_open_leads built features for: scored or rejected
         open_ids = {*scores["lead_id"].tolist(), *unseen_rejects["lead_id"].tolist()}
         closed = [i for i in tables.leads["lead_id"].tolist() if i not in open_ids]
-        not_open = pd.DataFrame(
-            {"lead_id": closed, "reason": _not_open_reasons(tables, closed, as_of, dataset)}
-        )
-        return self._answer(asked, scores, [invalid, unseen_rejects, not_open], as_of)
+        rejects = [unseen_rejects] if invalid is None else [invalid, unseen_rejects]
+        if closed:
+            reasons = _not_open_reasons(tables, closed, as_of, dataset)
+            rejects.append(pd.DataFrame({"lead_id": closed, "reason": reasons}))
+        return self._answer(asked, scores, rejects, as_of)
 
     # --- flat mode --------------------------------------------------------------------------
     def _score_flat(
