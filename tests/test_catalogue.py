@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from leadml.config import load_dataset_config, load_run_config
@@ -206,6 +207,32 @@ def test_monotone_counts_keeps_event_counts_and_every_flat_direction() -> None:
     )
     assert constraints["campaign"] == -1 and constraints["previous"] == 1
     assert constraints["age"] == 0
+
+
+def test_a_constraints_method_without_constraints_is_dropped_not_crashed_on() -> None:
+    """LightGBM 4.7 dies (segmentation fault) on ``monotone_constraints_method: advanced``
+    with a categorical feature and no constraint: a config that sets the method in
+    ``params`` but turns ``monotone`` off trains as if the method were not named."""
+    import lightgbm as lgb
+
+    from leadml.modeling.train import booster_params
+
+    config = load_run_config("training/sql.yaml")
+    model = config.model.model_copy(
+        update={
+            "monotone": False,
+            "params": {**config.model.params, "monotone_constraints_method": "advanced"},
+        }
+    )
+    params = booster_params(config.model_copy(update={"model": model}), event_catalogue(DATASET))
+    assert "monotone_constraints" not in params and "monotone_constraints_method" not in params
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {"a": rng.normal(size=2_000), "c": pd.Categorical(rng.choice(list("xyz"), 2_000))}
+    )
+    y = (X["a"] + rng.normal(size=2_000) > 0).astype(float)
+    small = {**params, "min_child_samples": 20, "min_gain_to_split": 0.0, "num_threads": 1}
+    assert lgb.train(small, lgb.Dataset(X, y), num_boost_round=5).num_trees() == 5
 
 
 def test_directions_are_overridden_per_feature_and_saved_with_the_model() -> None:

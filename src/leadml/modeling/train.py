@@ -142,6 +142,10 @@ def booster_params(config: RunConfig, catalogue: FeatureCatalogue | None = None)
         if any(constraints):
             params["monotone_constraints"] = constraints
             params.setdefault("monotone_constraints_method", "advanced")
+    if not any(params.get("monotone_constraints") or ()):
+        # A method with nothing to constrain is a no-op, except that LightGBM 4.7 crashes
+        # (segmentation fault) on "advanced" with a categorical feature and no constraint.
+        params.pop("monotone_constraints_method", None)
     return params
 
 
