@@ -801,5 +801,8 @@ def test_capacity_counts_only_leads_that_are_not_dormant():
     )
     # quiet for 60 days or more; never active: since creation
     assert dormant_leads(features, tiers).tolist() == [False, True, True, False]
+    # numbers in text (a flat export's columns) read as numbers, the rest as missing
+    as_text = features.astype(str).assign(lead_age_days=["90", "90", "61", "x"])
+    assert dormant_leads(as_text, tiers).tolist() == [False, True, True, False]
     assert not dormant_leads(features, TierSpec()).any()  # no dormant_days: nobody is dormant
     assert not dormant_leads(pd.DataFrame({"age": [1, 2]}), tiers).any()  # flat mode

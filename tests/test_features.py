@@ -262,6 +262,21 @@ def test_parallel_kernels_equal_the_serial_ones(monkeypatch: pytest.MonkeyPatch)
     pd.testing.assert_frame_equal(serial, build_features(tables, snapshots, DATASET))
 
 
+@pytest.mark.parametrize("n", [1, 3, 200])
+def test_a_few_rows_built_from_columns_equal_the_frames_path(
+    monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
+    """Up to FEW_ROWS snapshots (a served lead) the output is put together from single
+    columns: the very frame (dtypes, categories, order) the modules' frames give."""
+    from leadml.features import build
+
+    tables = random_tables(23, n_leads=40, n_accounts=6, n_events=2_000, n_intent=100)
+    snapshots = random_snapshots(tables, 23, n=n)
+    few = build_features(tables, snapshots, DATASET)
+    monkeypatch.setattr(build, "FEW_ROWS", 0)
+    pd.testing.assert_frame_equal(few, build_features(tables, snapshots, DATASET), check_exact=True)
+
+
 # --- point in time ----------------------------------------------------------------------
 def _future_rows(tables: Tables, at: pd.Timestamp, seed: int) -> Tables:
     """Rows at or after ``at`` in every table, and a new lead created then (with past events)."""
@@ -515,6 +530,43 @@ def test_spec_round_trips_through_json() -> None:
     X1, _ = spec.apply(_frame_for_spec())
     X2, _ = again.apply(_frame_for_spec())
     pd.testing.assert_frame_equal(X1, X2)
+
+
+def test_a_few_rows_model_matrix_equals_the_pieces_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to FEW_ROWS rows the model matrix is built from columns in spec order: the very
+    frame (dtypes, categories, index) the concatenated pieces give, whatever the input dtypes."""
+    from leadml.features import spec as spec_module
+
+    catalogue = event_catalogue(DATASET).select(
+        ["source", "employees", "seniority", "n_email_open_7d", "decision_maker", "log_employees"]
+    )
+    frame = pd.DataFrame(
+        {
+            "lead_id": [1, 2, 3, 4],
+            "as_of": pd.to_datetime(["2024-01-01"] * 4),
+            "source": pd.Categorical(["referral", "outbound", "webinar", None]),
+            "employees": [10, 200, np.nan, 4],
+            "seniority": pd.Series(["vp", None, "c_level", "intern"], dtype="str"),
+            "n_email_open_7d": np.array([0, 3, 1, 2], dtype=np.int32),
+            "decision_maker": pd.array([True, False, None, True], dtype="boolean"),
+            "log_employees": ["1.5", None, "2", "x"],
+        },
+        index=[10, 11, 12, 13],
+    )
+    spec = FeatureSpec.from_frame(
+        frame.assign(log_employees=1.0), catalogue, fit_rows=np.array([True, True, False, False])
+    )
+    rows = frame.assign(log_employees=["1.5", None, "2", "2.5"])
+    for part in (rows, rows.iloc[[2]]):
+        few, few_unseen = spec.apply(part)
+        monkeypatch.setattr(spec_module, "FEW_ROWS", 0)
+        pieces, pieces_unseen = spec.apply(part)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(few, pieces, check_exact=True)
+        assert few_unseen == pieces_unseen
+    assert few_unseen["source"] == {"count": 1, "examples": ["webinar"]}
+    with pytest.raises(SpecError, match="log_employees"):
+        spec.apply(frame)
 
 
 def test_spec_errors_show_a_diff_of_the_column_names() -> None:

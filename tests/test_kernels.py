@@ -164,3 +164,36 @@ def test_a_few_values_become_the_categories_pandas_gives(values):
     np.testing.assert_array_equal(np.asarray(few.codes), np.asarray(expected.codes))
     many = as_category(pd.concat([values] * (FEW_VALUES // max(len(values), 1) + 1)), 0)
     assert list(many.categories) == list(few.categories)
+
+
+@pytest.mark.parametrize(
+    "cat",
+    [
+        pd.Categorical(["b", "a", None, "b"], categories=pd.Index(["a", "b"], dtype="str")),
+        pd.Categorical(["b", "c", "a"], categories=pd.Index(["a", "b", "c"], dtype="str")),
+        pd.Categorical([2, 1, 3], categories=[1, 2, 3]),
+        pd.Categorical(["x", "y", "x"], categories=["x", "y"], ordered=True),
+        pd.Categorical(["a"] * 3, categories=pd.Index([f"c{i}" for i in range(99)] + ["a"])),
+    ],
+)
+@pytest.mark.parametrize("rows", [[0], [1, -1, 1], [2, 0, 1], [-1]])
+def test_taking_categories_reuses_dtypes_and_gives_what_from_codes_gives(cat, rows):
+    """A dtype reused (every category taken) or cached (a few text categories) is the one
+    ``pd.Categorical.from_codes(codes, categories=present)`` builds."""
+    from leadml.features._kernels import take_category, text_categories
+
+    rows = np.asarray(rows)
+    taken = take_category(cat, rows)
+    codes = np.asarray(cat.codes)[np.maximum(rows, 0)]
+    values = [
+        None if r < 0 or c < 0 else cat.categories[c] for r, c in zip(rows, codes, strict=True)
+    ]
+    present = [c for c in cat.categories if c in values]
+    expected = pd.Categorical.from_codes(
+        [-1 if v is None else present.index(v) for v in values],
+        categories=cat.categories[cat.categories.isin(present)],
+    )
+    assert taken.dtype == expected.dtype and not taken.ordered
+    assert taken.categories.dtype == expected.categories.dtype
+    np.testing.assert_array_equal(np.asarray(taken.codes), np.asarray(expected.codes))
+    assert text_categories(("a", "b")) is text_categories(("a", "b"))

@@ -363,3 +363,63 @@ def test_rest_round_trip_with_raw_leads(served, small_demo_data):
     assert answer["reject_reason"].isna().sum() == len(set(leads["lead_id"]) & set(batch.index))
     assert bad_status == 400
     assert "as_of is missing" in bad_reply["message"]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"ts": "2025-01-01", "event_type": "demo_request", "lead_id": np.int64(7)}] * 3,
+        [{"ts": "2025-01-01", "event_type": "pricing_page_view", "lead_id": 7}]
+        + [{"ts": f"2025-01-0{d}", "event_type": "demo_request", "lead_id": 7} for d in (1, 2)],
+        # missing = missing: None, NaN and an absent key are one value to pandas
+        [{"a": "x", "b": None}, {"a": "x", "b": float("nan")}, {"a": "x"}],
+        [{"a": "x", "b": None}, {"a": "y"}],
+        # 1, 1.0 and True are equal, "1" is not
+        [{"a": 1, "b": "1"}, {"a": 1.0, "b": "1"}, {"a": True, "b": "1"}, {"a": 1, "b": 1}],
+        [{"strength": 1}, {"strength": 1.0}, {"strength": 2.5}],
+        [{"strength": np.float64(0.5), "ok": np.bool_(True)}, {"strength": 0.5, "ok": True}],
+        # values pandas types itself: timestamps, integers beyond float precision
+        [{"ts": pd.Timestamp("2025-01-01")}, {"ts": np.datetime64("2025-01-01T00:00")}],
+        [{"id": 2**53 + 1, "v": 1.5}, {"id": 2**53, "v": 1.5}, {"id": 1.0, "v": 1.5}],
+        [{"a": 0.0}, {"a": -0.0}],
+        [{}, {}],
+        [],
+    ],
+)
+def test_distinct_items_are_what_pandas_drop_duplicates_keeps(items):
+    from leadml.serving.raw_leads import _distinct_items
+
+    got = _distinct_items(list(items))
+    if not items:
+        assert got is None
+        return
+    pd.testing.assert_frame_equal(got, pd.DataFrame(items).drop_duplicates(ignore_index=True))
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+@pytest.mark.parametrize("as_of", [AS_OF, pd.NaT])
+def test_an_answer_of_scored_leads_only_is_the_merged_answer(n, as_of):
+    """Every lead scored, once: the answer is built from the scores' columns in one frame,
+    the very frame concatenating, deduplicating and reordering gives."""
+    from types import SimpleNamespace
+
+    asked = [30, 10, 20][:n]
+    scores = pd.DataFrame(
+        {
+            "lead_id": np.array(sorted(asked), dtype=np.int64),
+            "as_of": pd.Series([AS_OF] * n, dtype="datetime64[us]"),
+            "probability": np.linspace(0.1, 0.3, n),
+            "tier": pd.Series(["cold", "warm", "hot"][:n], dtype="str"),
+            "mql": np.array([False, True, True][:n]),
+            "reasons": pd.Series(['[{"group": "g"}]'] * n, dtype="str"),
+            "model_name": pd.Series(["m"] * n, dtype="str"),
+            "model_version": pd.Series(["3"] * n, dtype="str"),
+        }
+    )
+    raw = SimpleNamespace(scorer=SimpleNamespace(name=MODEL))
+    position = {lead_id: i for i, lead_id in enumerate(asked)}
+    stamp = None if pd.isna(as_of) else as_of.isoformat()
+    fast = RawLeadScorer._scored_answer(raw, scores, position, stamp, len(asked))
+    merged = RawLeadScorer._merged_answer(raw, scores, [], position, stamp, len(asked))
+    pd.testing.assert_frame_equal(fast, merged, check_exact=True)
+    assert fast["lead_id"].tolist() == asked

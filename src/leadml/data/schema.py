@@ -786,10 +786,8 @@ class _Inspection:
         for i, name in enumerate(frame.columns):
             if str(name) not in columns:
                 columns[str(name)] = frame.iloc[:, i].array
-        typed = pd.DataFrame(columns, copy=False)
-        if not keep.all():
-            typed = typed[keep]
-        return typed.reset_index(drop=True)
+        typed = pd.DataFrame(columns, copy=False)  # (arrays: a range index already)
+        return typed if keep.all() else typed[keep].reset_index(drop=True)
 
     def _empty(self, col: ColumnContract, table: str, n: int) -> Any:
         if col.kind == "id":

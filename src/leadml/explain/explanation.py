@@ -214,10 +214,17 @@ def _distinct_records(
         lists = [v.tolist() for v in columns.values()]
         records = [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
         return np.arange(n), np.arange(n), records
-    frame = pd.DataFrame(columns)  # (the rows' index comes with their Series)
+    frame = pd.DataFrame(columns)  # (only the values matter, not the rows' index)
     keys = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return first, inverse, frame.iloc[first].to_dict(orient="records")
+
+
+def _rows_of(values: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """``values.iloc[rows]``'s values, without building a Series (~0.1 ms a column)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+        return values.to_numpy()[rows]
+    return values.array[rows]
 
 
 def format_reasons(
@@ -253,7 +260,7 @@ def format_reasons(
             continue
         cols = [c for c in catalogue.group_features(group) if c in present]
         canonical = _canonical_columns(
-            {c: values_frame[c].iloc[rows] for c in cols}, group, rows.size
+            {c: _rows_of(values_frame[c], rows) for c in cols}, group, rows.size
         )
         first, inverse, records = _distinct_records(canonical, rows.size)
         # each distinct sentence pair is rendered and JSON-encoded once

@@ -8,16 +8,16 @@ their events strictly before ``as_of``; the lead itself is left out.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from leadml.features._kernels import account_kernel, csr_by
 from leadml.features.behaviour import EventsByLead
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.features.columns import FeatureColumns
 
-__all__ = ["account_catalogue", "account_features"]
+__all__ = ["account_catalogue", "account_columns"]
 
 
-def account_features(
+def account_columns(
     events: EventsByLead,
     *,
     lead_account: np.ndarray,
@@ -25,7 +25,7 @@ def account_features(
     n_accounts: int,
     snap_lead: np.ndarray,
     snap_asof: np.ndarray,
-) -> pd.DataFrame:
+) -> FeatureColumns:
     """``account_other_leads`` and ``account_other_events_30d`` per snapshot (missing without an account).
 
     ``lead_account`` maps lead codes to account codes (-1 unknown); events
@@ -49,13 +49,13 @@ def account_features(
         other_leads,
         other_events,
     )
-    return pd.DataFrame(
-        {"account_other_leads": other_leads, "account_other_events_30d": other_events}, copy=False
+    return FeatureColumns(
+        columns={"account_other_leads": other_leads, "account_other_events_30d": other_events}
     )
 
 
 def account_catalogue() -> FeatureCatalogue:
-    """The entries of :func:`account_features`: the company's other leads (intent family)."""
+    """The entries of :func:`account_columns`: the company's other leads (intent family)."""
     return FeatureCatalogue(
         entries=(
             FeatureInfo(

@@ -18,13 +18,14 @@ import pandas as pd
 from leadml.config import EventDataset
 from leadml.features._kernels import DAY_US, HOUR_US, Csr, as_category, csr_by, event_kernel
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, vocabulary_entries
+from leadml.features.columns import FeatureColumns
 from leadml.vocabulary import EVENTS, event_group
 
 __all__ = [
     "NON_ENGAGEMENT_EVENTS",
     "EventsByLead",
     "behaviour_catalogue",
-    "behaviour_features",
+    "behaviour_columns",
     "events_by_lead",
     "source_feature",
 ]
@@ -60,15 +61,15 @@ def engaging_types(dataset: EventDataset) -> np.ndarray:
     return np.array([t not in excluded for t in dataset.vocabularies.event_types], dtype=np.bool_)
 
 
-def behaviour_features(
+def behaviour_columns(
     events: EventsByLead,
     *,
     snap_lead: np.ndarray,
     snap_asof: np.ndarray,
     created_us: np.ndarray,
     dataset: EventDataset,
-) -> pd.DataFrame:
-    """Event features per snapshot.
+) -> FeatureColumns:
+    """Event features per snapshot, as the kernel wrote them.
 
     ``snap_lead`` are lead codes (rows of the leads table), ``snap_asof`` and
     ``created_us`` microseconds.
@@ -100,25 +101,20 @@ def behaviour_features(
         extra,
     )
     created = created_us[snap_lead].astype(np.float64)
-    others = pd.DataFrame(
-        {
+    # column order is the catalogue's job
+    return FeatureColumns(
+        blocks=(
+            ([f"n_{t}_{w}d" for t in types for w in windows], counts),
+            ([f"days_since_{t}" for t in types], days_since),
+        ),
+        columns={
             "active_days_90d": extra[0],
             "engagement_decayed": extra[1],
             "engagement_trend": extra[2],
             "lead_age_days": (snap_asof - created_us[snap_lead]) / DAY_US,
             "hours_to_first_touch": (extra[3] - created) / HOUR_US,
             "days_since_last_activity": extra[4],
-        }
-    )
-    # 2-D blocks go in as they are (no copy); column order is the catalogue's job
-    count_names = [f"n_{t}_{w}d" for t in types for w in windows]
-    return pd.concat(
-        [
-            pd.DataFrame(counts.T, columns=count_names, copy=False),
-            pd.DataFrame(days_since.T, columns=[f"days_since_{t}" for t in types], copy=False),
-            others,
-        ],
-        axis=1,
+        },
     )
 
 
@@ -128,7 +124,7 @@ def source_feature(leads: pd.DataFrame) -> pd.Categorical:
 
 
 def behaviour_catalogue(dataset: EventDataset) -> FeatureCatalogue:
-    """The entries of :func:`behaviour_features` and :func:`source_feature`: what the person did.
+    """The entries of :func:`behaviour_columns` and :func:`source_feature`: what the person did.
 
     Each event type's counts and recency feed its signal group (see
     :data:`leadml.vocabulary.EVENTS`); the group's main feature is the recency of

@@ -18,10 +18,12 @@ from leadml.features._kernels import (
     membership,
     take_category,
     take_float,
+    text_categories,
 )
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.features.columns import Column
 
-__all__ = ["REGIONS", "fit_catalogue", "fit_features", "region_of"]
+__all__ = ["REGIONS", "fit_catalogue", "fit_columns", "region_of"]
 
 # ISO 3166 alpha-2 codes and common English names -> a world region.
 # fmt: off
@@ -90,18 +92,18 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def fit_features(
+def fit_columns(
     leads: pd.DataFrame, accounts: pd.DataFrame, dataset: EventDataset
-) -> pd.DataFrame:
-    """Fit features per lead (rows aligned with ``leads``); leads without an account get missing values."""
-    n_leads = len(leads)
+) -> dict[str, Column]:
+    """Fit features per lead (name -> values aligned with ``leads``); leads without an account
+    get missing values."""
     account_row = codes_for(leads["account_id"], accounts["account_id"])
     icp = dataset.icp
 
     industry = as_category(accounts.get("industry"), len(accounts))
     country = as_category(accounts.get("country"), len(accounts))
     # one lookup per distinct country, then codes all the way
-    region_dtype = pd.CategoricalDtype(sorted(REGIONS))
+    region_dtype = text_categories(tuple(sorted(REGIONS)))
     region_of_country = region_dtype.categories.get_indexer(
         [region_of(c) for c in country.categories]
     )
@@ -128,24 +130,21 @@ def fit_features(
         if icp.industries
         else np.where(np.asarray(lead_industry.codes) >= 0, 1.0, np.nan)
     )
-    return pd.DataFrame(
-        {
-            "industry": lead_industry,
-            "employees": employees,
-            "log_employees": log_employees,
-            "annual_revenue": revenue,
-            "country": take_category(country, account_row),
-            "region": take_category(account_region, account_row),
-            "size_in_range": size_in_range,
-            "industry_match": industry_match,
-            "icp_match": both(size_in_range, industry_match),
-        },
-        index=pd.RangeIndex(n_leads),
-    )
+    return {
+        "industry": lead_industry,
+        "employees": employees,
+        "log_employees": log_employees,
+        "annual_revenue": revenue,
+        "country": take_category(country, account_row),
+        "region": take_category(account_region, account_row),
+        "size_in_range": size_in_range,
+        "industry_match": industry_match,
+        "icp_match": both(size_in_range, industry_match),
+    }
 
 
 def fit_catalogue(dataset: EventDataset) -> FeatureCatalogue:
-    """The entries of :func:`fit_features`: who the company is."""
+    """The entries of :func:`fit_columns`: who the company is."""
     icp = dataset.icp
     return FeatureCatalogue(
         entries=(

@@ -21,20 +21,22 @@ from leadml.features._kernels import (
     vocab_codes,
 )
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo, vocabulary_entries
+from leadml.features.columns import FeatureColumns
 from leadml.vocabulary import SIGNALS, signal_group
 
-__all__ = ["intent_catalogue", "intent_features"]
+__all__ = ["intent_catalogue", "intent_columns"]
 
 
-def intent_features(
+def intent_columns(
     intent: pd.DataFrame,
     *,
     account_ids: pd.Series,
     snap_account: np.ndarray,
     snap_asof: np.ndarray,
     dataset: EventDataset,
-) -> pd.DataFrame:
-    """Intent features per snapshot; ``snap_account`` are account codes (rows of ``account_ids``, -1 if none)."""
+) -> FeatureColumns:
+    """Intent features per snapshot, as the kernel wrote them; ``snap_account`` are account
+    codes (rows of ``account_ids``, -1 if none)."""
     types = dataset.vocabularies.signal_types
     windows = sorted(dataset.features.intent_windows_days)
     account_code = (
@@ -66,21 +68,18 @@ def intent_features(
         days_since_any = (
             np.fmin.reduce(days_since[buying], axis=0) if buying else np.full(n, np.nan)
         )
-    # 2-D blocks go in as they are (no copy); column order is the catalogue's job
-    return pd.concat(
-        [
-            pd.DataFrame(
-                counts.T, columns=[f"n_{t}_{w}d" for t in types for w in windows], copy=False
-            ),
-            pd.DataFrame(days_since.T, columns=[f"days_since_{t}" for t in types], copy=False),
-            pd.DataFrame({"days_since_intent": days_since_any}, copy=False),
-        ],
-        axis=1,
+    # column order is the catalogue's job
+    return FeatureColumns(
+        blocks=(
+            ([f"n_{t}_{w}d" for t in types for w in windows], counts),
+            ([f"days_since_{t}" for t in types], days_since),
+        ),
+        columns={"days_since_intent": days_since_any},
     )
 
 
 def intent_catalogue(dataset: EventDataset) -> FeatureCatalogue:
-    """The entries of :func:`intent_features`: what happens at the company.
+    """The entries of :func:`intent_columns`: what happens at the company.
 
     Each signal type's counts and recency feed its signal group (see
     :data:`leadml.vocabulary.SIGNALS`), told by the recency of its first type.

@@ -11,8 +11,9 @@ import pandas as pd
 from leadml.config import EventDataset
 from leadml.features._kernels import as_category, both, membership
 from leadml.features.catalogue import FeatureCatalogue, FeatureInfo
+from leadml.features.columns import Column
 
-__all__ = ["persona_catalogue", "persona_features"]
+__all__ = ["persona_catalogue", "persona_columns"]
 
 
 def _flag(cat: pd.Categorical, allowed: tuple[str, ...]) -> np.ndarray:
@@ -22,28 +23,25 @@ def _flag(cat: pd.Categorical, allowed: tuple[str, ...]) -> np.ndarray:
     return membership(cat, allowed)
 
 
-def persona_features(leads: pd.DataFrame, dataset: EventDataset) -> pd.DataFrame:
-    """Persona features per lead (rows aligned with ``leads``)."""
+def persona_columns(leads: pd.DataFrame, dataset: EventDataset) -> dict[str, Column]:
+    """Persona features per lead (name -> values aligned with ``leads``)."""
     n = len(leads)
     icp = dataset.icp
     seniority = as_category(leads.get("seniority"), n)
     department = as_category(leads.get("department"), n)
-    return pd.DataFrame(
-        {
-            "seniority": seniority,
-            "department": department,
-            "decision_maker": _flag(seniority, icp.decision_maker_seniority),
-            "persona_match": both(
-                _flag(seniority, icp.target_seniority), _flag(department, icp.target_departments)
-            ),
-            "email_status": as_category(leads.get("email_status"), n),
-        },
-        index=pd.RangeIndex(n),
-    )
+    return {
+        "seniority": seniority,
+        "department": department,
+        "decision_maker": _flag(seniority, icp.decision_maker_seniority),
+        "persona_match": both(
+            _flag(seniority, icp.target_seniority), _flag(department, icp.target_departments)
+        ),
+        "email_status": as_category(leads.get("email_status"), n),
+    }
 
 
 def persona_catalogue(dataset: EventDataset) -> FeatureCatalogue:
-    """The entries of :func:`persona_features`: who the person is."""
+    """The entries of :func:`persona_columns`: who the person is."""
     return FeatureCatalogue(
         entries=(
             FeatureInfo(

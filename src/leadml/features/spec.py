@@ -26,6 +26,9 @@ __all__ = ["FeatureColumn", "FeatureSpec", "SpecError", "float_values"]
 SPEC_VERSION = 1
 # Columns that travel with feature rows but are never model inputs.
 _KEYS = frozenset({"lead_id", "as_of", "split", "label", "reached_at", "age_days"})
+# Up to this many rows (a served lead) the model matrix is one frame built from columns in spec
+# order: concatenating the numeric and categorical pieces and reordering them costs ~1.5 ms.
+FEW_ROWS = 1024
 
 
 class SpecError(ValueError):
@@ -222,7 +225,9 @@ class FeatureSpec:
             )
         ]
         typed = [n for n in numeric if n not in set(textual)]
-        pieces = [frame[typed].astype(np.float64)]
+        few = len(frame) <= FEW_ROWS
+        pieces = [] if few else [frame[typed].astype(np.float64)]
+        converted: dict[str, np.ndarray] = {}
         if textual:
             converted = {
                 n: float_values(
@@ -233,7 +238,8 @@ class FeatureSpec:
                 )
                 for n in textual
             }
-            pieces.append(pd.DataFrame(converted, index=frame.index))
+            if not few:
+                pieces.append(pd.DataFrame(converted, index=frame.index))
         categoricals: dict[str, pd.Categorical] = {}
         unseen: dict[str, dict[str, Any]] = {}
         for column in self.columns:
@@ -267,6 +273,11 @@ class FeatureSpec:
             categoricals[column.name] = pd.Categorical.from_codes(
                 codes.astype(np.int32), dtype=dtype
             )
+        if few:
+            block = frame[typed].to_numpy(dtype=np.float64, na_value=np.nan)
+            columns = dict(zip(typed, block.T, strict=True)) | converted | categoricals
+            matrix = pd.DataFrame({n: columns[n] for n in self.names}, index=frame.index)
+            return matrix, unseen
         if categoricals:
             pieces.append(pd.DataFrame(categoricals, index=frame.index))
         return pd.concat(pieces, axis=1)[list(self.names)], unseen

@@ -86,6 +86,13 @@ def assign_tiers(
     return out
 
 
+def _floats(values: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(values, errors="coerce")`` as float64, without the call for numbers."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        return values.to_numpy(dtype=np.float64)
+    return pd.to_numeric(values, errors="coerce").to_numpy(float)
+
+
 def dormant_leads(features: pd.DataFrame, tiers: TierSpec) -> np.ndarray:
     """Leads with no engagement for ``tiers.dormant_days`` (never active: since creation).
 
@@ -94,9 +101,9 @@ def dormant_leads(features: pd.DataFrame, tiers: TierSpec) -> np.ndarray:
     n = len(features)
     if tiers.dormant_days is None or "days_since_last_activity" not in features.columns:
         return np.zeros(n, dtype=bool)
-    quiet = pd.to_numeric(features["days_since_last_activity"], errors="coerce").to_numpy(float)
+    quiet = _floats(features["days_since_last_activity"])
     if "lead_age_days" in features.columns:
-        age = pd.to_numeric(features["lead_age_days"], errors="coerce").to_numpy(float)
+        age = _floats(features["lead_age_days"])
         quiet = np.where(np.isnan(quiet), age, quiet)
     return np.nan_to_num(quiet, nan=0.0) >= tiers.dormant_days
 
