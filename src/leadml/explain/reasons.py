@@ -212,22 +212,16 @@ def numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     return pd.to_numeric(pd.Series(values), errors="coerce").astype(float).to_numpy()
 
 
-def canonical_event_values(group: str, values: pd.DataFrame) -> pd.DataFrame:
-    """Keep of each event type only what its sentence tells: the days since the last one, or
-    the count in the shortest window with any (others zeroed), so equal sentences share a key.
-
-    Mirrors ``_event_sentence``; ``tests/test_explain.py`` checks the sentences agree.
-    """
-    columns = {c: values[c] for c in values.columns}
-    canonical = canonical_event_columns(group, columns, len(values))
-    return values if canonical is columns else pd.DataFrame(canonical, index=values.index)
-
-
 def canonical_event_columns(
     group: str, columns: dict[str, pd.Series | np.ndarray], n: int
 ) -> dict[str, pd.Series | np.ndarray]:
-    """:func:`canonical_event_values` on ``n`` rows held as columns (name -> values); returns
-    ``columns`` itself when the group is not told event type by event type."""
+    """Keep of each event type only what its sentence tells: the days since the last one, or
+    the count in the shortest window with any (others zeroed), so equal sentences share a key.
+
+    ``columns`` holds ``n`` rows (name -> values); returned itself when the group is not told
+    event type by event type. Mirrors ``_event_sentence``; ``tests/test_explain.py`` checks
+    the sentences agree.
+    """
     keys = tuple(columns)
     if not renders_as_events(group, keys):
         return columns
